@@ -1,0 +1,193 @@
+/**
+ * @file The two CLIP towers on ONNX Runtime. Sessions are created lazily, on the first text or
+ * image to encode, and reused; `dispose()` releases them. Input and output names are read from
+ * the graphs: only inputs the graph has are fed, and the embeddings are taken by name
+ * (`text_embeds`, `image_embeds`). Embeddings come back L2-normalised.
+ */
+import * as os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { ClipError, describeError } from './errors';
+import type { ModelSpec } from './modelSpec';
+import { providerCandidates, type ConcreteProvider, type ProviderSetting } from './providers';
+import { type DecodedImage, toPixelBatch } from './preprocess';
+import { ClipTokenizer } from './tokenizer';
+import { normalizedRows } from './vectors';
+
+export interface EncoderOptions {
+	provider?: ProviderSetting;
+	/** Threads for one inference (ORT intra-op). Default: all cores. */
+	threads?: number;
+	/** Receives one line per notable event (provider chosen, provider failures, timings). */
+	log?: (message: string) => void;
+}
+
+interface Tower {
+	session: ort.InferenceSession;
+	provider: ConcreteProvider;
+}
+
+let ortLogLevelSet = false;
+
+export class ClipEncoder {
+	private text?: Promise<Tower>;
+	private vision?: Promise<Tower>;
+	private tokenizerPromise?: Promise<ClipTokenizer>;
+	private pixelBuffer?: Float32Array;
+	private disposed = false;
+	/** The providers the towers actually run on, once created. */
+	readonly providersUsed: { text?: ConcreteProvider; vision?: ConcreteProvider } = {};
+	readonly providerFailures: string[] = [];
+
+	constructor(
+		readonly spec: ModelSpec,
+		private readonly options: EncoderOptions = {},
+	) {}
+
+	get dim(): number {
+		return this.spec.dim;
+	}
+
+	tokenizer(): Promise<ClipTokenizer> {
+		this.tokenizerPromise ??= ClipTokenizer.load({
+			tokenizerPath: this.spec.tokenizerPath,
+			tokenizerConfigPath: this.spec.tokenizerConfigPath,
+			contextLength: this.spec.contextLength,
+		});
+		return this.tokenizerPromise;
+	}
+
+	/** The provider the image tower runs on (creates the session if needed). */
+	async visionProvider(): Promise<ConcreteProvider> {
+		return (await this.visionTower()).provider;
+	}
+
+	async encodeTexts(texts: string[]): Promise<Float32Array[]> {
+		if (texts.length === 0) {
+			return [];
+		}
+		const [tokenizer, tower] = await Promise.all([this.tokenizer(), this.textTower()]);
+		const { data, length } = tokenizer.encodeBatch(texts);
+		const feeds: Record<string, ort.Tensor> = {};
+		const names = tower.session.inputNames;
+		if (!names.includes('input_ids')) {
+			throw new ClipError('ModelInvalid', `${this.spec.textModelPath}: the text model has no "input_ids" input (it has: ${names.join(', ')}).`, {
+				file: this.spec.textModelPath,
+			});
+		}
+		feeds.input_ids = new ort.Tensor('int64', data, [texts.length, length]);
+		if (names.includes('attention_mask')) {
+			// Real tokens up to and including the first end-of-text; padding after it.
+			const mask = new BigInt64Array(data.length);
+			for (let r = 0; r < texts.length; r++) {
+				for (let c = 0; c < length; c++) {
+					mask[r * length + c] = 1n;
+					if (data[r * length + c] === BigInt(tokenizer.eosId)) {
+						break;
+					}
+				}
+			}
+			feeds.attention_mask = new ort.Tensor('int64', mask, [texts.length, length]);
+		}
+		const out = await tower.session.run(feeds);
+		return this.embeddings(out, 'text_embeds', this.spec.textModelPath, texts.length);
+	}
+
+	async encodeText(text: string): Promise<Float32Array> {
+		return (await this.encodeTexts([text]))[0];
+	}
+
+	/** Embeds a batch of decoded images (already at the model's input size). */
+	async encodeImages(images: DecodedImage[]): Promise<Float32Array[]> {
+		if (images.length === 0) {
+			return [];
+		}
+		const tower = await this.visionTower();
+		const { height, width } = this.spec.preprocess;
+		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
+		const name = tower.session.inputNames.includes('pixel_values') ? 'pixel_values' : tower.session.inputNames[0];
+		const out = await tower.session.run({ [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) });
+		return this.embeddings(out, 'image_embeds', this.spec.visionModelPath, images.length);
+	}
+
+	private embeddings(out: ort.InferenceSession.OnnxValueMapType, name: string, file: string, n: number): Float32Array[] {
+		const tensor = out[name] as ort.Tensor | undefined;
+		if (!tensor) {
+			throw new ClipError('ModelInvalid', `${file}: the model has no "${name}" output (it has: ${Object.keys(out).join(', ')}).`, { file });
+		}
+		const data = tensor.data as Float32Array;
+		if (tensor.type !== 'float32' || data.length !== n * this.spec.dim) {
+			throw new ClipError(
+				'ModelInvalid',
+				`${file}: "${name}" has shape [${tensor.dims.join(', ')}] (${tensor.type}); expected [${n}, ${this.spec.dim}] float32 as config.json's projection_dim says.`,
+				{ file },
+			);
+		}
+		try {
+			return normalizedRows(data, this.spec.dim);
+		} catch (err) {
+			throw new ClipError('ModelInvalid', `${file}: the model produced an empty or non-finite embedding (${describeError(err)}).`, { file });
+		}
+	}
+
+	private textTower(): Promise<Tower> {
+		this.text ??= this.createTower(this.spec.textModelPath, 'text');
+		return this.text;
+	}
+
+	private visionTower(): Promise<Tower> {
+		this.vision ??= this.createTower(this.spec.visionModelPath, 'vision');
+		return this.vision;
+	}
+
+	private async createTower(file: string, which: 'text' | 'vision'): Promise<Tower> {
+		if (this.disposed) {
+			throw new ClipError('Cancelled', 'The encoder was disposed.');
+		}
+		if (!ortLogLevelSet) {
+			// Our own log reports provider failures; ORT's native logger would print them to stderr too.
+			ort.env.logLevel = 'fatal';
+			ortLogLevelSet = true;
+		}
+		const log = this.options.log ?? (() => undefined);
+		const threads = this.options.threads ?? Math.max(1, os.availableParallelism());
+		const candidates = providerCandidates(this.options.provider ?? 'auto');
+		const errors: string[] = [];
+		for (const provider of candidates) {
+			const started = Date.now();
+			try {
+				const session = await ort.InferenceSession.create(file, {
+					executionProviders: [provider],
+					intraOpNumThreads: threads,
+					interOpNumThreads: 1,
+					graphOptimizationLevel: 'all',
+					logSeverityLevel: 3,
+				});
+				this.providersUsed[which] = provider;
+				log(`${which} model: ${provider} execution provider, ${threads} threads, session created in ${Date.now() - started} ms (${file})`);
+				return { session, provider };
+			} catch (err) {
+				const reason = `${provider}: ${describeError(err)}`;
+				errors.push(reason);
+				this.providerFailures.push(`${which} ${reason}`);
+				log(`${which} model: the ${provider} execution provider did not start (${describeError(err)}); trying the next one`);
+			}
+		}
+		const invalid = errors.find(e => /protobuf|invalid model|load model/i.test(e));
+		if (invalid) {
+			throw new ClipError('ModelInvalid', `${file}: not a valid ONNX model (${invalid}). Re-download the model.`, { file });
+		}
+		throw new ClipError('ProviderUnavailable', `${file}: no execution provider could run the model (${errors.join('; ')}). Try --provider cpu.`, {
+			file,
+		});
+	}
+
+	async dispose(): Promise<void> {
+		this.disposed = true;
+		const towers = [this.text, this.vision];
+		this.text = this.vision = undefined;
+		for (const tower of towers) {
+			const t = await tower?.catch(() => undefined);
+			await t?.session.release();
+		}
+	}
+}

@@ -1,0 +1,64 @@
+/**
+ * @file Typed errors of the engine. Every error carries a `code` that callers switch on (never the
+ * message, which is for people and says what to do next).
+ */
+
+export type ClipErrorCode =
+	| 'ModelNotFound'
+	| 'ModelInvalid'
+	| 'DownloadFailed'
+	| 'ChecksumMismatch'
+	| 'DecodeFailed'
+	| 'ImageTooLarge'
+	| 'UnsupportedFormat'
+	| 'FileUnreadable'
+	| 'IndexLocked'
+	| 'IndexCorrupt'
+	| 'IndexNotFound'
+	| 'ModelMismatch'
+	| 'ProviderUnavailable'
+	| 'InvalidQuery'
+	| 'InvalidArgument'
+	| 'Cancelled';
+
+export class ClipError extends Error {
+	readonly code: ClipErrorCode;
+	/** The file the error is about, when there is one (an image, a model file, an index file). */
+	readonly file?: string;
+
+	constructor(code: ClipErrorCode, message: string, options?: { file?: string; cause?: unknown }) {
+		super(message, options?.cause !== undefined ? { cause: options.cause } : undefined);
+		this.name = 'ClipError';
+		this.code = code;
+		this.file = options?.file;
+	}
+
+	/** True when `err` is a ClipError, optionally of the given code. Safe under bundling/minifying. */
+	static is(err: unknown, code?: ClipErrorCode): err is ClipError {
+		return (
+			typeof err === 'object' &&
+			err !== null &&
+			(err as { name?: unknown }).name === 'ClipError' &&
+			typeof (err as { code?: unknown }).code === 'string' &&
+			(code === undefined || (err as { code: string }).code === code)
+		);
+	}
+}
+
+export function cancelled(what = 'The operation'): ClipError {
+	return new ClipError('Cancelled', `${what} was cancelled.`);
+}
+
+export function throwIfAborted(signal: AbortSignal | undefined, what?: string): void {
+	if (signal?.aborted) {
+		throw cancelled(what);
+	}
+}
+
+/** A one-line description of any thrown value, for logs and failure lists. */
+export function describeError(err: unknown): string {
+	if (err instanceof Error) {
+		return err.message.split('\n')[0];
+	}
+	return String(err);
+}

@@ -1,0 +1,64 @@
+/**
+ * @file Turns what the user names as a model (a folder path or a known id) into a ModelSpec,
+ * downloading a known model on first use when that is allowed.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
+import { ClipError } from './errors';
+import { DEFAULT_MODEL_ID, findKnownModel, KNOWN_MODELS } from './modelRegistry';
+import { loadModelSpec, type ModelSpec, type ModelVariant } from './modelSpec';
+import { defaultModelCache } from './paths';
+
+export interface ResolveOptions extends DownloadOptions {
+	variant?: ModelVariant;
+	cacheDir?: string;
+	/** When false, a known model that is not in the cache is an error instead of a download. */
+	allowDownload?: boolean;
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+	return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/** True when `ref` names a known model whose files are not all in the cache yet. */
+export async function needsDownload(ref: string, options: Pick<ResolveOptions, 'variant' | 'cacheDir'> = {}): Promise<boolean> {
+	const known = findKnownModel(ref);
+	if (!known || (await isDirectory(ref))) {
+		return false;
+	}
+	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
+	return (await missingFiles(dir, known, options.variant ?? 'fp32')).length > 0;
+}
+
+export async function resolveModel(ref: string | undefined, options: ResolveOptions = {}): Promise<ModelSpec> {
+	const name = ref ?? DEFAULT_MODEL_ID;
+	const variant = options.variant ?? 'fp32';
+	if (await isDirectory(name)) {
+		return loadModelSpec(name, { variant });
+	}
+	const known = findKnownModel(name);
+	if (!known) {
+		const looksLikePath = name.includes(path.sep) || name.startsWith('.') || path.isAbsolute(name);
+		throw new ClipError(
+			'ModelNotFound',
+			looksLikePath && !name.includes('/')
+				? `Model folder not found: ${path.resolve(name)}.`
+				: `Unknown model "${name}": not a folder on this machine, and not one of the known ids (${KNOWN_MODELS.map(m => m.id).join(', ')}). Pass a model folder in the transformers.js layout or a known id.`,
+			{ file: name },
+		);
+	}
+	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
+	const missing = await missingFiles(dir, known, variant);
+	if (missing.length) {
+		if (options.allowDownload === false) {
+			throw new ClipError(
+				'ModelNotFound',
+				`${known.id} (${variant}) is not downloaded yet (missing ${missing.map(f => f.path).join(', ')} in ${dir}). Download it first, or pass a local model folder.`,
+				{ file: dir },
+			);
+		}
+		await downloadModel(known, variant, dir, options);
+	}
+	return loadModelSpec(dir, { variant, id: known.id, revision: known.revision });
+}

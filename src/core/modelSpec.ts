@@ -1,0 +1,255 @@
+/**
+ * @file Reads a CLIP model folder in the transformers.js layout and describes it. Everything
+ * model-specific (image size, crop, resample, mean/std, rescale, context length, embedding size,
+ * temperature) comes from the folder's JSON files, never from constants in the code.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ClipError } from './errors';
+
+export type ModelVariant = 'fp32' | 'quantized';
+
+/** sharp's resize kernels, the ones PIL's resample codes map to. */
+export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3' | 'mitchell';
+
+export interface PreprocessSpec {
+	/** Resize so the shortest side is this many pixels (CLIP), or to exact height/width. */
+	resize: { shortestEdge: number } | { height: number; width: number } | undefined;
+	crop: { height: number; width: number } | undefined;
+	kernel: ResizeKernel;
+	rescaleFactor: number | undefined;
+	mean: [number, number, number] | undefined;
+	std: [number, number, number] | undefined;
+	/** The tensor's spatial size, after resize and crop. */
+	height: number;
+	width: number;
+}
+
+export interface ModelSpec {
+	/** A known id (e.g. Xenova/clip-vit-base-patch32) or the absolute folder path. */
+	id: string;
+	/** A pinned revision for known ids; a fingerprint of the files for local folders. */
+	revision: string;
+	variant: ModelVariant;
+	dir: string;
+	textModelPath: string;
+	visionModelPath: string;
+	tokenizerPath: string;
+	tokenizerConfigPath: string | undefined;
+	preprocess: PreprocessSpec;
+	/** Token context of the text model (77 for OpenAI's CLIP). */
+	contextLength: number;
+	/** Size of the joint embedding (projection_dim). */
+	dim: number;
+	/** exp(logit_scale): the temperature that turns cosines into logits for labelling. */
+	logitScale: number;
+}
+
+/** What identifies the vectors a model produces: vectors of two keys are never mixed. */
+export function modelKey(spec: Pick<ModelSpec, 'id' | 'revision' | 'variant'>): string {
+	return `${spec.id}@${spec.revision}#${spec.variant}`;
+}
+
+const REQUIRED_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json'];
+
+export function onnxFileName(tower: 'text' | 'vision', variant: ModelVariant): string {
+	return `onnx/${tower}_model${variant === 'quantized' ? '_quantized' : ''}.onnx`;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown>> {
+	let text: string;
+	try {
+		text = await fs.readFile(file, 'utf8');
+	} catch (err) {
+		throw new ClipError('ModelNotFound', `Model file missing: ${file}. Re-download the model or point --model at a complete folder.`, {
+			file,
+			cause: err,
+		});
+	}
+	try {
+		const value: unknown = JSON.parse(text);
+		if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+			throw new Error('not a JSON object');
+		}
+		return value as Record<string, unknown>;
+	} catch (err) {
+		throw new ClipError('ModelInvalid', `Model file is not valid JSON: ${file} (${(err as Error).message}). Re-download the model.`, {
+			file,
+			cause: err,
+		});
+	}
+}
+
+function num(value: unknown): number | undefined {
+	return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function triple(value: unknown, file: string, key: string): [number, number, number] | undefined {
+	if (value === undefined) {
+		return undefined;
+	}
+	if (typeof value === 'number') {
+		return [value, value, value];
+	}
+	if (Array.isArray(value) && value.length === 3 && value.every(v => typeof v === 'number')) {
+		return [value[0], value[1], value[2]];
+	}
+	throw new ClipError('ModelInvalid', `${file}: "${key}" must be a number or three numbers.`, { file });
+}
+
+function hw(value: unknown): { height: number; width: number } | undefined {
+	if (typeof value === 'number') {
+		return { height: value, width: value };
+	}
+	if (typeof value === 'object' && value !== null) {
+		const v = value as Record<string, unknown>;
+		const h = num(v.height);
+		const w = num(v.width);
+		if (h && w) {
+			return { height: h, width: w };
+		}
+	}
+	return undefined;
+}
+
+/** PIL's resample codes (what preprocessor_config.json stores) to sharp's kernels. */
+const RESAMPLE_KERNELS: Record<number, ResizeKernel> = {
+	0: 'nearest',
+	1: 'lanczos3',
+	2: 'linear',
+	3: 'cubic',
+	4: 'linear', // box: sharp has no box kernel; bilinear is the nearest in effect
+	5: 'linear', // hamming
+};
+
+export function parsePreprocessorConfig(cfg: Record<string, unknown>, file: string): PreprocessSpec {
+	const flag = (key: string, fallback: boolean): boolean => (typeof cfg[key] === 'boolean' ? (cfg[key] as boolean) : fallback);
+	let resize: PreprocessSpec['resize'];
+	if (flag('do_resize', true)) {
+		const size = cfg.size;
+		if (typeof size === 'number') {
+			resize = { shortestEdge: size };
+		} else if (typeof size === 'object' && size !== null && num((size as Record<string, unknown>).shortest_edge)) {
+			resize = { shortestEdge: num((size as Record<string, unknown>).shortest_edge)! };
+		} else if (hw(size)) {
+			resize = hw(size);
+		} else {
+			throw new ClipError('ModelInvalid', `${file}: "size" is missing or not understood.`, { file });
+		}
+	}
+	const crop = flag('do_center_crop', true) ? hw(cfg.crop_size) : undefined;
+	const rescaleFactor = flag('do_rescale', true) ? (num(cfg.rescale_factor) ?? 1 / 255) : undefined;
+	const mean = flag('do_normalize', true) ? triple(cfg.image_mean, file, 'image_mean') : undefined;
+	const std = flag('do_normalize', true) ? triple(cfg.image_std, file, 'image_std') : undefined;
+	const resample = num(cfg.resample) ?? 3;
+	const kernel = RESAMPLE_KERNELS[resample];
+	if (!kernel) {
+		throw new ClipError('ModelInvalid', `${file}: unknown "resample" ${resample}.`, { file });
+	}
+	let height: number;
+	let width: number;
+	if (crop) {
+		({ height, width } = crop);
+	} else if (resize && 'height' in resize) {
+		({ height, width } = resize);
+	} else {
+		throw new ClipError('ModelInvalid', `${file}: without a crop_size or a fixed size the input size is unknown.`, { file });
+	}
+	return { resize, crop, kernel, rescaleFactor, mean, std, height, width };
+}
+
+/**
+ * Loads the description of the model in `dir`. Throws ModelNotFound or ModelInvalid naming the
+ * file at fault.
+ */
+export async function loadModelSpec(
+	dir: string,
+	options: { variant?: ModelVariant; id?: string; revision?: string } = {},
+): Promise<ModelSpec> {
+	const variant = options.variant ?? 'fp32';
+	const abs = path.resolve(dir);
+	try {
+		const st = await fs.stat(abs);
+		if (!st.isDirectory()) {
+			throw new Error('not a folder');
+		}
+	} catch (err) {
+		throw new ClipError(
+			'ModelNotFound',
+			`Model folder not found: ${abs}. Pass a folder with config.json, preprocessor_config.json, tokenizer.json and onnx/*.onnx, or a known model id.`,
+			{ file: abs, cause: err },
+		);
+	}
+	for (const name of REQUIRED_FILES) {
+		await fs.access(path.join(abs, name)).catch(err => {
+			throw new ClipError('ModelNotFound', `Model file missing: ${path.join(abs, name)}. Re-download the model or complete the folder.`, {
+				file: path.join(abs, name),
+				cause: err,
+			});
+		});
+	}
+	const textModelPath = path.join(abs, onnxFileName('text', variant));
+	const visionModelPath = path.join(abs, onnxFileName('vision', variant));
+	for (const file of [textModelPath, visionModelPath]) {
+		const st = await fs.stat(file).catch(() => undefined);
+		if (!st?.isFile()) {
+			const other = variant === 'fp32' ? 'quantized' : 'fp32';
+			throw new ClipError(
+				'ModelNotFound',
+				`Model file missing: ${file}. Re-download the model, or try the ${other} variant if that is what the folder holds.`,
+				{ file },
+			);
+		}
+		if (st.size < 16) {
+			throw new ClipError('ModelInvalid', `Model file is empty or truncated: ${file}. Re-download the model.`, { file });
+		}
+	}
+	const configFile = path.join(abs, 'config.json');
+	const preFile = path.join(abs, 'preprocessor_config.json');
+	const config = await readJson(configFile);
+	const pre = await readJson(preFile);
+	const textConfig = (typeof config.text_config === 'object' && config.text_config !== null ? config.text_config : {}) as Record<string, unknown>;
+	const dim = num(config.projection_dim) ?? num(textConfig.projection_dim);
+	if (!dim) {
+		throw new ClipError('ModelInvalid', `${configFile}: "projection_dim" is missing; is this a CLIP model?`, { file: configFile });
+	}
+	// [Note: logit scale] config.json's logit_scale_init_value is the temperature *before* training
+	// (ln(1/0.07)); the trained one lives in the weights and is 100 for OpenAI's CLIP. A folder
+	// may record its trained value as "logit_scale" (a log, like the parameter); else use 100.
+	const logLogitScale = num(config.logit_scale);
+	const logitScale = logLogitScale !== undefined ? Math.exp(logLogitScale) : 100;
+	const tokenizerConfigPath = path.join(abs, 'tokenizer_config.json');
+	const hasTokenizerConfig = await fs.access(tokenizerConfigPath).then(
+		() => true,
+		() => false,
+	);
+	const revision = options.revision ?? (await localFingerprint(abs, [configFile, preFile, visionModelPath]));
+	return {
+		id: options.id ?? abs,
+		revision,
+		variant,
+		dir: abs,
+		textModelPath,
+		visionModelPath,
+		tokenizerPath: path.join(abs, 'tokenizer.json'),
+		tokenizerConfigPath: hasTokenizerConfig ? tokenizerConfigPath : undefined,
+		preprocess: parsePreprocessorConfig(pre, preFile),
+		contextLength: num(textConfig.max_position_embeddings) ?? 77,
+		dim,
+		logitScale,
+	};
+}
+
+/** For a local folder: a fingerprint of the JSON configs and the vision model's size. */
+async function localFingerprint(dir: string, files: string[]): Promise<string> {
+	const hash = createHash('sha256');
+	for (const file of files) {
+		if (file.endsWith('.json')) {
+			hash.update(await fs.readFile(file));
+		} else {
+			hash.update(String((await fs.stat(file)).size));
+		}
+	}
+	return `local-${hash.digest('hex').slice(0, 16)}`;
+}

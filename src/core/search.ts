@@ -1,0 +1,112 @@
+/**
+ * @file Search an index by text, by image, or by a combined query. The query's terms are embedded,
+ * weighted, summed and normalised into one vector; images are ranked by cosine to it.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import type { ClipEncoder } from './encoder';
+import { ClipError } from './errors';
+import type { IndexStore } from './indexStore';
+import { decodeImage } from './preprocess';
+import { parseQuery, type QueryTerm } from './query';
+import { combine } from './vectors';
+import { createHash } from 'node:crypto';
+
+export interface SearchOptions {
+	k?: number;
+	/** Drop hits whose cosine is below this. */
+	minScore?: number;
+	/** Drop hits more than this below the best hit's cosine. */
+	relativeCutoff?: number;
+	/** Only files under this folder (relative to the root, '/' separators). */
+	scope?: string;
+	/** Paths (relative) to leave out of the results, e.g. the query image itself. */
+	exclude?: string[];
+	/** Folder that relative image paths in the query are resolved against (default: cwd). */
+	cwd?: string;
+	ef?: number;
+}
+
+export interface SearchResult {
+	/** Relative to the index's root, '/' separators. */
+	path: string;
+	score: number;
+}
+
+/** Embeds one image term: from the index when it is an indexed file, else decoded and encoded. */
+export async function imageVector(store: IndexStore, encoder: ClipEncoder, file: string): Promise<{ vector: Float32Array; rel?: string }> {
+	const abs = path.resolve(file);
+	const rel = path.relative(store.root, abs).split(path.sep).join('/');
+	const inside = rel !== '' && !rel.startsWith('../') && !path.isAbsolute(rel);
+	let bytes: Buffer;
+	try {
+		bytes = await fs.readFile(abs);
+	} catch (err) {
+		throw new ClipError('FileUnreadable', `Cannot read the query image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, { file, cause: err });
+	}
+	const hash = createHash('sha256').update(bytes).digest('hex');
+	const stored = store.vectorOf(hash);
+	if (stored) {
+		return { vector: stored, rel: inside ? rel : undefined };
+	}
+	const image = await decodeImage(file, bytes, encoder.spec.preprocess);
+	return { vector: (await encoder.encodeImages([image]))[0], rel: inside ? rel : undefined };
+}
+
+export async function queryVector(
+	store: IndexStore,
+	encoder: ClipEncoder,
+	terms: QueryTerm[],
+	cwd: string = process.cwd(),
+): Promise<{ vector: Float32Array; imagePaths: string[] }> {
+	const texts = terms.filter(t => t.kind === 'text');
+	const textVectors = await encoder.encodeTexts(texts.map(t => t.value));
+	const parts: { vector: Float32Array; weight: number }[] = texts.map((t, i) => ({ vector: textVectors[i], weight: t.weight }));
+	const imagePaths: string[] = [];
+	for (const t of terms.filter(term => term.kind === 'image')) {
+		const file = path.resolve(cwd, t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~'));
+		const { vector, rel } = await imageVector(store, encoder, file);
+		parts.push({ vector, weight: t.weight });
+		if (rel) {
+			imagePaths.push(rel);
+		}
+	}
+	return { vector: combine(parts), imagePaths };
+}
+
+/** Ranks the index's images against a query vector. */
+export function searchVector(store: IndexStore, vector: Float32Array, options: SearchOptions = {}): SearchResult[] {
+	const k = Math.max(1, options.k ?? 20);
+	const exclude = new Set(options.exclude ?? []);
+	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
+	const inScope = (rel: string): boolean => (!scope || rel.startsWith(scope)) && !exclude.has(rel);
+	const accept = scope || exclude.size ? (label: number) => store.filesOfLabel(label).some(inScope) : undefined;
+	// Ask for a few more vectors than k: one vector can stand for several files, and excluded ones
+	// are filtered out after.
+	const hits = store.search(vector, k + exclude.size, { accept, ef: options.ef });
+	const out: SearchResult[] = [];
+	for (const hit of hits) {
+		for (const rel of store.filesOfLabel(hit.label)) {
+			if (inScope(rel)) {
+				out.push({ path: rel, score: hit.score });
+			}
+		}
+	}
+	out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1));
+	const best = out[0]?.score ?? 0;
+	return out
+		.filter(r => (options.minScore === undefined || r.score >= options.minScore) && (options.relativeCutoff === undefined || r.score >= best - options.relativeCutoff))
+		.slice(0, k);
+}
+
+/** Text or combined query → ranked images. Query images themselves are left out of the results. */
+export async function search(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+	const { vector, imagePaths } = await queryVector(store, encoder, parseQuery(query), options.cwd);
+	return searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...imagePaths] });
+}
+
+/** Images most like the given image file (itself excluded). */
+export async function similar(store: IndexStore, encoder: ClipEncoder, image: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+	const { vector, rel } = await imageVector(store, encoder, path.resolve(options.cwd ?? process.cwd(), image));
+	return searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...(rel ? [rel] : [])] });
+}

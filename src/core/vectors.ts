@@ -1,0 +1,57 @@
+/**
+ * @file Small vector helpers. Similarity is cosine everywhere: vectors are L2-normalised before they
+ * enter the index and before any score, so a dot product is the cosine.
+ */
+
+export function l2normalize(v: Float32Array): Float32Array {
+	let sum = 0;
+	for (let i = 0; i < v.length; i++) {
+		sum += v[i] * v[i];
+	}
+	const norm = Math.sqrt(sum);
+	if (!Number.isFinite(norm) || norm < 1e-12) {
+		throw new Error('cannot normalise an empty or non-finite vector');
+	}
+	const out = new Float32Array(v.length);
+	for (let i = 0; i < v.length; i++) {
+		out[i] = v[i] / norm;
+	}
+	return out;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
+	let s = 0;
+	for (let i = 0; i < a.length; i++) {
+		s += a[i] * b[i];
+	}
+	return s;
+}
+
+/** Splits a [n, dim] row-major buffer into n L2-normalised rows. */
+export function normalizedRows(data: Float32Array, dim: number): Float32Array[] {
+	const n = data.length / dim;
+	const rows: Float32Array[] = [];
+	for (let i = 0; i < n; i++) {
+		rows.push(l2normalize(data.subarray(i * dim, (i + 1) * dim)));
+	}
+	return rows;
+}
+
+/** Weighted sum of vectors (weights may be negative), then normalised. */
+export function combine(parts: { vector: Float32Array; weight: number }[]): Float32Array {
+	const dim = parts[0].vector.length;
+	const out = new Float32Array(dim);
+	for (const { vector, weight } of parts) {
+		for (let i = 0; i < dim; i++) {
+			out[i] += weight * vector[i];
+		}
+	}
+	return l2normalize(out);
+}
+
+export function softmax(logits: number[]): number[] {
+	const max = Math.max(...logits);
+	const exps = logits.map(l => Math.exp(l - max));
+	const sum = exps.reduce((a, b) => a + b, 0);
+	return exps.map(e => e / sum);
+}

@@ -1,0 +1,2 @@
+/** @file Inference worker entry point (placeholder until the extension layer lands). */
+export {};

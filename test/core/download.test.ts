@@ -1,0 +1,231 @@
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { downloadModel, fileUrl } from '../../src/core/download';
+import { ClipError } from '../../src/core/errors';
+import type { KnownModel } from '../../src/core/modelRegistry';
+import { tempDir } from '../helpers';
+
+/**
+ * A local stand-in for the Hugging Face hub on 127.0.0.1 that misbehaves on demand. `faults`
+ * maps a file path to what to do on each successive request for it.
+ */
+type Fault = 'ok' | 'drop' | '500' | '404' | 'corrupt' | 'slow' | 'redirect-lfs' | 'ignore-range';
+
+class FakeHub {
+	server!: http.Server;
+	endpoint = '';
+	files = new Map<string, Buffer>();
+	faults = new Map<string, Fault[]>();
+	requests: { path: string; range?: string }[] = [];
+
+	async start(): Promise<void> {
+		this.server = http.createServer((req, res) => this.handle(req, res));
+		await new Promise<void>(resolve => this.server.listen(0, '127.0.0.1', resolve));
+		this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+	}
+
+	async stop(): Promise<void> {
+		this.server.closeAllConnections();
+		await new Promise(resolve => this.server.close(resolve));
+	}
+
+	private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+		const url = new URL(req.url ?? '/', this.endpoint);
+		const cdn = url.pathname.startsWith('/cdn/');
+		const m = cdn ? ['', url.pathname.slice(5)] : /^\/[^/]+\/[^/]+\/resolve\/[^/]+\/(.+)$/.exec(url.pathname);
+		const file = m ? decodeURIComponent(m[1]) : '';
+		this.requests.push({ path: file, range: req.headers.range });
+		const body = this.files.get(file);
+		if (!body) {
+			res.writeHead(404).end('not found');
+			return;
+		}
+		const fault = cdn ? 'ok' : (this.faults.get(file)?.shift() ?? 'ok');
+		if (fault === '404') {
+			res.writeHead(404).end();
+			return;
+		}
+		if (fault === '500') {
+			res.writeHead(503).end('busy');
+			return;
+		}
+		if (fault === 'redirect-lfs') {
+			const sha = createHash('sha256').update(body).digest('hex');
+			res.writeHead(302, { location: `/cdn/${file}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(body.length) }).end();
+			return;
+		}
+		let start = 0;
+		const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+		if (range && fault !== 'ignore-range') {
+			start = Number(range[1]);
+		}
+		const slice = body.subarray(start);
+		const headers: http.OutgoingHttpHeaders = { 'content-length': String(slice.length) };
+		if (!cdn) {
+			// Plain Git files: the ETag is the Git blob SHA-1, as on the hub.
+			headers.etag = `"${createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex')}"`;
+		}
+		if (start > 0) {
+			headers['content-range'] = `bytes ${start}-${body.length - 1}/${body.length}`;
+		}
+		res.writeHead(start > 0 ? 206 : 200, headers);
+		if (fault === 'drop') {
+			res.write(slice.subarray(0, Math.floor(slice.length / 3)));
+			setTimeout(() => res.destroy(), 20);
+			return;
+		}
+		if (fault === 'corrupt') {
+			const bad = Buffer.from(slice);
+			bad[Math.floor(bad.length / 2)] ^= 0xff;
+			res.end(bad);
+			return;
+		}
+		if (fault === 'slow') {
+			res.write(slice.subarray(0, 1000));
+			const t = setInterval(() => {
+				if (res.destroyed) {
+					clearInterval(t);
+				} else {
+					res.write(Buffer.alloc(0));
+				}
+			}, 50);
+			res.on('close', () => clearInterval(t));
+			return;
+		}
+		res.end(slice);
+	}
+}
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('model download (against a local hub on 127.0.0.1)', () => {
+	const hub = new FakeHub();
+	const big = randomBytes(300_000);
+	const config = Buffer.from('{"projection_dim": 32}');
+	const model: KnownModel = {
+		id: 'test/tiny',
+		revision: '0123456789abcdef0123456789abcdef01234567',
+		description: 'test',
+		files: [
+			{ path: 'config.json' },
+			{ path: 'onnx/vision_model.onnx', sha256: sha256(big), size: big.length },
+		],
+	};
+
+	before(async () => {
+		await hub.start();
+		hub.files.set('config.json', config);
+		hub.files.set('onnx/vision_model.onnx', big);
+	});
+	after(() => hub.stop());
+
+	const fresh = async (): Promise<string> => path.join(await tempDir('clip-dl-'), 'model');
+	const opts = (extra: object = {}) => ({ endpoint: hub.endpoint, backoffMs: 10, retries: 4, ...extra });
+
+	it('builds pinned-revision Hugging Face URLs', () => {
+		assert.equal(
+			fileUrl('https://huggingface.co', model, 'onnx/vision_model.onnx'),
+			'https://huggingface.co/test/tiny/resolve/0123456789abcdef0123456789abcdef01234567/onnx/vision_model.onnx',
+		);
+	});
+
+	it('downloads, verifies (pinned SHA-256 and Git blob ETag) and reports progress per file', async () => {
+		const dir = await fresh();
+		const events: string[] = [];
+		await downloadModel(model, 'fp32', dir, opts({ onProgress: (p: { file: string; status: string; loaded: number; total?: number }) => events.push(`${p.file}:${p.status}`) }));
+		assert.deepEqual(await fs.readFile(path.join(dir, 'onnx/vision_model.onnx')), big);
+		assert.deepEqual(await fs.readFile(path.join(dir, 'config.json')), config);
+		assert.ok(events.includes('onnx/vision_model.onnx:start') && events.includes('onnx/vision_model.onnx:done'));
+		assert.ok(!(await fs.readdir(path.join(dir, 'onnx'))).some(f => f.endsWith('.part')));
+		// Nothing left to do on a second call.
+		const before = hub.requests.length;
+		await downloadModel(model, 'fp32', dir, opts());
+		assert.equal(hub.requests.length, before);
+	});
+
+	it('resumes with a range request after the connection drops mid-file', async () => {
+		const dir = await fresh();
+		hub.requests = [];
+		hub.faults.set('onnx/vision_model.onnx', ['drop']);
+		await downloadModel(model, 'fp32', dir, opts());
+		assert.deepEqual(await fs.readFile(path.join(dir, 'onnx/vision_model.onnx')), big);
+		const ranged = hub.requests.filter(r => r.path === 'onnx/vision_model.onnx' && r.range);
+		assert.equal(ranged.length, 1, 'the second request asks for the rest only');
+		assert.match(ranged[0].range!, /^bytes=[1-9]\d*-$/);
+	});
+
+	it('starts over when the server ignores the range', async () => {
+		const dir = await fresh();
+		hub.faults.set('onnx/vision_model.onnx', ['drop', 'ignore-range']);
+		await downloadModel(model, 'fp32', dir, opts());
+		assert.deepEqual(await fs.readFile(path.join(dir, 'onnx/vision_model.onnx')), big);
+	});
+
+	it('retries 5xx answers with backoff, then succeeds', async () => {
+		const dir = await fresh();
+		hub.faults.set('onnx/vision_model.onnx', ['500', '500']);
+		const logs: string[] = [];
+		await downloadModel(model, 'fp32', dir, opts({ log: (m: string) => logs.push(m) }));
+		assert.equal(logs.filter(l => /503/.test(l)).length, 2);
+		assert.deepEqual(await fs.readFile(path.join(dir, 'onnx/vision_model.onnx')), big);
+	});
+
+	it('fails on 404 with an error naming the model, the file, the URL and the offline way out', async () => {
+		const dir = await fresh();
+		hub.faults.set('config.json', ['404']);
+		await assert.rejects(downloadModel(model, 'fp32', dir, opts()), (e: unknown) => {
+			assert.ok(ClipError.is(e, 'DownloadFailed'));
+			assert.match(e.message, /config\.json/);
+			assert.match(e.message, /404/);
+			assert.match(e.message, new RegExp(hub.endpoint.replace(/[.:/]/g, '\\$&')));
+			return true;
+		});
+	});
+
+	it('discards a corrupted file (checksum mismatch) and never moves it into place', async () => {
+		const dir = await fresh();
+		hub.faults.set('onnx/vision_model.onnx', ['corrupt']);
+		await assert.rejects(downloadModel(model, 'fp32', dir, opts()), (e: unknown) => ClipError.is(e, 'ChecksumMismatch') && /vision_model\.onnx/.test((e as Error).message));
+		const names = await fs.readdir(path.join(dir, 'onnx'));
+		assert.deepEqual(names, [], 'neither the file nor its .part remains');
+	});
+
+	it('checks the SHA-256 the server states for LFS files (X-Linked-Etag on the redirect)', async () => {
+		const dir = await fresh();
+		const unpinned: KnownModel = { ...model, files: [{ path: 'onnx/vision_model.onnx' }] };
+		hub.faults.set('onnx/vision_model.onnx', ['redirect-lfs']);
+		await downloadModel(unpinned, 'fp32', dir, opts());
+		assert.deepEqual(await fs.readFile(path.join(dir, 'onnx/vision_model.onnx')), big);
+	});
+
+	it('cancels a slow download, keeps the partial file, and resumes it next time', async () => {
+		const dir = await fresh();
+		hub.faults.set('onnx/vision_model.onnx', ['slow']);
+		const controller = new AbortController();
+		const pending = downloadModel(model, 'fp32', dir, opts({ signal: controller.signal }));
+		setTimeout(() => controller.abort(), 300);
+		await assert.rejects(pending, (e: unknown) => ClipError.is(e, 'Cancelled'));
+		const part = path.join(dir, 'onnx/vision_model.onnx.part');
+		assert.equal((await fs.stat(part)).size, 1000);
+		await assert.rejects(fs.access(path.join(dir, 'onnx/vision_model.onnx')));
+		hub.requests = [];
+		await downloadModel(model, 'fp32', dir, opts());
+		assert.deepEqual(await fs.readFile(path.join(dir, 'onnx/vision_model.onnx')), big);
+		assert.equal(hub.requests.find(r => r.path === 'onnx/vision_model.onnx')?.range, 'bytes=1000-');
+	});
+
+	it('says how to work offline when the hub cannot be reached', async () => {
+		const dir = await fresh();
+		await assert.rejects(downloadModel(model, 'fp32', dir, { endpoint: 'http://127.0.0.1:9', backoffMs: 1, retries: 2 }), (e: unknown) => {
+			assert.ok(ClipError.is(e, 'DownloadFailed'));
+			assert.match(e.message, /test\/tiny/);
+			assert.match(e.message, /--model \/path\/to\/folder/);
+			return true;
+		});
+	});
+});
