@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ClipError, describeError } from './errors';
 import type { ModelSpec } from './modelSpec';
-import { providerCandidates, type ConcreteProvider, type ProviderSetting } from './providers';
+import { providerCandidates, skipReason, type ConcreteProvider, type ProviderSetting } from './providers';
 import { type DecodedImage, toPixelBatch } from './preprocess';
 import { ClipTokenizer } from './tokenizer';
 import { normalizedRows } from './vectors';
@@ -152,7 +152,15 @@ export class ClipEncoder {
 		const threads = this.options.threads ?? Math.max(1, os.availableParallelism());
 		const candidates = providerCandidates(this.options.provider ?? 'auto');
 		const errors: string[] = [];
+		const auto = (this.options.provider ?? 'auto') === 'auto';
 		for (const provider of candidates) {
+			const skip = auto ? skipReason(provider) : undefined;
+			if (skip) {
+				errors.push(`${provider}: ${skip}`);
+				this.providerFailures.push(`${which} ${provider}: ${skip}`);
+				log(`${which} model: skipping the ${provider} execution provider (${skip})`);
+				continue;
+			}
 			const started = Date.now();
 			try {
 				const session = await ort.InferenceSession.create(file, {

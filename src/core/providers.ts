@@ -4,6 +4,8 @@
  * and the one actually used is reported.
  */
 
+import { existsSync } from 'node:fs';
+
 export const PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
 export type ProviderSetting = (typeof PROVIDERS)[number];
 export type ConcreteProvider = Exclude<ProviderSetting, 'auto'>;
@@ -33,4 +35,21 @@ export function providerCandidates(setting: ProviderSetting, platform: NodeJS.Pl
 		default:
 			return ['cuda', 'webgpu', 'cpu'];
 	}
+}
+
+/**
+ * Why `auto` should not even try a provider on this machine, or undefined to try it.
+ *
+ * [Note: WebGPU on Linux] onnxruntime-node's WebGPU runs on Dawn over Vulkan. Without the
+ * Vulkan loader (libvulkan.so.1) it cannot start, and Dawn prints a warning to stderr on the
+ * way; checking for the loader first keeps `auto` quiet on machines without a GPU stack.
+ */
+export function skipReason(provider: ConcreteProvider, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string | undefined {
+	if (provider === 'webgpu' && platform === 'linux') {
+		const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib64'];
+		if (!dirs.some(d => existsSync(`${d}/libvulkan.so.1`))) {
+			return 'no Vulkan loader (libvulkan.so.1) found; install your GPU driver\'s Vulkan support to use WebGPU';
+		}
+	}
+	return undefined;
 }
