@@ -25,8 +25,12 @@ export function defaultModelCache(env?: NodeJS.ProcessEnv): string {
 
 /** The index folder used for `root` when none is given: named after the folder and its path. */
 export function defaultIndexDir(root: string, env?: NodeJS.ProcessEnv): string {
+	return path.join(cacheHome(env), 'indexes', indexDirName(root));
+}
+
+/** A folder name that is readable and unique per indexed path. */
+export function indexDirName(root: string): string {
 	const abs = path.resolve(root);
 	const digest = createHash('sha256').update(abs).digest('hex').slice(0, 12);
-	const name = path.basename(abs).replace(/[^\w.-]+/g, '_') || 'root';
-	return path.join(cacheHome(env), 'indexes', `${name}-${digest}`);
+	return `${path.basename(abs).replace(/[^\w.-]+/g, '_') || 'root'}-${digest}`;
 }

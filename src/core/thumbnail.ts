@@ -1,0 +1,35 @@
+/**
+ * @file Small PNG thumbnails for result lists, cached by content hash and size, so a result grid
+ * never sends full-size photos to a webview.
+ */
+import { createHash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { writeFileAtomic } from './atomicFile';
+import { ClipError } from './errors';
+
+export async function thumbnail(file: string, size: number, cacheDir: string, maxPixels = 100_000_000): Promise<string> {
+	let bytes: Buffer;
+	try {
+		bytes = await fs.readFile(file);
+	} catch (err) {
+		throw new ClipError('FileUnreadable', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, { file, cause: err });
+	}
+	const key = createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+	const out = path.join(cacheDir, `${key}-${size}.png`);
+	if (await fs.stat(out).then(() => true, () => false)) {
+		return out;
+	}
+	await fs.mkdir(cacheDir, { recursive: true });
+	try {
+		const png = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })
+			.resize(size, size, { fit: 'inside', withoutEnlargement: false })
+			.png()
+			.toBuffer();
+		await writeFileAtomic(out, png);
+	} catch (err) {
+		throw new ClipError('DecodeFailed', `${file}: cannot make a thumbnail (${(err as Error).message.split('\n')[0]}).`, { file, cause: err });
+	}
+	return out;
+}

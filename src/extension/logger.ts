@@ -1,0 +1,40 @@
+/** @file The extension's log channel (a LogOutputChannel: levels the user can filter) and timing helpers. */
+import * as vscode from 'vscode';
+
+export class Logger implements vscode.Disposable {
+	readonly channel: vscode.LogOutputChannel;
+
+	constructor(name: string) {
+		this.channel = vscode.window.createOutputChannel(name, { log: true });
+	}
+
+	info(message: string): void {
+		this.channel.info(message);
+	}
+
+	warn(message: string): void {
+		this.channel.warn(message);
+	}
+
+	error(message: string): void {
+		this.channel.error(message);
+	}
+
+	/** Runs `fn` and logs how long it took, under `phase`. */
+	async time<T>(phase: string, fn: () => Promise<T>): Promise<T> {
+		const started = performance.now();
+		try {
+			return await fn();
+		} finally {
+			this.channel.info(`${phase}: ${(performance.now() - started).toFixed(0)} ms`);
+		}
+	}
+
+	show(): void {
+		this.channel.show(true);
+	}
+
+	dispose(): void {
+		this.channel.dispose();
+	}
+}

@@ -1,0 +1,38 @@
+/**
+ * @file How an image is referenced from the file being edited, by language: Markdown image,
+ * HTML img, CSS url(), else the bare relative path. No vscode import: unit-tested.
+ */
+import * as path from 'node:path';
+
+/** The path of `image` relative to the folder of `fromFile`, with '/' separators. */
+export function relativeReference(fromFile: string, image: string): string {
+	const rel = path.relative(path.dirname(fromFile), image).split(path.sep).join('/');
+	return rel.startsWith('.') ? rel : `./${rel}`;
+}
+
+function encodePath(p: string): string {
+	return p.replace(/ /g, '%20').replace(/\(/g, '%28').replace(/\)/g, '%29');
+}
+
+export function formatReference(languageId: string, relPath: string): string {
+	const name = path.posix.basename(relPath).replace(/\.[^.]+$/, '');
+	switch (languageId) {
+		case 'markdown':
+		case 'mdx':
+			return `![${name}](${encodePath(relPath)})`;
+		case 'html':
+		case 'vue':
+		case 'svelte':
+		case 'javascriptreact':
+		case 'typescriptreact':
+		case 'php':
+			return `<img src="${relPath.replace(/"/g, '&quot;')}" alt="${name.replace(/"/g, '&quot;')}">`;
+		case 'css':
+		case 'scss':
+		case 'less':
+		case 'sass':
+			return `url("${relPath.replace(/"/g, '\\"')}")`;
+		default:
+			return relPath;
+	}
+}

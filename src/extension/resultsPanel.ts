@@ -1,0 +1,86 @@
+/**
+ * @file "Show Results in Panel": a webview grid of thumbnails with scores. Strict CSP with a nonce,
+ * no remote loads; local resources limited to media/ and the thumbnail cache; thumbnails go
+ * through asWebviewUri. The webview only ever sends back the index of a result, never a path.
+ */
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { Disposable } from './lifecycle';
+import type { ImageHit } from './searchQuickPick';
+import type { WorkerClient } from './workerClient';
+
+interface PanelMessage {
+	type: 'open' | 'reveal';
+	index: number;
+}
+
+export class ResultsPanel extends Disposable {
+	private panel: vscode.WebviewPanel | undefined;
+	private hits: ImageHit[] = [];
+
+	constructor(
+		private readonly extensionUri: vscode.Uri,
+		private readonly thumbnailDir: vscode.Uri,
+		private readonly worker: WorkerClient,
+	) {
+		super();
+	}
+
+	async show(title: string, hits: ImageHit[]): Promise<void> {
+		this.hits = hits;
+		if (!this.panel) {
+			this.panel = vscode.window.createWebviewPanel('clipSearch.results', title, vscode.ViewColumn.Active, {
+				enableScripts: true,
+				retainContextWhenHidden: false,
+				localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), this.thumbnailDir],
+			});
+			this.panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
+			this.register(this.panel.onDidDispose(() => (this.panel = undefined)));
+			this.register(this.panel.webview.onDidReceiveMessage((m: PanelMessage) => this.onMessage(m)));
+		}
+		this.panel.title = title;
+		const thumbs = await Promise.all(hits.map(h => this.worker.request('thumbnail', { file: h.file, size: 256 }).catch(() => undefined)));
+		this.panel.webview.html = this.html(this.panel.webview, title, hits, thumbs);
+		this.panel.reveal();
+	}
+
+	private onMessage(m: PanelMessage): void {
+		// Only an index into the results we sent: no path from the webview is ever used.
+		const hit = Number.isInteger(m?.index) ? this.hits[m.index] : undefined;
+		if (!hit) {
+			return;
+		}
+		const uri = vscode.Uri.file(hit.file);
+		if (m.type === 'open') {
+			void vscode.commands.executeCommand('vscode.open', uri);
+		} else if (m.type === 'reveal') {
+			void vscode.commands.executeCommand('revealInExplorer', uri);
+		}
+	}
+
+	private html(webview: vscode.Webview, title: string, hits: ImageHit[], thumbs: (string | undefined)[]): string {
+		const nonce = randomBytes(16).toString('base64');
+		const esc = (s: string): string => s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
+		const css = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'results.css'));
+		const js = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'results.js'));
+		const cells = hits
+			.map((h, i) => {
+				const src = thumbs[i] ? webview.asWebviewUri(vscode.Uri.file(thumbs[i]!)).toString() : '';
+				return `<li><button class="hit" data-index="${i}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span><span class="score">${h.score.toFixed(3)}</span></button></li>`;
+			})
+			.join('');
+		return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src ${webview.cspSource}; style-src ${webview.cspSource}; script-src 'nonce-${nonce}';">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link href="${css}" rel="stylesheet"><title>${esc(title)}</title></head>
+<body><h1>${esc(title)}</h1>${hits.length ? `<ul class="grid" role="list">${cells}</ul>` : `<p>${esc(vscode.l10n.t('No matching images.'))}</p>`}
+<script nonce="${nonce}" src="${js}"></script></body></html>`;
+	}
+
+	override dispose(): void {
+		this.panel?.dispose();
+		super.dispose();
+	}
+}

@@ -1,0 +1,95 @@
+/**
+ * @file Every setting of the extension in one place: the keys as constants, one typed reader, and
+ * the helper that tells whether a configuration change concerns us. To add a setting: declare it in
+ * package.json `contributes.configuration`, add its key here and read it in readSettings().
+ */
+import * as vscode from 'vscode';
+import type { LabelClass } from '../core/labeler';
+import type { ProviderSetting } from '../core/providers';
+import { isProviderSetting } from '../core/providers';
+
+export const SECTION = 'clipSearch';
+
+export const SettingKeys = {
+	model: 'model',
+	modelVariant: 'modelVariant',
+	executionProvider: 'executionProvider',
+	indexingEnabled: 'indexing.enabled',
+	include: 'include',
+	exclude: 'exclude',
+	maxResults: 'maxResults',
+	minScore: 'minScore',
+	labels: 'labels',
+	labelThreshold: 'labelThreshold',
+	indexLocation: 'indexLocation',
+	maxImageMegapixels: 'maxImageMegapixels',
+	threads: 'threads',
+	duplicateThreshold: 'duplicateThreshold',
+} as const;
+
+export interface Settings {
+	model: string;
+	modelVariant: 'fp32' | 'quantized';
+	executionProvider: ProviderSetting;
+	indexingEnabled: boolean;
+	include: string[];
+	/** clipSearch.exclude plus files.exclude and search.exclude (the globs set to true). */
+	exclude: string[];
+	maxResults: number;
+	minScore: number;
+	labels: Record<string, LabelClass['prompts'] | { prompts?: string[]; threshold?: number }>;
+	labelThreshold: number;
+	indexLocation: 'storage' | 'workspace';
+	maxImageMegapixels: number;
+	/** 0 = automatic (leave one core to the editor). */
+	threads: number;
+	duplicateThreshold: number;
+}
+
+/** The globs set to true in a files.exclude-style object. */
+export function enabledGlobs(value: unknown): string[] {
+	if (typeof value !== 'object' || value === null) {
+		return [];
+	}
+	return Object.entries(value as Record<string, unknown>)
+		.filter(([, on]) => on === true)
+		.map(([glob]) => glob);
+}
+
+export function readSettings(scope?: vscode.ConfigurationScope): Settings {
+	const c = vscode.workspace.getConfiguration(SECTION, scope);
+	const provider = c.get<string>(SettingKeys.executionProvider, 'auto');
+	const variant = c.get<string>(SettingKeys.modelVariant, 'quantized');
+	return {
+		model: c.get<string>(SettingKeys.model, '').trim() || 'Xenova/clip-vit-base-patch32',
+		modelVariant: variant === 'fp32' ? 'fp32' : 'quantized',
+		executionProvider: isProviderSetting(provider) ? provider : 'auto',
+		indexingEnabled: c.get<boolean>(SettingKeys.indexingEnabled, true),
+		include: c.get<string[]>(SettingKeys.include, []),
+		exclude: [
+			...c.get<string[]>(SettingKeys.exclude, []),
+			...enabledGlobs(vscode.workspace.getConfiguration('files', scope).get('exclude')),
+			...enabledGlobs(vscode.workspace.getConfiguration('search', scope).get('exclude')),
+		],
+		maxResults: Math.max(1, c.get<number>(SettingKeys.maxResults, 50)),
+		minScore: c.get<number>(SettingKeys.minScore, 0),
+		labels: c.get<Settings['labels']>(SettingKeys.labels, {}),
+		labelThreshold: c.get<number>(SettingKeys.labelThreshold, 0),
+		indexLocation: c.get<string>(SettingKeys.indexLocation, 'storage') === 'workspace' ? 'workspace' : 'storage',
+		maxImageMegapixels: Math.max(1, c.get<number>(SettingKeys.maxImageMegapixels, 100)),
+		threads: Math.max(0, Math.floor(c.get<number>(SettingKeys.threads, 0))),
+		duplicateThreshold: c.get<number>(SettingKeys.duplicateThreshold, 0.95),
+	};
+}
+
+/** True when the change touches our section or the excludes we read. */
+export function affectsUs(e: vscode.ConfigurationChangeEvent): boolean {
+	return e.affectsConfiguration(SECTION) || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude');
+}
+
+/** True when the change means the folders must be indexed again. */
+export function affectsIndex(e: vscode.ConfigurationChangeEvent): boolean {
+	return [SettingKeys.model, SettingKeys.modelVariant, SettingKeys.include, SettingKeys.exclude, SettingKeys.indexLocation, SettingKeys.maxImageMegapixels].some(k =>
+		e.affectsConfiguration(`${SECTION}.${k}`),
+	) || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude');
+}
