@@ -14,7 +14,7 @@ import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
 import { readSettings } from './settings';
 import type { WorkerClient } from './workerClient';
-import { IMAGE_EXTENSIONS } from '../core/walker';
+import { isRelevantChange } from './watchFilter';
 
 export type FolderState = 'waiting' | 'indexing' | 'ready' | 'paused' | 'error' | 'disabled' | 'untrusted' | 'needsModel';
 
@@ -46,11 +46,18 @@ export class WorkspaceIndex extends Disposable {
 	) {
 		super();
 		this.batcher = this.register(new ChangeBatcher(changes => this.onFileChanges([...changes.keys()]), 1000));
-		const glob = `**/*.{${IMAGE_EXTENSIONS.join(',')}}`;
-		const watcher = this.register(vscode.workspace.createFileSystemWatcher(glob));
-		this.register(watcher.onDidCreate(uri => this.batcher.add(uri.fsPath, 'create')));
-		this.register(watcher.onDidChange(uri => this.batcher.add(uri.fsPath, 'change')));
-		this.register(watcher.onDidDelete(uri => this.batcher.add(uri.fsPath, 'delete')));
+		// [Note: watching folders too] A deleted, moved or copied-in folder produces one event for
+		// the folder, none for the images inside it; so every path is watched, and events for
+		// images or for extension-less paths (likely folders) trigger an update.
+		const watcher = this.register(vscode.workspace.createFileSystemWatcher('**/*'));
+		const onEvent = (kind: 'create' | 'change' | 'delete') => (uri: vscode.Uri) => {
+			if (isRelevantChange(uri.fsPath, kind)) {
+				this.batcher.add(uri.fsPath, kind);
+			}
+		};
+		this.register(watcher.onDidCreate(onEvent('create')));
+		this.register(watcher.onDidChange(onEvent('change')));
+		this.register(watcher.onDidDelete(onEvent('delete')));
 		this.register(
 			worker.onEvent(e => {
 				if (e.type === 'progress') {

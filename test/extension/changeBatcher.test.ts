@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ChangeBatcher, type ChangeKind } from '../../src/extension/changeBatcher';
+import { isRelevantChange } from '../../src/extension/watchFilter';
 
 const wait = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
 
@@ -46,5 +47,17 @@ describe('ChangeBatcher (watcher batching)', () => {
 		}
 		assert.ok(batches.length >= 2, `${batches.length} batches during a 200 ms stream`);
 		b.dispose();
+	});
+});
+
+describe('isRelevantChange (watcher filter)', () => {
+	it('passes images and appearing/disappearing folders, not other files or index writes', () => {
+		assert.equal(isRelevantChange('/ws/a/b.PNG', 'change'), true);
+		assert.equal(isRelevantChange('/ws/assets', 'delete'), true);
+		assert.equal(isRelevantChange('/ws/assets', 'change'), false);
+		assert.equal(isRelevantChange('/ws/notes.md', 'create'), false);
+		assert.equal(isRelevantChange('/ws/node_modules/x/icon.png', 'create'), false);
+		assert.equal(isRelevantChange('/ws/.vscode/clip-search-index/manifest.json', 'change'), false);
+		assert.equal(isRelevantChange('/ws/.git/objects/ab', 'create'), false);
 	});
 });

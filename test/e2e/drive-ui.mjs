@@ -1,0 +1,93 @@
+// Drives the real workbench like a person: waits for the status bar to say the images are
+// indexed, runs "CLIP: Search Images…" from the command palette, types a query, checks the first
+// result and takes a screenshot; then "CLIP: Show Results in Panel" and a screenshot of the grid.
+// Usage: node drive-ui.mjs <url> <workspace> <artifactsDir>
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const [baseUrl, wsDir, artifacts] = process.argv.slice(2);
+fs.mkdirSync(artifacts, { recursive: true });
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-e2e-chromium-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+	executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+	headless: true,
+	viewport: { width: 1280, height: 800 },
+	env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
+	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
+});
+const log = m => console.log(`[drive-ui] ${m}`);
+let failed = 0;
+const check = (ok, what) => {
+	console.log(`  ${ok ? '✓' : '✗'} ${what}`);
+	if (!ok) failed++;
+};
+async function runCommand(page, title) {
+	for (let attempt = 0; attempt < 5; attempt++) {
+		await page.keyboard.press('F1');
+		const input = page.locator('.quick-input-widget input');
+		await input.waitFor({ state: 'visible', timeout: 10_000 });
+		await input.fill(`>${title}`);
+		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+		if (await row.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) {
+			await page.keyboard.press('Enter');
+			return;
+		}
+		await page.keyboard.press('Escape');
+		await page.waitForTimeout(1500);
+	}
+	throw new Error(`command "${title}" not found in the palette`);
+}
+try {
+	const page = ctx.pages()[0] ?? (await ctx.newPage());
+	await page.goto(`${baseUrl.replace(/\/$/, '')}/?folder=${encodeURIComponent(path.resolve(wsDir))}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
+	await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+	const status = page.locator('.statusbar-item', { hasText: 'CLIP:' }).first();
+	await status.waitFor({ timeout: 60_000 });
+	const deadline = Date.now() + 120_000;
+	let text = '';
+	while (Date.now() < deadline) {
+		text = (await status.innerText().catch(() => '')).trim();
+		if (/CLIP: 32 images/.test(text)) break;
+		await page.waitForTimeout(500);
+	}
+	check(/CLIP: 32 images/.test(text), `status bar says the images are indexed ("${text}")`);
+	await page.screenshot({ path: path.join(artifacts, 'statusbar.png') });
+
+	await runCommand(page, 'CLIP: Search Images');
+	const input = page.locator('.quick-input-widget input');
+	await input.waitFor({ state: 'visible' });
+	await input.fill('a photo of a yellow triangle');
+	const first = page.locator('.quick-input-list .monaco-list-row').first();
+	await page.locator('.quick-input-list .monaco-list-row', { hasText: 'yellow-triangle.png' }).first().waitFor({ timeout: 30_000 });
+	await page.waitForTimeout(800); // thumbnails
+	const firstText = await first.innerText();
+	check(firstText.includes('yellow-triangle.png'), `first QuickPick item is yellow-triangle.png ("${firstText.replace(/\s+/g, ' ')}")`);
+	await page.screenshot({ path: path.join(artifacts, 'quickpick.png') });
+	await page.keyboard.press('Escape');
+
+	await runCommand(page, 'CLIP: Show Results in Panel');
+	const box = page.locator('.quick-input-widget input');
+	await box.waitFor({ state: 'visible' });
+	await box.fill('a photo of a blue star');
+	await page.keyboard.press('Enter');
+	const tab = page.locator('.tab', { hasText: 'Images: a photo of a blue star' });
+	check(await tab.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the results panel opened');
+	await page.waitForTimeout(3000); // webview and thumbnails
+	const frame = page.frameLocator('iframe.webview').frameLocator('iframe#active-frame');
+	const cells = await frame.locator('.hit').count().catch(() => 0);
+	check(cells > 0, `the panel shows ${cells} results`);
+	const firstCell = cells ? await frame.locator('.hit .name').first().innerText() : '';
+	check(firstCell === 'blue-star.png', `the panel's first result is blue-star.png ("${firstCell}")`);
+	await page.screenshot({ path: path.join(artifacts, 'panel.png') });
+} catch (err) {
+	log(`FAILED: ${err?.stack ?? err}`);
+	failed++;
+	await ctx.pages()[0]?.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => {});
+} finally {
+	await ctx.close().catch(() => {});
+	fs.rmSync(profile, { recursive: true, force: true });
+}
+console.log(failed ? `UI: ${failed} check(s) failed` : 'UI: all checks passed');
+process.exit(failed ? 1 : 0);
