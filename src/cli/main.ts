@@ -148,6 +148,8 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 		const result = await indexFolder(store, encoder, {
 			signal: controller.signal,
 			batchSize: numberOption(values, 'batch-size'),
+			// For the crash tests: commit often, so that a kill lands between commits.
+			checkpointSeconds: Number(process.env.CLIP_SEARCH_CHECKPOINT_SECONDS) || undefined,
 			log,
 			onProgress: tty ? (p: IndexProgress) => process.stderr.write(`\r${describeProgress(p)}\x1b[K`) : undefined,
 		});
@@ -164,7 +166,7 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 					`(${encoder.providersUsed.vision ?? store.provider ?? 'no'} provider)\n`,
 			);
 			for (const f of result.failed) {
-				process.stdout.write(`  failed: ${f.path}: ${f.error}\n`);
+				process.stdout.write(`  failed: ${f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`}\n`);
 			}
 			process.stdout.write(`Index: ${dir}\n`);
 		}
@@ -345,7 +347,7 @@ async function cmdStats(values: Values): Promise<number> {
 				`Provider:  ${stats.provider ?? 'unknown'}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
 		);
 		for (const f of failed) {
-			process.stdout.write(`  failed: ${f.path}: ${f.error}\n`);
+			process.stdout.write(`  failed: ${f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`}\n`);
 		}
 	}
 	return 0;

@@ -70,7 +70,11 @@ export async function decodeImage(file: string, bytes: Buffer, spec: PreprocessS
 	try {
 		meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
 	} catch (err) {
-		throw new ClipError('UnsupportedFormat', `${file}: not an image format this build can read (${firstLine(err)}).`, { file, cause: err });
+		const message = firstLine(err);
+		if (/unsupported image format/i.test(message)) {
+			throw new ClipError('UnsupportedFormat', `${file}: not an image format this build can read (${message}).`, { file, cause: err });
+		}
+		throw new ClipError('DecodeFailed', `${file}: cannot read the image: the file is damaged, or a variant this build cannot decode (${message}).`, { file, cause: err });
 	}
 	const isSvg = meta.format === 'svg';
 	let density: number | undefined;

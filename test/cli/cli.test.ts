@@ -123,6 +123,14 @@ describe('clip-search CLI (dist/cli.js, built by npm run build)', { skip: exists
 		assert.ok(s.indexBytes > 0);
 	});
 
+	it('refuses to write an index another live process is writing, naming it', async () => {
+		const dir = await tempDir();
+		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: 'now', purpose: 'another indexer' }));
+		const res = await clip(['index', root, '--model', tinyModelDir, '--index', dir]);
+		assert.equal(res.code, 1);
+		assert.match(res.stderr, new RegExp(`process ${process.pid} .*another indexer.*\\[IndexLocked\\]`));
+	});
+
 	it('fails with one clear line and a non-zero exit code', async () => {
 		const badModel = await clip(['index', root, '--model', '/nonexistent/model', '--index', await tempDir()]);
 		assert.notEqual(badModel.code, 0);

@@ -1,0 +1,472 @@
+/**
+ * @file `npm run bench`: speed of the engine with a real-size CLIP ViT-B/32 (random weights, made by
+ * tools/make_bench_model.py) on a real image corpus (Debian's clip art, wallpapers and icons), next
+ * to transformers.js on the same files. Prints a table with targets and PASS/MISS and writes
+ * bench/results.json. Options: --model <dir> (a real model folder instead), --images <dir>,
+ * --runs N (default 3), --quick (smaller sizes, for a smoke run).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, promises as fs, mkdirSync, readdirSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
+import { ClipEncoder } from '../src/core/encoder';
+import { indexFolder } from '../src/core/indexer';
+import { IndexStore } from '../src/core/indexStore';
+import { openIndexForWriting } from '../src/core/indexSession';
+import { loadModelSpec, type ModelSpec, type ModelVariant } from '../src/core/modelSpec';
+import { cacheHome } from '../src/core/paths';
+import { type DecodedImage, decodeImage } from '../src/core/preprocess';
+import { dot, l2normalize } from '../src/core/vectors';
+
+const repo = path.resolve(__dirname, '..', '..');
+const args = process.argv.slice(2);
+const opt = (name: string): string | undefined => {
+	const i = args.indexOf(`--${name}`);
+	return i >= 0 ? args[i + 1] : undefined;
+};
+const QUICK = args.includes('--quick');
+const RUNS = Number(opt('runs') ?? (QUICK ? 1 : 3));
+const benchCache = path.join(cacheHome(), 'bench');
+const GFLOP_PER_IMAGE = 8.82;
+
+interface Row {
+	figure: string;
+	value: string;
+	target?: string;
+	pass?: boolean;
+}
+const rows: Row[] = [];
+const results: Record<string, unknown> = {};
+const say = (m: string): void => console.error(`[bench] ${m}`);
+const median = (xs: number[]): number => {
+	const s = [...xs].sort((a, b) => a - b);
+	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const pct = (xs: number[], p: number): number => {
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+	const t = performance.now();
+	const value = await fn();
+	return { ms: performance.now() - t, value };
+}
+
+// ------------------------------------------------------------------------------------ set-up
+
+function python(): string {
+	const venv = path.join(benchCache, 'venv');
+	const py = path.join(venv, 'bin', 'python');
+	if (!existsSync(py)) {
+		say('creating a Python venv with torch, transformers, onnx, onnxruntime (pip, once)');
+		execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+		execFileSync(py, ['-m', 'pip', 'install', '-q', 'torch', 'transformers', 'onnx', 'onnxruntime', 'onnxscript', 'pillow', 'numpy'], {
+			stdio: 'inherit',
+			env: { ...process.env, PIP_RETRIES: '0' },
+		});
+	}
+	return py;
+}
+
+function benchModel(): string {
+	const given = opt('model');
+	if (given) {
+		return path.resolve(given);
+	}
+	const dir = path.join(benchCache, 'clip-vit-b32-random');
+	if (!existsSync(path.join(dir, 'onnx', 'vision_model_quantized.onnx'))) {
+		const tok = path.resolve(repo, '..', 'shared', 'clip-tokenizer');
+		if (!existsSync(path.join(tok, 'tokenizer.json'))) {
+			throw new Error(`the bench model needs CLIP's tokenizer files in ${tok}`);
+		}
+		say(`building the random-weight ViT-B/32 into ${dir} (a few minutes, once)`);
+		execFileSync(python(), [path.join(repo, 'tools', 'make_bench_model.py'), '--out', dir, '--tokenizer', tok], { stdio: 'inherit' });
+	}
+	return dir;
+}
+
+function corpus(): string {
+	const given = opt('images');
+	if (given) {
+		return path.resolve(given);
+	}
+	const dir = path.join(benchCache, 'corpus');
+	if (existsSync(path.join(dir, '.complete'))) {
+		return dir;
+	}
+	const sources = ['/usr/share/openclipart/png', '/usr/share/wallpapers', '/usr/share/icons/oxygen'];
+	if (!sources.every(s => existsSync(s))) {
+		say('installing the image corpus with apt: openclipart-png, plasma-workspace-wallpapers, oxygen-icon-theme');
+		execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq'], { stdio: 'inherit' });
+		execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', 'openclipart-png', 'plasma-workspace-wallpapers', 'oxygen-icon-theme'], {
+			stdio: 'inherit',
+			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+		});
+	}
+	const list = (root: string, re: RegExp): string[] => {
+		const out: string[] = [];
+		const walk = (d: string): void => {
+			for (const e of readdirSync(d, { withFileTypes: true })) {
+				const p = path.join(d, e.name);
+				if (e.isDirectory()) {
+					walk(p);
+				} else if (e.isFile() && re.test(e.name)) {
+					out.push(p);
+				}
+			}
+		};
+		walk(root);
+		return out.sort();
+	};
+	const every = (xs: string[], n: number): string[] => xs.filter((_, i) => i % Math.max(1, Math.floor(xs.length / n)) === 0).slice(0, n);
+	const clipart = every(list(sources[0], /\.png$/i), 120);
+	const wallpapers = every(
+		list(sources[1], /\.(jpg|jpeg|png)$/i).filter(p => !p.includes('images_dark')),
+		24,
+	);
+	const icons = every(list(sources[2], /\.png$/i), 60);
+	mkdirSync(dir, { recursive: true });
+	for (const [i, f] of [...clipart, ...wallpapers, ...icons].entries()) {
+		execFileSync('cp', [f, path.join(dir, `${String(i).padStart(3, '0')}-${path.basename(f)}`)]);
+	}
+	execFileSync('touch', [path.join(dir, '.complete')]);
+	return dir;
+}
+
+async function describeCorpus(dir: string): Promise<string[]> {
+	const files = readdirSync(dir)
+		.filter(f => !f.startsWith('.'))
+		.map(f => path.join(dir, f));
+	const formats = new Map<string, number>();
+	const mps: number[] = [];
+	for (const f of files) {
+		const m = await sharp(f).metadata().catch(() => undefined);
+		const key = `${m?.format ?? '?'}${m?.channels === 2 ? ' grey+alpha' : m?.channels === 4 ? ' rgba' : ''}`;
+		formats.set(key, (formats.get(key) ?? 0) + 1);
+		if (m?.width && m.height) {
+			mps.push((m.width * m.height) / 1e6);
+		}
+	}
+	const mix = [...formats].map(([k, v]) => `${v} ${k}`).join(', ');
+	results.corpus = { dir, count: files.length, formats: Object.fromEntries(formats), medianMegapixels: median(mps) };
+	rows.push({ figure: 'corpus', value: `${files.length} images (${mix}); median ${median(mps).toFixed(3)} MP` });
+	return files;
+}
+
+// ------------------------------------------------------------------------------------ figures
+
+async function decodeAll(files: string[], spec: ModelSpec, concurrency = 4): Promise<DecodedImage[]> {
+	const out: DecodedImage[] = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			while (next < files.length) {
+				const f = files[next++];
+				try {
+					out.push(await decodeImage(f, await fs.readFile(f), spec.preprocess));
+				} catch {
+					// counted by the end-to-end figure
+				}
+			}
+		}),
+	);
+	return out;
+}
+
+async function figureInference(spec: ModelSpec, variant: ModelVariant, images: DecodedImage[]): Promise<Record<number, number>> {
+	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
+	const n = QUICK ? 16 : 32;
+	const sample = images.slice(0, n);
+	await encoder.encodeImages(sample.slice(0, 1)); // session creation, outside the timing
+	const rates: Record<number, number> = {};
+	for (const batch of [1, 8, 16, 32]) {
+		const runs: number[] = [];
+		for (let r = 0; r < RUNS; r++) {
+			const { ms } = await timed(async () => {
+				for (let i = 0; i < sample.length; i += batch) {
+					await encoder.encodeImages(sample.slice(i, i + batch));
+				}
+			});
+			runs.push(sample.length / (ms / 1000));
+		}
+		rates[batch] = median(runs);
+	}
+	await encoder.dispose();
+	rows.push({
+		figure: `1. inference only, ${variant} (img/s at batch 1/8/16/32; ${os.availableParallelism()} threads)`,
+		value: [1, 8, 16, 32].map(b => rates[b].toFixed(1)).join(' / '),
+	});
+	return rates;
+}
+
+async function figureDecode(files: string[], spec: ModelSpec): Promise<number> {
+	const runs: number[] = [];
+	for (let r = 0; r < RUNS; r++) {
+		const { ms, value } = await timed(() => decodeAll(files, spec));
+		runs.push(value.length / (ms / 1000));
+	}
+	const rate = median(runs);
+	rows.push({ figure: '2. decode + preprocess only (img/s, 4 at a time)', value: rate.toFixed(1) });
+	return rate;
+}
+
+async function figureEndToEnd(dir: string, spec: ModelSpec, variant: ModelVariant, bound: number): Promise<number> {
+	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
+	await encoder.encodeImages((await decodeAll((await fs.readdir(dir)).filter(f => !f.startsWith('.')).slice(0, 1).map(f => path.join(dir, f)), spec)).slice(0, 1));
+	const runs: number[] = [];
+	let failed = 0;
+	for (let r = 0; r < RUNS; r++) {
+		const indexDir = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-bench-index-'));
+		const store = await openIndexForWriting(indexDir, dir, spec);
+		const result = await indexFolder(store, encoder, { batchSize: 16 });
+		failed = result.failed.length;
+		runs.push(result.embedded / result.seconds);
+		await fs.rm(indexDir, { recursive: true, force: true });
+	}
+	await encoder.dispose();
+	const rate = median(runs);
+	const ratio = rate / bound;
+	rows.push({
+		figure: `3. end-to-end cold indexing, ${variant} (img/s; ${failed} files failed)`,
+		value: `${rate.toFixed(1)} = ${(ratio * 100).toFixed(0)}% of the serial bound ${bound.toFixed(1)}`,
+		target: '≥ 95% of the bound',
+		pass: ratio >= 0.95,
+	});
+	return rate;
+}
+
+function figurePeakRss(dir: string, model: string, variant: ModelVariant): void {
+	const indexDir = path.join(os.tmpdir(), `clip-bench-rss-${process.pid}`);
+	const r = spawnSync('/usr/bin/time', ['-f', '%M', process.execPath, path.join(repo, 'dist', 'cli.js'), 'index', dir, '--model', model, '--variant', variant, '--index', indexDir, '--provider', 'cpu', '--json'], {
+		encoding: 'utf8',
+	});
+	void fs.rm(indexDir, { recursive: true, force: true });
+	const kb = Number(r.stderr.trim().split('\n').pop());
+	const mb = kb / 1024;
+	const out = JSON.parse(r.stdout || '{}') as { embedded?: number; seconds?: number };
+	results[`peakRss_${variant}_MB`] = mb;
+	rows.push({
+		figure: `3b. peak RSS, whole CLI run (model load included), ${variant}`,
+		value: `${mb.toFixed(0)} MB (${out.embedded} images in ${out.seconds?.toFixed(1)} s wall, ${((out.embedded ?? 0) / (out.seconds ?? 1)).toFixed(1)} img/s)`,
+		target: variant === 'fp32' ? '≤ 1200 MB' : undefined,
+		pass: variant === 'fp32' ? mb <= 1200 : undefined,
+	});
+}
+
+function figurePeer(dir: string, model: string, variant: ModelVariant, ours: number, target: number): void {
+	const peerDir = path.join(benchCache, 'peer');
+	if (!existsSync(path.join(peerDir, 'node_modules', '@huggingface', 'transformers'))) {
+		say('installing transformers.js 4.3.1 for the peer figure (once)');
+		mkdirSync(peerDir, { recursive: true });
+		execFileSync('sh', ['-c', `cat > package.json <<'J'\n{"name":"clip-bench-peer","private":true,"type":"module","allowScripts":{"onnxruntime-node":false,"sharp":true,"protobufjs":false}}\nJ`], { cwd: peerDir });
+		execFileSync('npm', ['install', '--no-audit', '--no-fund', '@huggingface/transformers@4.3.1'], { cwd: peerDir, stdio: 'inherit' });
+	}
+	execFileSync('cp', [path.join(repo, 'bench', 'peer.mjs'), peerDir]);
+	const runs: number[] = [];
+	let failed = 0;
+	for (let r = 0; r < RUNS; r++) {
+		const out = execFileSync(process.execPath, [path.join(peerDir, 'peer.mjs'), model, dir, variant === 'fp32' ? 'fp32' : 'q8'], { encoding: 'utf8', cwd: peerDir });
+		const res = JSON.parse(out.trim().split('\n').pop()!) as { rate: number; failed: number };
+		runs.push(res.rate);
+		failed = res.failed;
+	}
+	const rate = median(runs);
+	const ratio = ours / rate;
+	results[`peer_${variant}`] = { rate, failed, ratio };
+	rows.push({
+		figure: `4. transformers.js 4.3.1 on the same files, ${variant} (img/s; it failed to read ${failed})`,
+		value: `${rate.toFixed(1)}; product ÷ peer = ${ratio.toFixed(2)}×`,
+		target: `≥ ${target}×`,
+		pass: ratio >= target,
+	});
+}
+
+function clusteredVectors(n: number, dim: number, seed = 1): Float32Array[] {
+	let s = seed;
+	const rand = (): number => {
+		s = (s * 1664525 + 1013904223) >>> 0;
+		return s / 2 ** 32 - 0.5;
+	};
+	const centres = Array.from({ length: 1000 }, () => l2normalize(Float32Array.from({ length: dim }, rand)));
+	return Array.from({ length: n }, (_, i) => {
+		const c = centres[i % centres.length];
+		return l2normalize(Float32Array.from({ length: dim }, (_, d) => c[d] + 0.9 * rand() * 0.25));
+	});
+}
+
+async function buildSyntheticIndex(n: number, dim: number): Promise<{ store: IndexStore; vectors: Float32Array[]; ms: number; rssMB: number }> {
+	const vectors = clusteredVectors(n, dim);
+	const before = process.memoryUsage().rss;
+	const store = IndexStore.create(path.join(os.tmpdir(), `clip-bench-hnsw-${n}`), '/bench', { key: 'bench', id: 'bench', revision: '0', variant: 'fp32', dim });
+	const t = performance.now();
+	vectors.forEach((v, i) => store.addEmbedding(`h${i}`, v));
+	const ms = performance.now() - t;
+	return { store, vectors, ms, rssMB: (process.memoryUsage().rss - before) / 1e6 };
+}
+
+async function figureHnswAndQueries(spec: ModelSpec): Promise<void> {
+	const sizes = QUICK ? [10_000] : [10_000, 100_000];
+	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
+	await encoder.encodeText('warm up');
+	const queries = ['a red error icon', 'screenshot of a login form', 'diagram with arrows', 'a dog on a beach', 'mountains at sunset', 'a cat', 'company logo', 'a bar chart'];
+	for (const n of sizes) {
+		const { store, vectors, ms, rssMB } = await buildSyntheticIndex(n, spec.dim);
+		const lat: number[] = [];
+		for (let i = 0; i < (QUICK ? 20 : 60); i++) {
+			const t = performance.now();
+			const v = await encoder.encodeText(`${queries[i % queries.length]} ${i}`);
+			store.search(v, 20);
+			lat.push(performance.now() - t);
+		}
+		const p50 = median(lat);
+		rows.push({
+			figure: `5. warm text query at ${n.toLocaleString()} vectors (tokenize + text model + HNSW), p50 / p95`,
+			value: `${p50.toFixed(1)} / ${pct(lat, 95).toFixed(1)} ms`,
+			target: n === 100_000 ? 'p50 ≤ 15 ms' : undefined,
+			pass: n === 100_000 ? p50 <= 15 : undefined,
+		});
+		if (n === sizes[sizes.length - 1]) {
+			rows.push({ figure: `6. HNSW build, ${n.toLocaleString()} × ${spec.dim} (M 16, efConstruction 200)`, value: `${(ms / 1000).toFixed(1)} s, ~${rssMB.toFixed(0)} MB` });
+			const probes = Array.from({ length: 200 }, (_, i) => l2normalize(vectors[(i * 7919) % n].map((x, d) => x + 0.05 * Math.sin(i * 31 + d))));
+			const exact = probes.map(q => {
+				const scored = vectors.map((v, j) => [dot(q, v), j] as const).sort((a, b) => b[0] - a[0]);
+				return new Set(scored.slice(0, 10).map(x => store.labelOf(`h${x[1]}`)));
+			});
+			for (const ef of [10, 25, 50, 100, 200]) {
+				let hits = 0;
+				const t = performance.now();
+				probes.forEach((q, i) => {
+					for (const h of store.search(q, 10, { ef })) {
+						hits += exact[i].has(h.label) ? 1 : 0;
+					}
+				});
+				const each = (performance.now() - t) / probes.length;
+				const recall = hits / (probes.length * 10);
+				rows.push({
+					figure: `6. HNSW search ef ${ef}${ef === 100 ? ' (default)' : ''}: recall@10 vs brute force, latency`,
+					value: `${recall.toFixed(3)}, ${each.toFixed(2)} ms`,
+					target: ef === 100 ? '≥ 0.98' : undefined,
+					pass: ef === 100 ? recall >= 0.98 : undefined,
+				});
+			}
+		}
+	}
+	await encoder.dispose();
+}
+
+async function figureReindex(): Promise<void> {
+	const n = QUICK ? 2000 : 10_000;
+	const dir = path.join(benchCache, `reindex-${n}`);
+	if (!existsSync(path.join(dir, '.complete'))) {
+		say(`generating ${n} small PNGs for the re-index figure (once)`);
+		mkdirSync(dir, { recursive: true });
+		for (let i = 0; i < n; i++) {
+			const sub = path.join(dir, String(Math.floor(i / 500)));
+			mkdirSync(sub, { recursive: true });
+			await sharp({ create: { width: 24, height: 24, channels: 3, background: { r: i % 256, g: (i >> 8) % 256, b: (i * 37) % 256 } } })
+				.png()
+				.toFile(path.join(sub, `img-${i}.png`));
+		}
+		execFileSync('touch', [path.join(dir, '.complete')]);
+	}
+	const spec = await loadModelSpec(path.join(repo, 'test', 'fixtures', 'tiny-clip'));
+	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
+	const indexDir = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-bench-reindex-'));
+	const first = await indexFolder(await openIndexForWriting(indexDir, dir, spec), encoder);
+	const noop: number[] = [];
+	for (let r = 0; r < RUNS; r++) {
+		const t = performance.now();
+		const store = await openIndexForWriting(indexDir, dir, spec);
+		const res = await indexFolder(store, encoder);
+		noop.push((performance.now() - t) / 1000);
+		if (res.embedded !== 0) {
+			throw new Error('a no-op re-index embedded something');
+		}
+	}
+	const changed = path.join(dir, '0', 'img-0.png');
+	await sharp({ create: { width: 24, height: 24, channels: 3, background: { r: 1, g: 2, b: Date.now() % 256 } } }).png().toFile(changed);
+	const t = performance.now();
+	const one = await indexFolder(await openIndexForWriting(indexDir, dir, spec), encoder);
+	const oneS = (performance.now() - t) / 1000;
+	await encoder.dispose();
+	await fs.rm(indexDir, { recursive: true, force: true });
+	rows.push({ figure: `7. first index of ${n.toLocaleString()} small files (tiny model)`, value: `${first.seconds.toFixed(1)} s` });
+	rows.push({ figure: `7. re-index, nothing changed, ${n.toLocaleString()} files (load + walk + compare + no save)`, value: `${median(noop).toFixed(2)} s`, target: '≤ 1 s', pass: median(noop) <= 1 });
+	rows.push({ figure: '7. re-index, one file changed: seconds, embeddings computed', value: `${oneS.toFixed(2)} s, ${one.embedded}`, target: '1 embedding', pass: one.embedded === 1 });
+}
+
+async function figureGflops(modelDir: string, fp32Rate: number): Promise<void> {
+	const file = path.join(modelDir, 'onnx', 'matmul.onnx');
+	if (!existsSync(file)) {
+		rows.push({ figure: '8. GFLOP/s', value: `inference ${(fp32Rate * GFLOP_PER_IMAGE).toFixed(0)} GFLOP/s (no matmul.onnx in this model folder)` });
+		return;
+	}
+	const session = await ort.InferenceSession.create(file, { executionProviders: ['cpu'], intraOpNumThreads: os.availableParallelism() });
+	const n = 2048;
+	const a = new ort.Tensor('float32', Float32Array.from({ length: n * n }, (_, i) => (i % 13) / 13), [n, n]);
+	await session.run({ a, b: a });
+	const times: number[] = [];
+	for (let r = 0; r < 5; r++) {
+		const t = performance.now();
+		await session.run({ a, b: a });
+		times.push((performance.now() - t) / 1000);
+	}
+	const matmul = (2 * n ** 3) / median(times) / 1e9;
+	await session.release();
+	rows.push({
+		figure: `8. GFLOP/s: ViT-B/32 fp32 inference (${GFLOP_PER_IMAGE} GFLOP/image, batch 16) vs a 2048³ fp32 MatMul`,
+		value: `${(fp32Rate * GFLOP_PER_IMAGE).toFixed(0)} vs ${matmul.toFixed(0)} GFLOP/s (${((fp32Rate * GFLOP_PER_IMAGE * 100) / matmul).toFixed(0)}%)`,
+	});
+}
+
+// ------------------------------------------------------------------------------------ main
+
+async function main(): Promise<void> {
+	const started = performance.now();
+	const modelDir = benchModel();
+	const imagesDir = corpus();
+	const files = await describeCorpus(imagesDir);
+	const real = !!opt('model');
+	rows.unshift({ figure: 'model', value: real ? modelDir : 'CLIP ViT-B/32 architecture, random weights: the speed is the real model’s, the embeddings are meaningless' });
+	const rates: Record<string, number> = {};
+	for (const variant of ['fp32', 'quantized'] as ModelVariant[]) {
+		const spec = await loadModelSpec(modelDir, { variant });
+		say(`${variant}: inference`);
+		const images = await decodeAll(files.slice(0, 40), spec);
+		const infer = await figureInference(spec, variant, images);
+		if (variant === 'fp32') {
+			say('decode + preprocess');
+			rates.decode = await figureDecode(files, spec);
+		}
+		const bound = 1 / (1 / rates.decode + 1 / infer[16]);
+		say(`${variant}: end-to-end`);
+		rates[variant] = await figureEndToEnd(imagesDir, spec, variant, bound);
+		rates[`infer_${variant}`] = infer[16];
+		figurePeakRss(imagesDir, modelDir, variant);
+		say(`${variant}: transformers.js`);
+		figurePeer(imagesDir, modelDir, variant, rates[variant], variant === 'fp32' ? 1.15 : 1.4);
+	}
+	say('HNSW and text queries');
+	await figureHnswAndQueries(await loadModelSpec(modelDir, { variant: 'fp32' }));
+	say('re-index');
+	await figureReindex();
+	await figureGflops(modelDir, rates.infer_fp32);
+	results.rows = rows;
+	results.machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+	await fs.mkdir(path.join(repo, 'bench'), { recursive: true });
+	await fs.writeFile(path.join(repo, 'bench', 'results.json'), JSON.stringify(results, null, 2));
+	const w = Math.max(...rows.map(r => r.figure.length));
+	console.log(`\nCLIP Image Search benchmark (${os.cpus().length} × ${os.cpus()[0]?.model}, ${process.version}, ${RUNS} run(s) each, median)\n`);
+	for (const r of rows) {
+		const verdict = r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS';
+		console.log(`${r.figure.padEnd(w)}  ${r.value}${r.target ? `   [target ${r.target}: ${verdict}]` : ''}`);
+	}
+	console.log(`\n(${((performance.now() - started) / 1000).toFixed(0)} s; bench/results.json written)`);
+}
+
+main().catch(err => {
+	console.error(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+	process.exit(1);
+});
