@@ -10,7 +10,7 @@ import { ClipError, describeError } from '../core/errors';
 import type { IndexProgress, IndexResult } from '../core/indexer';
 import { indexDirName } from '../core/paths';
 import { ChangeBatcher } from './changeBatcher';
-import { Disposable } from './lifecycle';
+import { Disposable, toDisposable } from './lifecycle';
 import type { Logger } from './logger';
 import { readSettings } from './settings';
 import type { WorkerClient } from './workerClient';
@@ -172,11 +172,16 @@ export class WorkspaceIndex extends Disposable {
 				this.log.warn(`${folder.name}/${f.path}: ${f.error}`);
 			}
 		} catch (err) {
-			s.state = 'error';
 			s.error = describeError(err);
 			if (ClipError.is(err, 'IndexLocked')) {
-				this.log.warn(s.error);
+				// Another window (or a CLI run) is writing this index: search what it has committed,
+				// and try again later rather than reporting an error.
+				s.state = 'waiting';
+				this.log.warn(`${s.error} Retrying in 30 s.`);
+				const retry = setTimeout(() => this.schedule(folder), 30_000);
+				this.register(toDisposable(() => clearTimeout(retry)));
 			} else {
+				s.state = 'error';
 				this.log.error(`indexing ${root} failed: ${s.error}`);
 			}
 		}
