@@ -40,7 +40,7 @@ writeFileSync(ignoreFile, `${readFileSync(join(root, '.vscodeignore'), 'utf8')}\
 const out = join(root, `clip-image-search-${target}.vsix`);
 try {
 	execFileSync(process.execPath, [join(root, 'esbuild.mjs'), '--production'], { stdio: 'inherit', cwd: root });
-	execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '-o', out], {
+	execFileSync(process.execPath, [join(root, 'node_modules/@vscode/vsce/vsce'), 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--skip-license', '--no-rewrite-relative-links', '-o', out], {
 		stdio: 'inherit',
 		cwd: root,
 	});

@@ -17,7 +17,7 @@ import type { ModelVariant } from '../core/modelSpec';
 import { decodeImage } from '../core/preprocess';
 import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/providers';
 import { defaultIndexDir } from '../core/paths';
-import { search, similar } from '../core/search';
+import { search, similar, type SearchOptions } from '../core/search';
 import { ClipTokenizer } from '../core/tokenizer';
 import type { DownloadProgress } from '../core/download';
 import { formatBytes, progressBar, table } from './format';
@@ -210,18 +210,21 @@ function printResults(results: { path: string; score: number }[], json: boolean)
 	process.stdout.write(table(['score', 'path'], results.map(r => [r.score.toFixed(4), r.path])));
 }
 
+function searchOptions(values: Values): SearchOptions {
+	return {
+		k: numberOption(values, 'k', 10),
+		minScore: numberOption(values, 'min-score'),
+		relativeCutoff: numberOption(values, 'relative'),
+		scope: values.scope,
+	};
+}
+
 async function cmdSearch(query: string | undefined, values: Values): Promise<number> {
 	if (!query) {
 		throw new UsageError('search needs a query: clip-search search "a red error icon"');
 	}
 	return withReadIndex(values, async ({ store, encoder }) => {
-		const results = await search(store, encoder, query, {
-			k: numberOption(values, 'k', 10),
-			minScore: numberOption(values, 'min-score'),
-			relativeCutoff: numberOption(values, 'relative'),
-			scope: values.scope,
-		});
-		printResults(results, values.json ?? false);
+		printResults(await search(store, encoder, query, searchOptions(values)), values.json ?? false);
 		return 0;
 	});
 }
@@ -231,13 +234,7 @@ async function cmdSimilar(image: string | undefined, values: Values): Promise<nu
 		throw new UsageError('similar needs an image: clip-search similar ./picture.png');
 	}
 	return withReadIndex(values, async ({ store, encoder }) => {
-		const results = await similar(store, encoder, image, {
-			k: numberOption(values, 'k', 10),
-			minScore: numberOption(values, 'min-score'),
-			relativeCutoff: numberOption(values, 'relative'),
-			scope: values.scope,
-		});
-		printResults(results, values.json ?? false);
+		printResults(await similar(store, encoder, image, searchOptions(values)), values.json ?? false);
 		return 0;
 	});
 }

@@ -14,7 +14,7 @@ import { IMAGE_EXTENSIONS } from '../core/walker';
 import { toDisposable } from './lifecycle';
 import { Logger } from './logger';
 import { ResultsPanel } from './resultsPanel';
-import { type ImageHit, searchWorkspace, showSearchQuickPick, toItems, runItemAction } from './searchQuickPick';
+import { type ImageHit, searchWorkspace, showResultsQuickPick, showSearchQuickPick } from './searchQuickPick';
 import { affectsIndex, affectsUs, readSettings, SECTION, SettingKeys } from './settings';
 import { StatusBar } from './statusBar';
 import { TagDecorations, TagsModel, TagsTreeProvider, type TagEntry } from './tagsView';
@@ -134,24 +134,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 		try {
 			const results = await client.request('similar', { root: folder.uri.fsPath, file: uri.fsPath, k: readSettings().maxResults });
 			const hits: ImageHit[] = results.map(r => ({ file: path.join(folder.uri.fsPath, ...r.path.split('/')), root: folder.uri.fsPath, rel: r.path, score: r.score }));
-			const qp = vscode.window.createQuickPick<Awaited<ReturnType<typeof toItems>>[number]>();
-			qp.title = vscode.l10n.t('Images similar to {0}', path.basename(uri.fsPath));
-			qp.items = await toItems(client, hits, index.folders().length > 1);
-			qp.buttons = [{ iconPath: new vscode.ThemeIcon('layout-panel'), tooltip: vscode.l10n.t('Show Results in Panel') }];
-			qp.onDidAccept(() => {
-				const item = qp.selectedItems[0];
-				if (item) {
-					void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(item.hit.file));
-				}
-				qp.hide();
-			});
-			qp.onDidTriggerItemButton(e => void runItemAction(e.button, e.item.hit));
-			qp.onDidTriggerButton(() => {
-				void panel.show(qp.title ?? '', hits);
-				qp.hide();
-			});
-			qp.onDidHide(() => qp.dispose());
-			qp.show();
+			await showResultsQuickPick(client, vscode.l10n.t('Images similar to {0}', path.basename(uri.fsPath)), hits, index.folders().length > 1, (t, h) => void panel.show(t, h));
 			return hits;
 		} catch (err) {
 			return fail(err);

@@ -81,6 +81,33 @@ export async function runItemAction(button: vscode.QuickInputButton, hit: ImageH
 	}
 }
 
+/** Enter opens the image, item buttons act on it, the title button moves the results to the panel. */
+function wireResultActions(qp: vscode.QuickPick<ResultItem>, toPanel: () => void): void {
+	qp.buttons = [panelButton];
+	qp.onDidAccept(() => {
+		const item = qp.selectedItems[0];
+		if (item) {
+			void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(item.hit.file));
+			qp.hide();
+		}
+	});
+	qp.onDidTriggerItemButton(e => void runItemAction(e.button, e.item.hit));
+	qp.onDidTriggerButton(() => {
+		toPanel();
+		qp.hide();
+	});
+}
+
+/** A QuickPick of fixed results (Find Similar Images). */
+export async function showResultsQuickPick(worker: WorkerClient, title: string, hits: ImageHit[], multiRoot: boolean, showPanel: (title: string, hits: ImageHit[]) => void): Promise<void> {
+	const qp = vscode.window.createQuickPick<ResultItem>();
+	qp.title = title;
+	qp.items = await toItems(worker, hits, multiRoot);
+	wireResultActions(qp, () => showPanel(title, hits));
+	qp.onDidHide(() => qp.dispose());
+	qp.show();
+}
+
 /**
  * Opens the QuickPick (pre-filled with `initial` when given). Resolves with the first items shown
  * for the initial query (the QuickPick stays open), which the end-to-end tests check.
@@ -98,7 +125,6 @@ export function showSearchQuickPick(
 	qp.placeholder = vscode.l10n.t('Describe the image, e.g. red error icon   ·   "beach" + ./ref.png - "people"');
 	qp.matchOnDescription = false;
 	qp.matchOnDetail = false;
-	qp.buttons = [panelButton];
 	let generation = 0;
 	let timer: ReturnType<typeof setTimeout> | undefined;
 	let firstResolve: ((items: ResultItem[]) => void) | undefined;
@@ -153,18 +179,7 @@ export function showSearchQuickPick(
 		clearTimeout(timer);
 		timer = setTimeout(() => void run(value), 250);
 	});
-	qp.onDidAccept(() => {
-		const item = qp.selectedItems[0];
-		if (item) {
-			void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(item.hit.file));
-			qp.hide();
-		}
-	});
-	qp.onDidTriggerItemButton(e => void runItemAction(e.button, e.item.hit));
-	qp.onDidTriggerButton(() => {
-		showPanel(qp.value, lastHits);
-		qp.hide();
-	});
+	wireResultActions(qp, () => showPanel(qp.value, lastHits));
 	qp.onDidHide(() => {
 		clearTimeout(timer);
 		firstResolve?.([]);
