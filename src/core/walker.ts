@@ -87,7 +87,7 @@ export async function* walkImages(root: string, options: WalkOptions = {}): Asyn
 			}
 		}
 		entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-		const files: WalkedFile[] = [];
+		const wanted: { rel: string; abs: string }[] = [];
 		for (const entry of entries) {
 			const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name;
 			if (entry.isDirectory()) {
@@ -95,14 +95,22 @@ export async function* walkImages(root: string, options: WalkOptions = {}): Asyn
 					stack.push({ rel, scopes });
 				}
 			} else if (entry.isFile() && included(rel) && !excluded(rel) && !ignoredByGit(scopes, rel, false)) {
-				const abs = path.join(dirAbs, entry.name);
-				try {
-					const st = await fs.stat(abs);
-					files.push({ rel, abs, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
-				} catch (err) {
-					options.onError?.(rel, err); // vanished between listing and stat
-				}
+				wanted.push({ rel, abs: path.join(dirAbs, entry.name) });
 			}
+		}
+		// Stat a folder's files a chunk at a time in parallel (libuv's pool): a no-op re-index is
+		// mostly these calls.
+		const files: WalkedFile[] = [];
+		for (let i = 0; i < wanted.length; i += 64) {
+			const chunk = wanted.slice(i, i + 64);
+			const stats = await Promise.all(chunk.map(w => fs.stat(w.abs).catch((err: unknown) => err as Error)));
+			stats.forEach((st, j) => {
+				if (st instanceof Error) {
+					options.onError?.(chunk[j].rel, st); // vanished between listing and stat
+				} else {
+					files.push({ rel: chunk[j].rel, abs: chunk[j].abs, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+				}
+			});
 		}
 		for (let i = files.length - 1; i >= 0; i--) {
 			yield files[i];
