@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { ClipEncoder } from '../core/encoder';
 import { ClipError, describeError } from '../core/errors';
+import { readFileOrThrow } from '../core/files';
 import { indexFolder, type IndexProgress } from '../core/indexer';
 import { IndexStore } from '../core/indexStore';
 import { openIndexForReading, openIndexForWriting } from '../core/indexSession';
@@ -293,9 +294,7 @@ async function cmdEmbed(values: Values): Promise<number> {
 			vector = await encoder.encodeText(values.text);
 		} else {
 			const file = path.resolve(values.image!);
-			const bytes = await fs.readFile(file).catch(err => {
-				throw new ClipError('FileUnreadable', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}.`, { file });
-			});
+			const bytes = await readFileOrThrow(file);
 			vector = (await encoder.encodeImages([await decodeImage(file, bytes, spec.preprocess)]))[0];
 		}
 		const out = { model: spec.id, dim: spec.dim, vector: Array.from(vector) };

@@ -78,10 +78,11 @@ export class ClipEncoder {
 		if (names.includes('attention_mask')) {
 			// Real tokens up to and including the first end-of-text; padding after it.
 			const mask = new BigInt64Array(data.length);
+			const eos = BigInt(tokenizer.eosId);
 			for (let r = 0; r < texts.length; r++) {
 				for (let c = 0; c < length; c++) {
 					mask[r * length + c] = 1n;
-					if (data[r * length + c] === BigInt(tokenizer.eosId)) {
+					if (data[r * length + c] === eos) {
 						break;
 					}
 				}

@@ -214,6 +214,20 @@ export class IndexStore {
 		return hash ? [...(this.hashToFiles.get(hash) ?? [])].sort() : [];
 	}
 
+	/** Whether any file of the label passes `predicate` (the search filter: no sorting, no copies). */
+	someFileOfLabel(label: number, predicate: (rel: string) => boolean): boolean {
+		const hash = this.labelToHash.get(label);
+		const files = hash ? this.hashToFiles.get(hash) : undefined;
+		if (files) {
+			for (const rel of files) {
+				if (predicate(rel)) {
+					return true;
+				}
+			}
+		}
+		return false;
+	}
+
 	vectorOf(hash: string): Float32Array | undefined {
 		const label = this.hashToLabel.get(hash);
 		return label === undefined ? undefined : Float32Array.from(this.graph.getPoint(label));

@@ -13,11 +13,11 @@
  * cancelled. A run that was killed restarts from the last commit: files committed then are
  * unchanged and skipped.
  */
-import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import { BoundedQueue, WeightedSemaphore } from './concurrency';
 import type { ClipEncoder } from './encoder';
 import { ClipError, describeError } from './errors';
+import { contentHash } from './files';
 import type { IndexStore } from './indexStore';
 import { type DecodedImage, type DecodeOptions, decodeImage } from './preprocess';
 import { type WalkedFile, walkImages } from './walker';
@@ -143,7 +143,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 			fail(file, undefined, new ClipError('FileUnreadable', `${file.rel}: cannot read the file (${code ?? describeError(err)}).`, { file: file.rel }));
 			return;
 		}
-		const hash = createHash('sha256').update(bytes).digest('hex');
+		const hash = contentHash(bytes);
 		if (store.hasEmbedding(hash)) {
 			store.setFile(file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash });
 			result.reused++;

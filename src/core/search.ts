@@ -2,15 +2,13 @@
  * @file Search an index by text, by image, or by a combined query. The query's terms are embedded,
  * weighted, summed and normalised into one vector; images are ranked by cosine to it.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import type { ClipEncoder } from './encoder';
-import { ClipError } from './errors';
+import { contentHash, readFileOrThrow } from './files';
 import type { IndexStore } from './indexStore';
 import { decodeImage } from './preprocess';
 import { parseQuery, type QueryTerm } from './query';
 import { combine } from './vectors';
-import { createHash } from 'node:crypto';
 
 export interface SearchOptions {
 	k?: number;
@@ -38,14 +36,8 @@ export async function imageVector(store: IndexStore, encoder: ClipEncoder, file:
 	const abs = path.resolve(file);
 	const rel = path.relative(store.root, abs).split(path.sep).join('/');
 	const inside = rel !== '' && !rel.startsWith('../') && !path.isAbsolute(rel);
-	let bytes: Buffer;
-	try {
-		bytes = await fs.readFile(abs);
-	} catch (err) {
-		throw new ClipError('FileUnreadable', `Cannot read the query image ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, { file, cause: err });
-	}
-	const hash = createHash('sha256').update(bytes).digest('hex');
-	const stored = store.vectorOf(hash);
+	const bytes = await readFileOrThrow(abs, 'the query image');
+	const stored = store.vectorOf(contentHash(bytes));
 	if (stored) {
 		return { vector: stored, rel: inside ? rel : undefined };
 	}
@@ -80,7 +72,7 @@ export function searchVector(store: IndexStore, vector: Float32Array, options: S
 	const exclude = new Set(options.exclude ?? []);
 	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
 	const inScope = (rel: string): boolean => (!scope || rel.startsWith(scope)) && !exclude.has(rel);
-	const accept = scope || exclude.size ? (label: number) => store.filesOfLabel(label).some(inScope) : undefined;
+	const accept = scope || exclude.size ? (label: number) => store.someFileOfLabel(label, inScope) : undefined;
 	// Ask for a few more vectors than k: one vector can stand for several files, and excluded ones
 	// are filtered out after.
 	const hits = store.search(vector, k + exclude.size, { accept, ef: options.ef });

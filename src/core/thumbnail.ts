@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from './atomicFile';
 import { ClipError } from './errors';
+import { readFileOrThrow } from './files';
 
 export async function thumbnail(file: string, size: number, cacheDir: string, maxPixels = 100_000_000): Promise<string> {
 	const abs = path.resolve(file);
@@ -23,9 +24,7 @@ export async function thumbnail(file: string, size: number, cacheDir: string, ma
 	if (await fs.stat(out).then(() => true, () => false)) {
 		return out;
 	}
-	const bytes = await fs.readFile(abs).catch((err: NodeJS.ErrnoException) => {
-		throw new ClipError('FileUnreadable', `Cannot read ${file}: ${err.code ?? String(err)}.`, { file, cause: err });
-	});
+	const bytes = await readFileOrThrow(abs);
 	await fs.mkdir(cacheDir, { recursive: true });
 	try {
 		const png = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })
