@@ -11,6 +11,7 @@ import { readFileOrThrow } from '../core/files';
 import { indexFolder, type IndexProgress } from '../core/indexer';
 import { IndexStore } from '../core/indexStore';
 import { openIndexForReading, openIndexForWriting } from '../core/indexSession';
+import { indexStatus } from '../core/indexStatus';
 import { parseClasses, tagsFileContent, ZeroShotLabeler } from '../core/labeler';
 import { acquireIndexLock } from '../core/lock';
 import { resolveModel } from '../core/modelResolver';
@@ -136,19 +137,23 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 		modelRef = existing?.model.id;
 		variant ??= existing?.model.variant as ModelVariant | undefined;
 	}
+	// Every option is checked before anything slow or exclusive (a download, the lock) starts.
+	const provider = providerOption(values);
+	const threads = numberOption(values, 'threads');
+	const batchSize = numberOption(values, 'batch-size');
 	const spec = await resolveModel(modelRef, { variant, onProgress: downloadReporter(json), log });
 	const lock = await acquireIndexLock(dir, { purpose: `clip-search index ${absRoot}` });
 	const controller = new AbortController();
 	const onSignal = (): void => controller.abort();
 	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
-	const encoder = new ClipEncoder(spec, { provider: providerOption(values), threads: numberOption(values, 'threads'), log });
+	const encoder = new ClipEncoder(spec, { provider, threads, log });
 	try {
 		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${m}\n`));
 		const tty = !json && process.stderr.isTTY;
 		const result = await indexFolder(store, encoder, {
 			signal: controller.signal,
-			batchSize: numberOption(values, 'batch-size'),
+			batchSize,
 			// For the crash tests: commit often, so that a kill lands between commits.
 			checkpointSeconds: Number(process.env.CLIP_SEARCH_CHECKPOINT_SECONDS) || undefined,
 			log,
@@ -158,8 +163,10 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 			process.stderr.write('\n');
 		}
 		if (json) {
-			const { cancelled, ...rest } = result;
-			process.stdout.write(`${JSON.stringify(cancelled ? { ...rest, cancelled } : rest)}\n`);
+			// The JSON shape is a contract (README): the engine's newer fields stay out of it.
+			const { scanned, embedded, reused, removed, failed, seconds, cancelled } = result;
+			const shape = { scanned, embedded, reused, removed, failed, seconds };
+			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
 		} else {
 			process.stdout.write(
 				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${absRoot}: ${result.scanned} images, ${result.embedded} embedded, ` +
@@ -190,8 +197,10 @@ function describeProgress(p: IndexProgress): string {
 
 async function withReadIndex<T>(values: Values, fn: (ctx: Awaited<ReturnType<typeof openIndexForReading>> & { encoder: ClipEncoder; dir: string }) => Promise<T>): Promise<T> {
 	const dir = indexDirFor(values);
+	const provider = providerOption(values);
+	const threads = numberOption(values, 'threads');
 	const ctx = await openIndexForReading(dir, { onProgress: downloadReporter(values.json ?? false), log });
-	const encoder = new ClipEncoder(ctx.spec, { provider: providerOption(values), threads: numberOption(values, 'threads'), log });
+	const encoder = new ClipEncoder(ctx.spec, { provider, threads, log });
 	try {
 		return await fn({ ...ctx, encoder, dir });
 	} finally {
@@ -286,8 +295,10 @@ async function cmdEmbed(values: Values): Promise<number> {
 	if ((values.text === undefined) === (values.image === undefined)) {
 		throw new UsageError('embed needs exactly one of --text "<t>" or --image <file>');
 	}
+	const provider = providerOption(values);
+	const threads = numberOption(values, 'threads');
 	const spec = await resolveModel(values.model, { variant: variantOption(values), onProgress: downloadReporter(values.json ?? false), log });
-	const encoder = new ClipEncoder(spec, { provider: providerOption(values), threads: numberOption(values, 'threads'), log });
+	const encoder = new ClipEncoder(spec, { provider, threads, log });
 	try {
 		let vector: Float32Array;
 		if (values.text !== undefined) {
@@ -321,28 +332,15 @@ async function cmdTokenize(text: string | undefined, values: Values): Promise<nu
 
 async function cmdStats(values: Values): Promise<number> {
 	const dir = indexDirFor(values);
-	const store = await IndexStore.load(dir);
-	const failed = [...store.files].filter(([, e]) => e.error).map(([p, e]) => ({ path: p, error: e.error! }));
-	const stats = {
-		root: store.root,
-		index: dir,
-		model: { id: store.model.id, revision: store.model.revision, variant: store.model.variant, dim: store.model.dim },
-		provider: store.provider ?? null,
-		files: store.files.size,
-		indexed: store.files.size - failed.length,
-		vectors: store.vectorCount,
-		graphSize: store.graphSize,
-		indexBytes: await store.diskSize(),
-		failed,
-	};
+	const stats = await indexStatus(await IndexStore.load(dir));
 	if (values.json) {
 		process.stdout.write(`${JSON.stringify(stats)}\n`);
 	} else {
 		process.stdout.write(
-			`Root:      ${stats.root}\nIndex:     ${stats.index} (${formatBytes(stats.indexBytes)})\nModel:     ${stats.model.id} @ ${stats.model.revision} (${stats.model.variant}, ${stats.model.dim}-d)\n` +
-				`Provider:  ${stats.provider ?? 'unknown'}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
+			`Root:      ${stats.root}\nIndex:     ${stats.index} (${formatBytes(stats.indexBytes)}, generation ${stats.generation})\nModel:     ${stats.model.id} @ ${stats.model.revision} (${stats.model.variant}, ${stats.model.dim}-d)\n` +
+				`Provider:  ${stats.provider ?? 'unknown'}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
 		);
-		for (const f of failed) {
+		for (const f of stats.failed) {
 			process.stdout.write(`  failed: ${f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`}\n`);
 		}
 	}

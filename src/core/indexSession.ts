@@ -17,10 +17,17 @@ export function stampOf(spec: ModelSpec): ModelStamp {
  * another model is replaced by an empty one (its vectors cannot be mixed with the new model's);
  * `log` says so.
  */
-export async function openIndexForWriting(dir: string, root: string, spec: ModelSpec, log: (m: string) => void = () => undefined): Promise<IndexStore> {
+export async function openIndexForWriting(
+	dir: string,
+	root: string,
+	spec: ModelSpec,
+	log: (m: string) => void = () => undefined,
+	options: { fresh?: boolean } = {},
+): Promise<IndexStore> {
 	const stamp = stampOf(spec);
-	if (!(await IndexStore.exists(dir))) {
-		return IndexStore.create(dir, root, stamp);
+	const committed = (await IndexStore.generationOnDisk(dir)) ?? 0;
+	if (options.fresh || !(await IndexStore.exists(dir))) {
+		return IndexStore.create(dir, root, stamp, committed);
 	}
 	let store: IndexStore;
 	try {
@@ -28,7 +35,7 @@ export async function openIndexForWriting(dir: string, root: string, spec: Model
 	} catch (err) {
 		if (ClipError.is(err, 'IndexCorrupt')) {
 			log(`${err.message} Starting a new index.`);
-			return IndexStore.create(dir, root, stamp);
+			return IndexStore.create(dir, root, stamp, committed);
 		}
 		throw err;
 	}
@@ -40,7 +47,7 @@ export async function openIndexForWriting(dir: string, root: string, spec: Model
 	}
 	if (store.model.key !== stamp.key) {
 		log(`The model changed (${store.model.key} → ${stamp.key}): every image will be embedded again with the new model.`);
-		return IndexStore.create(dir, root, stamp);
+		return IndexStore.create(dir, root, stamp, committed);
 	}
 	return store;
 }

@@ -93,9 +93,15 @@ export class IndexStore {
 		this.graph.setEf(DEFAULT_EF_SEARCH);
 	}
 
-	/** A new, empty index (nothing is written until save()). */
-	static create(dir: string, root: string, model: ModelStamp): IndexStore {
-		return new IndexStore(path.resolve(dir), path.resolve(root), model);
+	/**
+	 * A new, empty index (nothing is written until save()). `afterGeneration`: the generation
+	 * committed in `dir` now, when this index replaces it; its first save commits the next one, so
+	 * a reader never mistakes the new index for the one it loaded.
+	 */
+	static create(dir: string, root: string, model: ModelStamp, afterGeneration = 0): IndexStore {
+		const store = new IndexStore(path.resolve(dir), path.resolve(root), model);
+		store.generation = afterGeneration;
+		return store;
 	}
 
 	/** True when `dir` holds a committed index. */
@@ -185,6 +191,36 @@ export class IndexStore {
 			}
 		}
 		return store;
+	}
+
+	/** The committed generation this store was loaded from or last saved as (0: never committed). */
+	get committedGeneration(): number {
+		return this.generation;
+	}
+
+	/**
+	 * The generation committed in `dir` now, from its manifest (a few hundred bytes): a reader
+	 * compares it with the one it loaded to see whether another process has committed since.
+	 * undefined when there is no readable manifest.
+	 */
+	static async generationOnDisk(dir: string): Promise<number | undefined> {
+		try {
+			const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestJson;
+			return typeof manifest.generation === 'number' ? manifest.generation : undefined;
+		} catch {
+			return undefined;
+		}
+	}
+
+	/** Files in the catalog that could not be indexed (their entries carry an error). */
+	get failedCount(): number {
+		let n = 0;
+		for (const entry of this.files.values()) {
+			if (entry.error) {
+				n++;
+			}
+		}
+		return n;
 	}
 
 	get isDirty(): boolean {

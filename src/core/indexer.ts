@@ -20,7 +20,7 @@ import { ClipError, describeError } from './errors';
 import { contentHash } from './files';
 import type { IndexStore } from './indexStore';
 import { type DecodedImage, type DecodeOptions, decodeImage } from './preprocess';
-import { type WalkedFile, walkImages } from './walker';
+import { statPaths, type WalkedFile, walkImages } from './walker';
 
 export interface IndexProgress {
 	phase: 'scanning' | 'embedding' | 'saving' | 'done';
@@ -38,6 +38,11 @@ export interface IndexOptions extends DecodeOptions {
 	include?: string[];
 	exclude?: string[];
 	gitignore?: boolean;
+	/**
+	 * Only these paths changed (relative to the root, '/'-separated: files, or folders created,
+	 * moved or deleted): compare just them with the catalog instead of walking the whole folder.
+	 */
+	paths?: Iterable<string>;
 	batchSize?: number;
 	decodeConcurrency?: number;
 	maxPixelsInFlight?: number;
@@ -48,19 +53,105 @@ export interface IndexOptions extends DecodeOptions {
 }
 
 export interface IndexResult {
+	/** Image files looked at: found by the walk, or among the changed paths of an incremental run. */
 	scanned: number;
 	embedded: number;
 	reused: number;
 	removed: number;
+	/** The files that failed in this run. */
 	failed: { path: string; error: string }[];
 	seconds: number;
 	cancelled: boolean;
+	/** True when only the changed paths were compared (no walk of the folder). */
+	incremental: boolean;
+	/** What the index holds after the run: files in the catalog, and how many of them failed. */
+	totalFiles: number;
+	totalFailed: number;
 }
 
 interface Pending {
 	file: WalkedFile;
 	hash: string;
 	image: DecodedImage;
+}
+
+interface ScanOutcome {
+	/** New or changed files, to read and embed. */
+	todo: WalkedFile[];
+	scanned: number;
+	removed: number;
+}
+
+/** Whether a catalog entry (or a file it stands for) differs from what is on disk now. */
+function changed(store: IndexStore, file: WalkedFile): boolean {
+	const known = store.files.get(file.rel);
+	return !known || known.size !== file.size || known.mtimeMs !== file.mtimeMs;
+}
+
+/** Phase 1 of a full run: walk the folder; what is new or changed, what is gone. */
+async function scanFolder(store: IndexStore, options: IndexOptions, progress: IndexProgress, report: () => void): Promise<ScanOutcome | undefined> {
+	const todo: WalkedFile[] = [];
+	const seen = new Set<string>();
+	let lastReport = 0;
+	for await (const file of walkImages(store.root, {
+		include: options.include,
+		exclude: options.exclude,
+		gitignore: options.gitignore,
+		signal: options.signal,
+		onError: (rel, err) => options.log?.(`cannot read ${rel}: ${describeError(err)}`),
+	})) {
+		seen.add(file.rel);
+		progress.found++;
+		if (changed(store, file)) {
+			todo.push(file);
+		}
+		if (progress.found - lastReport >= 500) {
+			lastReport = progress.found;
+			report();
+		}
+	}
+	if (options.signal?.aborted) {
+		return undefined;
+	}
+	let removed = 0;
+	for (const rel of [...store.files.keys()]) {
+		if (!seen.has(rel)) {
+			store.removeFile(rel);
+			removed++;
+		}
+	}
+	return { todo, scanned: progress.found, removed };
+}
+
+/** Phase 1 of an incremental run: only the changed paths (see the note in walker.ts). */
+async function scanChangedPaths(store: IndexStore, paths: Iterable<string>, options: IndexOptions, progress: IndexProgress): Promise<ScanOutcome> {
+	const changes = await statPaths(store.root, paths, {
+		include: options.include,
+		exclude: options.exclude,
+		gitignore: options.gitignore,
+		signal: options.signal,
+		onError: (rel, err) => options.log?.(`cannot read ${rel}: ${describeError(err)}`),
+	});
+	progress.found = changes.files.length;
+	const seen = new Set(changes.files.map(f => f.rel));
+	// Files below a gone path, or below a walked folder but not found by its walk, leave the catalog.
+	const prefixes = [...changes.gone, ...changes.walkedFolders].map(p => `${p}/`);
+	let removed = 0;
+	for (const rel of changes.gone) {
+		if (store.files.has(rel)) {
+			store.removeFile(rel);
+			removed++;
+		}
+	}
+	if (prefixes.length) {
+		for (const rel of [...store.files.keys()]) {
+			if (!seen.has(rel) && prefixes.some(p => rel.startsWith(p))) {
+				store.removeFile(rel);
+				removed++;
+			}
+		}
+	}
+	return { todo: changes.files.filter(f => changed(store, f)), scanned: changes.files.length, removed };
 }
 
 export async function indexFolder(store: IndexStore, encoder: ClipEncoder, options: IndexOptions = {}): Promise<IndexResult> {
@@ -70,44 +161,32 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	const batchSize = Math.max(1, options.batchSize ?? 16);
 	const progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 };
 	const report = (): void => options.onProgress?.({ ...progress });
-	const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false };
+	const incremental = options.paths !== undefined;
+	const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental, totalFiles: 0, totalFailed: 0 };
+	const totals = (): void => {
+		result.totalFiles = store.files.size;
+		result.totalFailed = store.failedCount;
+	};
 
 	// 1. Scan: what is new or changed, what is gone.
-	const todo: WalkedFile[] = [];
-	const seen = new Set<string>();
-	let lastReport = 0;
-	for await (const file of walkImages(store.root, {
-		include: options.include,
-		exclude: options.exclude,
-		gitignore: options.gitignore,
-		signal,
-		onError: (rel, err) => log(`cannot read ${rel}: ${describeError(err)}`),
-	})) {
-		seen.add(file.rel);
-		progress.found++;
-		const known = store.files.get(file.rel);
-		if (!known || known.size !== file.size || known.mtimeMs !== file.mtimeMs) {
-			todo.push(file);
-		}
-		if (progress.found - lastReport >= 500) {
-			lastReport = progress.found;
-			report();
-		}
-	}
-	result.scanned = progress.found;
-	if (signal?.aborted) {
+	const paths = options.paths === undefined ? undefined : [...options.paths];
+	const scan = paths ? await scanChangedPaths(store, paths, options, progress) : await scanFolder(store, options, progress, report);
+	if (!scan || signal?.aborted) {
 		result.cancelled = true;
+		result.scanned = progress.found;
 		result.seconds = (performance.now() - started) / 1000;
+		totals();
 		return result;
 	}
-	for (const rel of [...store.files.keys()]) {
-		if (!seen.has(rel)) {
-			store.removeFile(rel);
-			result.removed++;
-		}
-	}
+	const todo = scan.todo;
+	result.scanned = scan.scanned;
+	result.removed = scan.removed;
 	const scanMs = performance.now() - started;
-	log(`scan: ${progress.found} images, ${todo.length} new or changed, ${result.removed} removed (${scanMs.toFixed(0)} ms)`);
+	log(
+		paths
+			? `scan: compared ${paths.length} changed path(s) only (incremental): ${scan.scanned} images, ${todo.length} new or changed, ${result.removed} removed (${scanMs.toFixed(1)} ms)`
+			: `scan: ${progress.found} images, ${todo.length} new or changed, ${result.removed} removed (${scanMs.toFixed(0)} ms)`,
+	);
 
 	// 2. Read, hash, decode (ahead), embed (in batches).
 	progress.phase = 'embedding';
@@ -254,5 +333,6 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	report();
 	result.failed.sort((a, b) => (a.path < b.path ? -1 : 1));
 	result.seconds = (performance.now() - started) / 1000;
+	totals();
 	return result;
 }

@@ -9,12 +9,15 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClipError } from './errors';
 
-interface LockInfo {
+/** Who holds an index's lock: what the lock file says. */
+export interface LockHolder {
 	pid: number;
 	host: string;
 	since: string;
+	/** What the holder is doing, e.g. "VS Code: indexing /work/assets" or "clip-search index /work/assets". */
 	purpose: string;
 }
+type LockInfo = LockHolder;
 
 export interface IndexLock {
 	release(): Promise<void>;
@@ -35,6 +38,20 @@ async function readLock(file: string): Promise<LockInfo | undefined> {
 	} catch {
 		return undefined;
 	}
+}
+
+/** The live holder of the lock in `dir`, or undefined when nobody (alive) holds it. */
+export async function currentLockHolder(dir: string): Promise<LockHolder | undefined> {
+	const holder = await readLock(path.join(dir, 'index.lock'));
+	if (!holder || (holder.host === os.hostname() && !alive(holder.pid))) {
+		return undefined;
+	}
+	return holder;
+}
+
+/** "process 1234 (VS Code: indexing /x since …)": how messages name a holder. */
+export function describeHolder(holder: LockHolder): string {
+	return `process ${holder.pid}${holder.host === os.hostname() ? '' : ` on ${holder.host}`} (${holder.purpose} since ${holder.since})`;
 }
 
 export async function acquireIndexLock(dir: string, options: { purpose?: string; waitMs?: number; signal?: AbortSignal } = {}): Promise<IndexLock> {

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError } from './errors';
+import { cachedSha256 } from './fileDigest';
 
 export type ModelVariant = 'fp32' | 'quantized';
 
@@ -224,7 +225,7 @@ export async function loadModelSpec(
 		() => true,
 		() => false,
 	);
-	const revision = options.revision ?? (await localFingerprint(abs, [configFile, preFile, visionModelPath]));
+	const revision = options.revision ?? (await localFingerprint([configFile, preFile, path.join(abs, 'tokenizer.json'), textModelPath, visionModelPath]));
 	return {
 		id: options.id ?? abs,
 		revision,
@@ -241,15 +242,16 @@ export async function loadModelSpec(
 	};
 }
 
-/** For a local folder: a fingerprint of the JSON configs and the vision model's size. */
-async function localFingerprint(dir: string, files: string[]): Promise<string> {
+/**
+ * [Note: local fingerprint] A local folder's "revision": the SHA-256 of its configs, its tokenizer and
+ * the content of both ONNX files (cached by path, size and mtime: fileDigest.ts). Retrained weights
+ * of the same shape therefore get a new key, and their vectors are never mixed with the old ones.
+ */
+async function localFingerprint(files: string[]): Promise<string> {
 	const hash = createHash('sha256');
 	for (const file of files) {
-		if (file.endsWith('.json')) {
-			hash.update(await fs.readFile(file));
-		} else {
-			hash.update(String((await fs.stat(file)).size));
-		}
+		hash.update(path.basename(file));
+		hash.update(file.endsWith('.onnx') ? await cachedSha256(file) : await fs.readFile(file));
 	}
 	return `local-${hash.digest('hex').slice(0, 16)}`;
 }

@@ -11,7 +11,7 @@
  * "t-shirt" stay words.
  */
 import { ClipError } from './errors';
-import { IMAGE_EXTENSIONS } from './walker';
+import { isImagePath } from './imageFiles';
 
 export interface QueryTerm {
 	kind: 'text' | 'image';
@@ -20,10 +20,9 @@ export interface QueryTerm {
 	weight: number;
 }
 
-const IMAGE_EXT = new RegExp(`\\.(${IMAGE_EXTENSIONS.join('|')})$`, 'i');
 
 function looksLikeImagePath(word: string): boolean {
-	return /^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(word) || IMAGE_EXT.test(word);
+	return /^(\.{1,2}[\\/]|[\\/]|~[\\/]|[A-Za-z]:[\\/])/.test(word) || isImagePath(word);
 }
 
 export function parseQuery(input: string): QueryTerm[] {

@@ -1,20 +1,22 @@
 /**
  * @file Collects file-system events and hands them over in one batch once they stop coming for
  * `delayMs` (or `maxDelayMs` after the first, so a steady stream cannot postpone work forever).
- * No vscode import: unit-tested.
+ * No vscode import: unit-tested with a fake clock.
  */
+import { type Clock, systemClock, type TimerHandle } from './clock';
 
 export type ChangeKind = 'create' | 'change' | 'delete';
 
 export class ChangeBatcher<K extends string = string> {
 	private readonly changes = new Map<K, ChangeKind>();
-	private timer: ReturnType<typeof setTimeout> | undefined;
+	private timer: TimerHandle | undefined;
 	private firstAt = 0;
 
 	constructor(
 		private readonly flush: (changes: Map<K, ChangeKind>) => void,
 		private readonly delayMs = 1000,
 		private readonly maxDelayMs = 10_000,
+		private readonly clock: Clock = systemClock,
 	) {}
 
 	add(key: K, kind: ChangeKind): void {
@@ -28,11 +30,11 @@ export class ChangeBatcher<K extends string = string> {
 			this.changes.set(key, kind);
 		}
 		if (!this.timer) {
-			this.firstAt = Date.now();
+			this.firstAt = this.clock.now();
 		}
-		clearTimeout(this.timer);
-		const wait = Math.max(0, Math.min(this.delayMs, this.firstAt + this.maxDelayMs - Date.now()));
-		this.timer = setTimeout(() => this.fire(), wait);
+		this.timer?.cancel();
+		const wait = Math.max(0, Math.min(this.delayMs, this.firstAt + this.maxDelayMs - this.clock.now()));
+		this.timer = this.clock.setTimeout(() => this.fire(), wait);
 	}
 
 	get size(): number {
@@ -50,7 +52,7 @@ export class ChangeBatcher<K extends string = string> {
 	}
 
 	dispose(): void {
-		clearTimeout(this.timer);
+		this.timer?.cancel();
 		this.timer = undefined;
 		this.changes.clear();
 	}

@@ -18,6 +18,7 @@ interface PanelMessage {
 export class ResultsPanel extends Disposable {
 	private panel: vscode.WebviewPanel | undefined;
 	private hits: ImageHit[] = [];
+	private calls = 0;
 
 	constructor(
 		private readonly extensionUri: vscode.Uri,
@@ -28,21 +29,38 @@ export class ResultsPanel extends Disposable {
 	}
 
 	async show(title: string, hits: ImageHit[]): Promise<void> {
-		this.hits = hits;
-		if (!this.panel) {
-			this.panel = vscode.window.createWebviewPanel('clipSearch.results', title, vscode.ViewColumn.Active, {
-				enableScripts: true,
-				retainContextWhenHidden: false,
-				localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), this.thumbnailDir],
-			});
-			this.panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
-			this.register(this.panel.onDidDispose(() => (this.panel = undefined)));
-			this.register(this.panel.webview.onDidReceiveMessage((m: PanelMessage) => this.onMessage(m)));
-		}
-		this.panel.title = title;
+		// Thumbnails take a while: a later call may have started meanwhile. Only the latest shows its
+		// results, and the hits that messages index into are always the ones on screen.
+		const call = ++this.calls;
 		const thumbs = await Promise.all(hits.map(h => this.worker.request('thumbnail', { file: h.file, size: 256 }).catch(() => undefined)));
-		this.panel.webview.html = this.html(this.panel.webview, title, hits, thumbs);
-		this.panel.reveal();
+		if (call !== this.calls || this.disposed) {
+			return;
+		}
+		const panel = this.panel ?? this.createPanel(title);
+		panel.title = title;
+		this.hits = hits;
+		panel.webview.html = this.html(panel.webview, title, hits, thumbs);
+		panel.reveal();
+	}
+
+	private createPanel(title: string): vscode.WebviewPanel {
+		const panel = vscode.window.createWebviewPanel('clipSearch.results', title, vscode.ViewColumn.Active, {
+			enableScripts: true,
+			retainContextWhenHidden: false,
+			localResourceRoots: [vscode.Uri.joinPath(this.extensionUri, 'media'), this.thumbnailDir],
+		});
+		panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'icon.png');
+		// The panel's listeners live as long as the panel: released when it closes, not kept by this object.
+		const listeners = [panel.webview.onDidReceiveMessage((m: PanelMessage) => this.onMessage(m))];
+		listeners.push(
+			panel.onDidDispose(() => {
+				this.panel = undefined;
+				this.hits = [];
+				listeners.forEach(l => l.dispose());
+			}),
+		);
+		this.panel = panel;
+		return panel;
 	}
 
 	private onMessage(m: PanelMessage): void {

@@ -36,7 +36,7 @@ export async function searchWorkspace(worker: WorkerClient, index: WorkspaceInde
 	for (const folder of folders) {
 		const root = folder.uri.fsPath;
 		const scopeRel = scope && scope.fsPath !== root ? path.relative(root, scope.fsPath).split(path.sep).join('/') : undefined;
-		const results: SearchResult[] = await worker.request('search', { root, query, k: settings.maxResults, minScore: settings.minScore || undefined, scope: scopeRel });
+		const results: SearchResult[] = await worker.request('search', { folder: index.folderRef(folder), query, k: settings.maxResults, minScore: settings.minScore || undefined, scope: scopeRel });
 		all.push(...results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score })));
 	}
 	return all.sort((a, b) => b.score - a.score).slice(0, settings.maxResults);

@@ -86,10 +86,3 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 export function affectsUs(e: vscode.ConfigurationChangeEvent): boolean {
 	return e.affectsConfiguration(SECTION) || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude');
 }
-
-/** True when the change means the folders must be indexed again. */
-export function affectsIndex(e: vscode.ConfigurationChangeEvent): boolean {
-	return [SettingKeys.model, SettingKeys.modelVariant, SettingKeys.include, SettingKeys.exclude, SettingKeys.indexLocation, SettingKeys.maxImageMegapixels].some(k =>
-		e.affectsConfiguration(`${SECTION}.${k}`),
-	) || e.affectsConfiguration('files.exclude') || e.affectsConfiguration('search.exclude');
-}

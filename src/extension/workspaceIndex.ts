@@ -1,43 +1,51 @@
 /**
- * @file Keeps the index of every workspace folder up to date in the background: first index after
- * start-up, re-index on file changes (batched), pause/resume, rebuild, and the first-run model
- * download offer. Runs nothing itself: the worker does the work.
+ * @file Keeps the index of every workspace folder up to date in the background: a walk after
+ * start-up, on resume, on include/exclude changes and on rebuild; only the changed paths for a
+ * batch of watcher events; the one model offer for all folders. Runs nothing itself: the worker
+ * does the work, IndexScheduler decides when, ModelGate whether the model is there.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClipError, describeError } from '../core/errors';
+import { describeError } from '../core/errors';
 import type { IndexProgress, IndexResult } from '../core/indexer';
-import { indexDirName } from '../core/paths';
+import type { LockHolder } from '../core/lock';
+import { defaultIndexDir, indexDirName } from '../core/paths';
 import { ChangeBatcher } from './changeBatcher';
+import { IndexScheduler, type RunOutcome, type Work } from './indexScheduler';
 import { Disposable, toDisposable } from './lifecycle';
 import type { Logger } from './logger';
+import { ModelGate, type ModelState } from './modelGate';
 import { readSettings } from './settings';
-import type { WorkerClient } from './workerClient';
 import { isRelevantChange } from './watchFilter';
+import type { FolderRef } from './worker/protocol';
+import type { WorkerClient } from './workerClient';
 
-export type FolderState = 'waiting' | 'indexing' | 'ready' | 'paused' | 'error' | 'disabled' | 'untrusted' | 'needsModel';
+export type FolderState = 'waiting' | 'indexing' | 'ready' | 'paused' | 'error' | 'disabled' | 'untrusted' | 'needsModel' | 'busyElsewhere';
 
 export interface FolderStatus {
 	folder: vscode.WorkspaceFolder;
 	state: FolderState;
 	progress?: IndexProgress;
+	/** The last run of this window (undefined until one finished). */
 	lastResult?: IndexResult;
 	error?: string;
+	/** Who else writes this folder's index (another window, a CLI run), while this window waits for it. */
+	holder?: LockHolder;
+	/** What the committed index holds, as last read (at start-up, before any run, and after each run). */
+	summary?: { files: number; failed: number };
 	/** The execution provider the image model runs on, once known. */
 	provider?: string;
 }
 
 export class WorkspaceIndex extends Disposable {
 	private readonly status = new Map<string, FolderStatus>();
-	private readonly running = new Map<string, Promise<void>>();
-	private readonly rerun = new Set<string>();
 	private paused = false;
-	private modelOffered = false;
 	private readonly changed = this.register(new vscode.EventEmitter<void>());
 	/** Fires whenever a folder's state or progress changes. */
 	readonly onDidChange = this.changed.event;
 	private readonly batcher: ChangeBatcher;
+	readonly scheduler: IndexScheduler;
+	readonly modelGate: ModelGate;
 
 	constructor(
 		private readonly context: vscode.ExtensionContext,
@@ -45,10 +53,22 @@ export class WorkspaceIndex extends Disposable {
 		private readonly log: Logger,
 	) {
 		super();
+		this.scheduler = new IndexScheduler(
+			(root, work) => this.runFolder(root, work),
+			root => this.canRun(root),
+		);
+		this.register(toDisposable(() => this.scheduler.dispose()));
+		this.modelGate = new ModelGate({
+			status: () => this.worker.request('modelStatus', {}),
+			offer: state => this.offerModel(state),
+			download: () => this.downloadModel(),
+			onReady: () => this.scheduleAll(),
+			onError: message => this.log.error(`model: ${message}`),
+		});
 		this.batcher = this.register(new ChangeBatcher(changes => this.onFileChanges([...changes.keys()]), 1000));
 		// [Note: watching folders too] A deleted, moved or copied-in folder produces one event for
 		// the folder, none for the images inside it; so every path is watched, and events for
-		// images or for extension-less paths (likely folders) trigger an update.
+		// images or for extension-less paths (likely folders) are passed on as changed paths.
 		const watcher = this.register(vscode.workspace.createFileSystemWatcher('**/*'));
 		const onEvent = (kind: 'create' | 'change' | 'delete') => (uri: vscode.Uri) => {
 			if (isRelevantChange(uri.fsPath, kind)) {
@@ -69,7 +89,19 @@ export class WorkspaceIndex extends Disposable {
 				}
 			}),
 		);
-		this.register(vscode.workspace.onDidChangeWorkspaceFolders(() => this.scheduleAll()));
+		this.register(
+			vscode.workspace.onDidChangeWorkspaceFolders(e => {
+				for (const f of e.removed) {
+					this.scheduler.drop(f.uri.fsPath);
+					this.status.delete(f.uri.fsPath);
+					void this.worker.request('forget', { root: f.uri.fsPath }).catch(() => undefined);
+				}
+				for (const f of e.added) {
+					this.scheduler.requestFull(f.uri.fsPath);
+				}
+				this.changed.fire();
+			}),
+		);
 		this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleAll()));
 	}
 
@@ -90,143 +122,166 @@ export class WorkspaceIndex extends Disposable {
 		return s;
 	}
 
-	/** Where a folder's index lives (extension storage by default, or .vscode/ in the folder). */
+	/**
+	 * Where a folder's index lives: one per folder for every window and the CLI (the per-user
+	 * cache folder, see core/paths.ts), or .vscode/ in the folder. See [Note: index location].
+	 */
 	indexDir(folder: vscode.WorkspaceFolder): string {
 		if (readSettings(folder.uri).indexLocation === 'workspace') {
 			return path.join(folder.uri.fsPath, '.vscode', 'clip-search-index');
 		}
-		const base = this.context.storageUri?.fsPath ?? this.context.globalStorageUri.fsPath;
-		return path.join(base, 'indexes', indexDirName(folder.uri.fsPath));
+		return defaultIndexDir(folder.uri.fsPath);
+	}
+
+	/** How requests name the folder to the worker. */
+	folderRef(folder: vscode.WorkspaceFolder): FolderRef {
+		const root = folder.uri.fsPath;
+		// Where versions before 0.2 kept the index: this window's workspace storage.
+		const legacy = this.context.storageUri ? [path.join(this.context.storageUri.fsPath, 'indexes', indexDirName(root))] : [];
+		return { root, indexDir: this.indexDir(folder), legacyIndexDirs: legacy };
 	}
 
 	folderOf(file: string): vscode.WorkspaceFolder | undefined {
 		return vscode.workspace.getWorkspaceFolder(vscode.Uri.file(file));
 	}
 
-	scheduleAll(): void {
-		for (const s of this.folders()) {
-			this.schedule(s.folder);
-		}
+	/**
+	 * Reads what each folder's committed index holds (no model, no scan): the status bar and
+	 * searches work from it before, or without, any indexing.
+	 */
+	async loadCommitted(): Promise<void> {
+		await Promise.all(
+			this.folders().map(async s => {
+				const report = await this.worker.request('status', { folder: this.folderRef(s.folder) }).catch(err => {
+					this.log.warn(`${s.folder.name}: cannot read its index: ${describeError(err)}`);
+					return undefined;
+				});
+				if (report) {
+					s.summary = { files: report.files, failed: report.failed.length };
+					s.provider ??= report.provider ?? undefined;
+				}
+				this.updateIdleState(s);
+			}),
+		);
+		this.changed.fire();
 	}
 
-	/** Indexes the folder now, or once more after the run in progress. */
-	schedule(folder: vscode.WorkspaceFolder): void {
-		const root = folder.uri.fsPath;
-		const s = this.statusOf(folder);
-		if (!vscode.workspace.isTrusted) {
-			s.state = 'untrusted';
-			this.changed.fire();
-			return;
+	/** Walks every folder (start-up, resume, settings that change what is indexed). */
+	scheduleAll(options: { rebuild?: boolean } = {}): void {
+		for (const s of this.folders()) {
+			this.updateIdleState(s);
+			this.scheduler.requestFull(s.folder.uri.fsPath, options);
 		}
-		if (!readSettings(folder.uri).indexingEnabled) {
-			s.state = 'disabled';
-			this.changed.fire();
-			return;
-		}
-		if (this.paused) {
-			s.state = 'paused';
-			this.changed.fire();
-			return;
-		}
-		if (this.running.has(root)) {
-			this.rerun.add(root);
-			return;
-		}
-		const run = this.run(folder).finally(() => {
-			this.running.delete(root);
-			if (this.rerun.delete(root)) {
-				this.schedule(folder);
-			}
-		});
-		this.running.set(root, run);
+		this.changed.fire();
 	}
 
 	/** Resolves when no folder is being indexed. */
-	async idle(): Promise<void> {
-		while (this.running.size) {
-			await Promise.all([...this.running.values()]);
+	idle(): Promise<void> {
+		return this.scheduler.idle();
+	}
+
+	private canRun(root: string): boolean {
+		const folder = this.folderOf(root);
+		return !!folder && vscode.workspace.isTrusted && readSettings(folder.uri).indexingEnabled && !this.paused;
+	}
+
+	/** The state of a folder that is not running: why it does not (or 'ready'). */
+	private updateIdleState(s: FolderStatus): void {
+		if (this.scheduler.isRunning(s.folder.uri.fsPath)) {
+			return;
+		}
+		if (!vscode.workspace.isTrusted) {
+			s.state = 'untrusted';
+		} else if (!readSettings(s.folder.uri).indexingEnabled) {
+			s.state = 'disabled';
+		} else if (this.paused) {
+			s.state = 'paused';
+		} else if (s.state === 'disabled' || s.state === 'paused' || s.state === 'untrusted') {
+			s.state = 'waiting';
 		}
 	}
 
-	private async run(folder: vscode.WorkspaceFolder): Promise<void> {
-		const root = folder.uri.fsPath;
+	private async runFolder(root: string, work: Work): Promise<RunOutcome> {
+		const folder = this.folderOf(root);
+		if (!folder) {
+			return 'failed';
+		}
 		const s = this.statusOf(folder);
-		if (!(await this.ensureModel())) {
+		if (!(await this.modelGate.ready())) {
 			s.state = 'needsModel';
 			this.changed.fire();
-			return;
+			return 'blocked';
 		}
 		s.state = 'indexing';
 		s.error = undefined;
 		s.progress = undefined;
 		this.changed.fire();
 		try {
-			const result = await vscode.window.withProgress(
+			const ref = this.folderRef(folder);
+			const outcome = await vscode.window.withProgress(
 				{ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Indexing images in {0}', folder.name) },
-				() => this.worker.request('index', { root, indexDir: this.indexDir(folder) }),
+				() => this.worker.request('index', { folder: ref, paths: work.full ? undefined : work.paths, rebuild: work.rebuild || undefined }),
 			);
+			if (outcome.kind === 'busy') {
+				s.state = 'busyElsewhere';
+				s.holder = outcome.holder;
+				this.log.info(`${folder.name}: the index is being written by process ${outcome.holder.pid} (${outcome.holder.purpose}); searching what it has committed, trying again in ${this.scheduler.retryMs / 1000} s`);
+				return 'busy';
+			}
+			const result = outcome.result;
+			s.holder = undefined;
 			s.lastResult = result;
+			s.summary = { files: result.totalFiles, failed: result.totalFailed };
 			s.state = result.cancelled ? (this.paused ? 'paused' : 'waiting') : 'ready';
-			s.provider = (await this.worker.request('status', { root }).catch(() => undefined))?.provider;
+			s.provider = (await this.worker.request('status', { folder: ref }).catch(() => undefined))?.provider ?? s.provider;
 			for (const f of result.failed) {
 				this.log.warn(`${folder.name}/${f.path}: ${f.error}`);
 			}
+			return result.cancelled ? 'cancelled' : 'done';
 		} catch (err) {
 			s.error = describeError(err);
-			if (ClipError.is(err, 'IndexLocked')) {
-				// Another window (or a CLI run) is writing this index: search what it has committed,
-				// and try again later rather than reporting an error.
-				s.state = 'waiting';
-				this.log.warn(`${s.error} Retrying in 30 s.`);
-				const retry = setTimeout(() => this.schedule(folder), 30_000);
-				this.register(toDisposable(() => clearTimeout(retry)));
-			} else {
-				s.state = 'error';
-				this.log.error(`indexing ${root} failed: ${s.error}`);
-			}
+			s.state = 'error';
+			this.log.error(`indexing ${root} failed: ${s.error}`);
+			return 'failed';
+		} finally {
+			this.updateIdleState(s);
+			this.changed.fire();
 		}
-		this.changed.fire();
 	}
 
-	/**
-	 * True when the model is ready. The first time a download is needed, the user is asked (with
-	 * the size); the download then runs with a cancellable progress notification.
-	 */
-	private async ensureModel(): Promise<boolean> {
-		let status;
-		try {
-			status = await this.worker.request('modelStatus', {});
-		} catch (err) {
-			this.log.error(`model: ${describeError(err)}`);
+	/** The one offer (see [Note: one offer] in modelGate.ts): true when the person chose to download. */
+	private async offerModel(state: ModelState): Promise<boolean> {
+		const select = vscode.l10n.t('Select Model…');
+		if (state.localMissing) {
+			const choice = await vscode.window.showWarningMessage(
+				vscode.l10n.t('CLIP Image Search cannot use the model set in clipSearch.model: {0}', state.localMissing),
+				select,
+			);
+			if (choice === select) {
+				await vscode.commands.executeCommand('clipSearch.selectModel');
+			}
 			return false;
 		}
-		if (!status.needsDownload) {
-			return true;
-		}
-		if (this.modelOffered) {
-			return false;
-		}
-		this.modelOffered = true;
-		const size = status.downloadBytes ? ` (${(status.downloadBytes / 1e6).toFixed(0)} MB)` : '';
+		const size = state.downloadBytes ? ` (${(state.downloadBytes / 1e6).toFixed(0)} MB)` : '';
 		const download = vscode.l10n.t('Download');
 		const local = vscode.l10n.t('Use a Local Folder…');
 		const choice = await vscode.window.showInformationMessage(
-			vscode.l10n.t('CLIP Image Search needs the model {0}{1} to index your images. It is downloaded once from Hugging Face; images never leave your machine.', status.id, size),
+			vscode.l10n.t('CLIP Image Search needs the model {0}{1} to index your images. It is downloaded once from Hugging Face; images never leave your machine.', state.id, size),
 			download,
 			local,
 		);
 		if (choice === local) {
 			await vscode.commands.executeCommand('clipSearch.selectModel');
-			return false;
 		}
-		if (choice !== download) {
-			return false;
-		}
+		return choice === download;
+	}
+
+	private async downloadModel(): Promise<boolean> {
 		try {
 			await vscode.window.withProgress(
-				{ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading {0}', status.id), cancellable: true },
+				{ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading the CLIP model'), cancellable: true },
 				async (progress, token) => {
-					token.onCancellationRequested(() => void this.worker.request('cancelDownload', {}));
+					const cancel = token.onCancellationRequested(() => void this.worker.request('cancelDownload', {}));
 					const sub = this.worker.onEvent(e => {
 						if (e.type === 'download' && e.total) {
 							progress.report({ message: `${e.file}: ${(e.loaded / 1e6).toFixed(0)} / ${(e.total / 1e6).toFixed(0)} MB` });
@@ -236,43 +291,67 @@ export class WorkspaceIndex extends Disposable {
 						await this.worker.request('ensureModel', {});
 					} finally {
 						sub.dispose();
+						cancel.dispose();
 					}
 				},
 			);
 			return true;
 		} catch (err) {
-			this.modelOffered = false;
-			if (!ClipError.is(err, 'Cancelled')) {
-				void vscode.window.showErrorMessage(
-					vscode.l10n.t('{0} To work offline, set "clipSearch.model" to a local model folder.', describeError(err)),
-				);
-			}
+			void vscode.window.showErrorMessage(vscode.l10n.t('{0} To work offline, set "clipSearch.model" to a local model folder.', describeError(err)));
 			return false;
 		}
 	}
 
 	private onFileChanges(files: string[]): void {
-		const roots = new Map<string, vscode.WorkspaceFolder>();
+		const byRoot = new Map<string, string[]>();
 		for (const file of files) {
 			const folder = this.folderOf(file);
-			if (folder) {
-				roots.set(folder.uri.fsPath, folder);
+			if (!folder || !readSettings(folder.uri).indexingEnabled) {
+				continue; // indexing off: nothing is scanned; turning it on walks the folder
+			}
+			const root = folder.uri.fsPath;
+			const rel = path.relative(root, file).split(path.sep).join('/');
+			if (!rel || rel.startsWith('..')) {
+				continue;
+			}
+			byRoot.set(root, [...(byRoot.get(root) ?? []), rel]);
+		}
+		for (const [root, rels] of byRoot) {
+			this.log.info(`${rels.length} changed path(s) in ${path.basename(root)}: comparing only those with the index`);
+			this.scheduler.requestPaths(root, rels);
+		}
+	}
+
+	/** Indexing was turned on or off (clipSearch.indexing.enabled). */
+	async onIndexingEnabledChanged(): Promise<void> {
+		for (const s of this.folders()) {
+			if (!readSettings(s.folder.uri).indexingEnabled) {
+				await this.worker.request('cancelIndex', { root: s.folder.uri.fsPath });
 			}
 		}
-		for (const folder of roots.values()) {
-			this.log.info(`${files.length} image change(s) in ${folder.name}: updating the index`);
-			this.schedule(folder);
+		this.scheduleAll();
+	}
+
+	/** The model setting changed: a new offer may be made, and every folder is indexed again. */
+	onModelChanged(): void {
+		this.modelGate.reset();
+		this.scheduleAll();
+	}
+
+	/** The index location changed: the worker opens each folder's session anew. */
+	async onIndexLocationChanged(): Promise<void> {
+		for (const s of this.folders()) {
+			await this.worker.request('forget', { root: s.folder.uri.fsPath });
 		}
+		this.scheduleAll();
 	}
 
 	async pause(): Promise<void> {
 		this.paused = true;
 		void vscode.commands.executeCommand('setContext', 'clipSearch.paused', true);
 		for (const s of this.folders()) {
-			if (s.state === 'indexing') {
-				await this.worker.request('cancelIndex', { root: s.folder.uri.fsPath });
-			}
-			s.state = 'paused';
+			await this.worker.request('cancelIndex', { root: s.folder.uri.fsPath });
+			this.updateIdleState(s);
 		}
 		this.changed.fire();
 	}
@@ -283,15 +362,24 @@ export class WorkspaceIndex extends Disposable {
 		this.scheduleAll();
 	}
 
-	/** Deletes the indexes and indexes everything again. */
-	async rebuild(): Promise<void> {
+	/**
+	 * Indexes every folder again from empty, under the index's lock. A folder whose index another
+	 * process is writing is left alone, and its holder is returned.
+	 */
+	async rebuild(): Promise<{ rebuilt: string[]; refused: { folder: string; holder: LockHolder }[] }> {
+		const rebuilt: string[] = [];
+		const refused: { folder: string; holder: LockHolder }[] = [];
 		for (const s of this.folders()) {
 			const root = s.folder.uri.fsPath;
+			const holder = await this.worker.request('lockHolder', { folder: this.folderRef(s.folder) });
+			if (holder) {
+				refused.push({ folder: root, holder });
+				continue;
+			}
 			await this.worker.request('cancelIndex', { root });
-			await this.running.get(root)?.catch(() => undefined);
-			await this.worker.request('forget', { root });
-			await fs.rm(this.indexDir(s.folder), { recursive: true, force: true });
+			this.scheduler.requestFull(root, { rebuild: true });
+			rebuilt.push(root);
 		}
-		this.scheduleAll();
+		return { rebuilt, refused };
 	}
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import sharp from 'sharp';
 import { ClipEncoder } from '../../src/core/encoder';
 import { indexFolder, type IndexProgress } from '../../src/core/indexer';
 import { IndexStore } from '../../src/core/indexStore';
@@ -36,7 +37,10 @@ describe('indexFolder', () => {
 		assert.equal(progress.at(-1)?.phase, 'done');
 		assert.ok(progress.some(p => p.phase === 'embedding' && p.done > 0 && p.imagesPerSecond > 0));
 		const second = await indexFolder(await open(), encoder);
-		assert.deepEqual({ ...second, seconds: 0 }, { scanned: 32, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false });
+		assert.deepEqual(
+			{ ...second, seconds: 0 },
+			{ scanned: 32, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental: false, totalFiles: 32, totalFailed: 0 },
+		);
 		const store = await IndexStore.load((await open()).dir);
 		assert.equal(store.root, root);
 	});
@@ -143,6 +147,60 @@ describe('walkImages', () => {
 		for await (const f of walkImages(root, { include: ['**/*.png'], exclude: [], gitignore: false })) {
 			custom.push(f.rel);
 		}
-		assert.deepEqual(custom.sort(), ['.git/objects/x.png', 'a.png', 'build/out.png', 'node_modules/pkg/icon.png']);
+		// An explicit exclude list adds to the folders that are never scanned (.git, node_modules…).
+		assert.deepEqual(custom.sort(), ['a.png', 'build/out.png']);
+	});
+});
+
+describe('indexFolder with changed paths only (watcher batches)', () => {
+	let spec: ModelSpec;
+	let encoder: ClipEncoder;
+	before(async () => {
+		spec = await loadModelSpec(tinyModelDir);
+		encoder = new ClipEncoder(spec, { provider: 'cpu', threads: 2 });
+	});
+	after(() => encoder.dispose());
+
+	const catalog = (store: IndexStore): string[] => [...store.files.keys()].sort();
+
+	it('adds, changes and removes only what the paths name, and ends where a full walk would', async () => {
+		const root = await tempDir('clip-inc-');
+		await copyFixtureImages(root);
+		const store = await openIndexForWriting(await tempDir('clip-inc-index-'), root, spec);
+		await indexFolder(store, encoder);
+		// Changes: a new file, a changed file, a deleted file, a deleted folder, a folder moved in,
+		// a file in an ignored folder, and a path that is not there at all.
+		await fs.copyFile(path.join(root, 'red-star.png'), path.join(root, 'red-star-2.png'));
+		await sharp({ create: { width: 40, height: 30, channels: 3, background: { r: 10, g: 200, b: 90 } } })
+			.png()
+			.toFile(path.join(root, 'green-circle.png')); // new content under a known name
+		await fs.rm(path.join(root, 'purple-cross.png'));
+		await fs.rm(path.join(root, 'copies'), { recursive: true });
+		await fs.mkdir(path.join(root, 'incoming', 'deep'), { recursive: true });
+		await fs.copyFile(path.join(root, 'yellow-triangle.png'), path.join(root, 'incoming', 'deep', 'tri.png'));
+		await fs.writeFile(path.join(root, '.gitignore'), 'ignored/\n');
+		await fs.mkdir(path.join(root, 'ignored'));
+		await fs.copyFile(path.join(root, 'red-star.png'), path.join(root, 'ignored', 'x.png'));
+		const logs: string[] = [];
+		const result = await indexFolder(store, encoder, {
+			paths: ['red-star-2.png', 'green-circle.png', 'purple-cross.png', 'copies', 'incoming', 'ignored/x.png', 'never-there.png'],
+			log: m => logs.push(m),
+		});
+		assert.equal(result.incremental, true);
+		assert.ok(logs.some(l => /compared 7 changed path\(s\) only/.test(l)), logs.join('\n'));
+		assert.equal(result.embedded, 1, 'only the new content is embedded');
+		assert.equal(result.reused, 2, 'the copy and the moved-in file reuse vectors');
+		assert.equal(result.removed, 3, 'purple-cross.png and the two files of copies/');
+		assert.ok(store.files.has('incoming/deep/tri.png'));
+		assert.ok(store.files.has('red-star-2.png'));
+		assert.ok(!store.files.has('purple-cross.png'));
+		assert.ok(!store.files.has('ignored/x.png'));
+		assert.ok(!catalog(store).some(rel => rel.startsWith('copies/')));
+		// A full walk now finds nothing to do: the incremental run left the same catalog.
+		const before = catalog(store);
+		const full = await indexFolder(store, encoder);
+		assert.deepEqual({ embedded: full.embedded, reused: full.reused, removed: full.removed }, { embedded: 0, reused: 0, removed: 0 });
+		assert.deepEqual(catalog(store), before);
+		assert.equal(full.totalFiles, before.length);
 	});
 });

@@ -42,7 +42,10 @@ setup() {
     say "code-server $CODE_SERVER_VERSION (builds its native modules: ~2 min)"
     mkdir -p "$WORK/code-server"
     echo '{"name":"code-server-local","private":true,"allowScripts":{"code-server":true,"argon2":true}}' >"$WORK/code-server/package.json"
-    (cd "$WORK/code-server" && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" JOBS=2 \
+    # [Note: npm_config_user_agent] Under `npm run` the parent npm (Node 20) exports
+    # npm_config_user_agent=npm/… node/v20…; a nested npm keeps it, and code-server's postinstall
+    # reads the Node major from it ("requires node v24"). Unset, the npm below (on Node 24) sets it anew.
+    (cd "$WORK/code-server" && unset npm_config_user_agent && PATH="$N24/bin:$PATH" npm_config_nodedir="$N24" JOBS=2 \
       npm install --no-audit --no-fund --foreground-scripts "code-server@$CODE_SERVER_VERSION") >"$ARTIFACTS/code-server-install.log" 2>&1 \
       || { grep -E 'ERR|error' "$ARTIFACTS/code-server-install.log" | tail -30; return 1; }
   fi
@@ -137,6 +140,7 @@ ui() {
 
 cd "$REPO"
 setup
+if [ "${1:-}" = setup ]; then exit 0; fi
 say "packaging the VSIX and compiling the suite"
 npm run -s package >"$ARTIFACTS/package.log" 2>&1 || { tail -20 "$ARTIFACTS/package.log"; exit 1; }
 tail -1 "$ARTIFACTS/package.log"

@@ -3,38 +3,37 @@
  * workspace folders and all decoding, so the extension host's thread never runs a model or
  * decodes an image. Sessions are created lazily on first use and reused.
  *
- * [Note: queries during indexing] A folder's index lives here in memory while it is indexed;
- * searches read that same store, so a query typed during indexing is answered from what has been
- * indexed so far. The text tower and the image tower are separate sessions, so a query does not
- * wait for an image batch to finish.
+ * [Note: queries during indexing] Each workspace folder has a FolderSession (core/folderSession.ts):
+ * reads come from the committed index on disk, reloaded when another window or a CLI run commits a
+ * newer generation, or from the store this worker is writing, so a query typed during indexing is
+ * answered from what has been indexed so far. The text tower and the image tower are separate
+ * sessions, so a query does not wait for an image batch to finish.
  */
 import { parentPort } from 'node:worker_threads';
 import { findDuplicates } from '../../core/duplicates';
 import { ClipEncoder } from '../../core/encoder';
 import { ClipError, describeError } from '../../core/errors';
+import { FolderSession } from '../../core/folderSession';
 import { indexFolder } from '../../core/indexer';
-import { IndexStore } from '../../core/indexStore';
+import { adoptLegacyIndex } from '../../core/indexMigration';
 import { openIndexForWriting } from '../../core/indexSession';
+import { indexStatus } from '../../core/indexStatus';
+import type { IndexStore } from '../../core/indexStore';
 import { ZeroShotLabeler } from '../../core/labeler';
-import { acquireIndexLock } from '../../core/lock';
+import { currentLockHolder } from '../../core/lock';
 import { downloadSize, findKnownModel } from '../../core/modelRegistry';
 import { needsDownload, resolveModel } from '../../core/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/modelSpec';
 import { search, similar } from '../../core/search';
 import { thumbnail } from '../../core/thumbnail';
-import type { EventMessage, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
-
-interface Folder {
-	store: IndexStore;
-	controller?: AbortController;
-}
+import type { EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
 const port = parentPort;
 let config: WorkerConfig | undefined;
 let specPromise: Promise<ModelSpec> | undefined;
 let encoder: ClipEncoder | undefined;
 let download: AbortController | undefined;
-const folders = new Map<string, Folder>();
+const sessions = new Map<string, Promise<FolderSession>>();
 
 function send(message: WorkerMessage): void {
 	port?.postMessage(message);
@@ -80,18 +79,36 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 	return { spec, encoder };
 }
 
-/** The in-memory store of a folder: the one being indexed, else the committed one on disk. */
-async function folderStore(root: string, indexDir?: string): Promise<IndexStore | undefined> {
-	const known = folders.get(root);
-	if (known) {
-		return known.store;
+/** The folder's session, created on first use (moving an index an older version kept elsewhere). */
+function session(folder: FolderRef): Promise<FolderSession> {
+	let s = sessions.get(folder.root);
+	if (!s) {
+		s = (async () => {
+			if (folder.legacyIndexDirs?.length) {
+				await adoptLegacyIndex(folder.legacyIndexDirs, folder.indexDir, log).catch(err => log(`could not move the old index of ${folder.root}: ${describeError(err)}`, 'warn'));
+			}
+			return new FolderSession(folder.root, folder.indexDir, log);
+		})();
+		sessions.set(folder.root, s);
 	}
-	if (!indexDir || !(await IndexStore.exists(indexDir))) {
+	return s;
+}
+
+/** The committed (or in-progress) index of a folder, checked against the model queries are encoded with. */
+async function readable(folder: FolderRef): Promise<{ store: IndexStore; encoder: ClipEncoder } | undefined> {
+	const store = await (await session(folder)).read();
+	if (!store) {
 		return undefined;
 	}
-	const store = await IndexStore.load(indexDir);
-	folders.set(root, { store });
-	return store;
+	const { spec, encoder: enc } = await model(false);
+	if (store.model.key !== modelKey(spec)) {
+		throw new ClipError(
+			'ModelMismatch',
+			`The index of ${folder.root} was made with ${store.model.key}, but the model now set is ${modelKey(spec)}. The images are embedded again with the new model when indexing is on (clipSearch.indexing.enabled).`,
+			{ file: folder.indexDir },
+		);
+	}
+	return { store, encoder: enc };
 }
 
 const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promise<RequestMap[T]['result']> } = {
@@ -99,10 +116,9 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
 		config = params;
 		if (modelChanged) {
-			for (const f of folders.values()) {
-				f.controller?.abort();
+			for (const s of sessions.values()) {
+				(await s).cancel();
 			}
-			folders.clear();
 			specPromise = undefined;
 			await encoder?.dispose();
 			encoder = undefined;
@@ -112,11 +128,15 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	async modelStatus() {
 		const cfg = requireConfig();
 		const known = findKnownModel(cfg.model);
-		return {
-			id: known?.id ?? cfg.model,
-			needsDownload: await needsDownload(cfg.model, { variant: cfg.variant, cacheDir: cfg.modelCacheDir }),
-			downloadBytes: known ? downloadSize(known, cfg.variant) : 0,
-		};
+		const needs = await needsDownload(cfg.model, { variant: cfg.variant, cacheDir: cfg.modelCacheDir });
+		let localMissing: string | undefined;
+		if (!needs) {
+			localMissing = await model(false).then(
+				() => undefined,
+				(err: unknown) => (ClipError.is(err, 'ModelNotFound') || ClipError.is(err, 'ModelInvalid') ? describeError(err) : undefined),
+			);
+		}
+		return { id: known?.id ?? cfg.model, needsDownload: needs, downloadBytes: known ? downloadSize(known, cfg.variant) : 0, localMissing };
 	},
 
 	async ensureModel() {
@@ -128,93 +148,72 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		download?.abort();
 	},
 
-	async index({ root, indexDir }) {
+	async index({ folder, paths, rebuild }) {
 		const cfg = requireConfig();
 		const { spec, encoder: enc } = await model(false);
-		const lock = await acquireIndexLock(indexDir, { purpose: `VS Code: indexing ${root}` });
-		const controller = new AbortController();
-		try {
-			let folder = folders.get(root);
-			if (!folder || folder.store.model.key !== modelKey(spec)) {
-				folder = { store: await openIndexForWriting(indexDir, root, spec, m => log(m, 'warn')) };
-				folders.set(root, folder);
-			}
-			folder.controller = controller;
-			const result = await indexFolder(folder.store, enc, {
-				include: cfg.include,
-				exclude: cfg.exclude,
-				maxPixels: cfg.maxImagePixels,
-				signal: controller.signal,
-				log,
-				onProgress: progress => send({ kind: 'event', type: 'progress', root, progress }),
-			});
-			log(
-				`index ${root}: ${result.scanned} images, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? folder.store.provider ?? 'no'} provider)`,
-			);
-			return result;
-		} finally {
-			const f = folders.get(root);
-			if (f?.controller === controller) {
-				f.controller = undefined;
-			}
-			await lock.release();
+		const s = await session(folder);
+		const outcome = await s.write(
+			`VS Code: ${rebuild ? 'rebuilding' : 'indexing'} ${folder.root}`,
+			async current =>
+				!rebuild && current && current.model.key === modelKey(spec) ? current : openIndexForWriting(folder.indexDir, folder.root, spec, m => log(m, 'warn'), { fresh: rebuild }),
+			(store, signal) =>
+				indexFolder(store, enc, {
+					include: cfg.include,
+					exclude: cfg.exclude,
+					maxPixels: cfg.maxImagePixels,
+					// A fresh store has nothing to compare a few paths with: it needs the walk.
+					paths: store.committedGeneration > 0 || store.files.size ? paths : undefined,
+					signal,
+					log,
+					onProgress: progress => send({ kind: 'event', type: 'progress', root: folder.root, progress }),
+				}),
+		);
+		if (!outcome.ok) {
+			return { kind: 'busy', holder: outcome.holder };
 		}
+		const result = outcome.value;
+		log(
+			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
+		);
+		return { kind: 'done', result };
 	},
 
 	async cancelIndex({ root }) {
-		folders.get(root)?.controller?.abort();
+		(await sessions.get(root))?.cancel();
 	},
 
-	async search({ root, query, k, minScore, scope }) {
-		const store = await folderStore(root);
-		if (!store) {
+	async search({ folder, query, k, minScore, scope }) {
+		const r = await readable(folder);
+		return r ? search(r.store, r.encoder, query, { k, minScore, scope, cwd: folder.root }) : [];
+	},
+
+	async similar({ folder, file, k, minScore }) {
+		const r = await readable(folder);
+		return r ? similar(r.store, r.encoder, file, { k, minScore, cwd: folder.root }) : [];
+	},
+
+	async label({ folder, classes, threshold, multi, scope }) {
+		const r = await readable(folder);
+		if (!r) {
 			return [];
 		}
-		const { encoder: enc } = await model(false);
-		return search(store, enc, query, { k, minScore, scope, cwd: root });
+		const labeler = await ZeroShotLabeler.create(r.encoder, classes);
+		return labeler.labelIndex(r.store, { threshold, multi, scope });
 	},
 
-	async similar({ root, file, k, minScore }) {
-		const store = await folderStore(root);
-		if (!store) {
-			return [];
-		}
-		const { encoder: enc } = await model(false);
-		return similar(store, enc, file, { k, minScore, cwd: root });
-	},
-
-	async label({ root, classes, threshold, multi, scope }) {
-		const store = await folderStore(root);
-		if (!store) {
-			return [];
-		}
-		const { encoder: enc } = await model(false);
-		const labeler = await ZeroShotLabeler.create(enc, classes);
-		return labeler.labelIndex(store, { threshold, multi, scope });
-	},
-
-	async duplicates({ root, threshold }) {
-		const store = await folderStore(root);
+	async duplicates({ folder, threshold }) {
+		const store = await (await session(folder)).read();
 		return store ? findDuplicates(store, threshold) : [];
 	},
 
-	async status({ root }) {
-		const store = await folderStore(root);
-		if (!store) {
-			return undefined;
-		}
-		const failed = [...store.files].filter(([, e]) => e.error).map(([p, e]) => ({ path: p, error: e.error! }));
-		return {
-			root,
-			indexDir: store.dir,
-			files: store.files.size,
-			indexed: store.files.size - failed.length,
-			vectors: store.vectorCount,
-			failed,
-			model: store.model.key,
-			provider: encoder?.providersUsed.vision ?? store.provider,
-			indexBytes: await store.diskSize(),
-		};
+	async status({ folder }) {
+		const store = await (await session(folder)).read();
+		return store ? indexStatus(store, encoder?.providersUsed.vision) : undefined;
+	},
+
+	async lockHolder({ folder }) {
+		const s = await session(folder);
+		return s.isWriting ? undefined : currentLockHolder(folder.indexDir);
 	},
 
 	async thumbnail({ file, size }) {
@@ -223,8 +222,8 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	},
 
 	async forget({ root }) {
-		folders.get(root)?.controller?.abort();
-		folders.delete(root);
+		(await sessions.get(root))?.forget();
+		sessions.delete(root);
 	},
 };
 

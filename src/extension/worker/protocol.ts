@@ -5,6 +5,8 @@
  */
 import type { DuplicateGroup } from '../../core/duplicates';
 import type { IndexProgress, IndexResult } from '../../core/indexer';
+import type { IndexStatusReport } from '../../core/indexStatus';
+import type { LockHolder } from '../../core/lock';
 import type { ImageLabel, LabelClass } from '../../core/labeler';
 import type { ProviderSetting } from '../../core/providers';
 import type { SearchResult } from '../../core/search';
@@ -24,30 +26,32 @@ export interface WorkerConfig {
 	exclude: string[];
 }
 
-export interface FolderStatus {
+/** Names a workspace folder in every request: the worker opens its session from this on first use. */
+export interface FolderRef {
 	root: string;
+	/** Where the folder's index lives. */
 	indexDir: string;
-	files: number;
-	indexed: number;
-	vectors: number;
-	failed: { path: string; error: string }[];
-	model: string | undefined;
-	provider: string | undefined;
-	indexBytes: number;
+	/** Where older versions kept it: moved to indexDir once, instead of embedding again. */
+	legacyIndexDirs?: string[];
 }
+
+export type IndexOutcome = { kind: 'done'; result: IndexResult } | { kind: 'busy'; holder: LockHolder };
 
 export interface RequestMap {
 	configure: { params: WorkerConfig; result: void };
-	modelStatus: { params: Record<string, never>; result: { id: string; needsDownload: boolean; downloadBytes: number } };
+	modelStatus: { params: Record<string, never>; result: { id: string; needsDownload: boolean; downloadBytes: number; localMissing?: string } };
 	ensureModel: { params: Record<string, never>; result: { id: string; dim: number } };
 	cancelDownload: { params: Record<string, never>; result: void };
-	index: { params: { root: string; indexDir: string }; result: IndexResult };
+	/** Brings the index up to date: the changed `paths` only, or a walk of the folder; `rebuild` starts from empty. */
+	index: { params: { folder: FolderRef; paths?: string[]; rebuild?: boolean }; result: IndexOutcome };
 	cancelIndex: { params: { root: string }; result: void };
-	search: { params: { root: string; query: string; k: number; minScore?: number; scope?: string }; result: SearchResult[] };
-	similar: { params: { root: string; file: string; k: number; minScore?: number }; result: SearchResult[] };
-	label: { params: { root: string; classes: LabelClass[]; threshold?: number; multi?: boolean; scope?: string }; result: ImageLabel[] };
-	duplicates: { params: { root: string; threshold: number }; result: DuplicateGroup[] };
-	status: { params: { root: string }; result: FolderStatus | undefined };
+	search: { params: { folder: FolderRef; query: string; k: number; minScore?: number; scope?: string }; result: SearchResult[] };
+	similar: { params: { folder: FolderRef; file: string; k: number; minScore?: number }; result: SearchResult[] };
+	label: { params: { folder: FolderRef; classes: LabelClass[]; threshold?: number; multi?: boolean; scope?: string }; result: ImageLabel[] };
+	duplicates: { params: { folder: FolderRef; threshold: number }; result: DuplicateGroup[] };
+	status: { params: { folder: FolderRef }; result: IndexStatusReport | undefined };
+	/** Who is writing the folder's index now (another window, a CLI run), if anybody. */
+	lockHolder: { params: { folder: FolderRef }; result: LockHolder | undefined };
 	thumbnail: { params: { file: string; size: number }; result: string };
 	forget: { params: { root: string }; result: void };
 }

@@ -1,0 +1,73 @@
+/** @file Label Images…: zero-shot tags for a folder, written to .vscode/image-tags.json. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { ClipError, describeError } from '../../core/errors';
+import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labeler';
+import { readTagsFile, writeTagsFile } from '../../core/tagsFile';
+import { readSettings, SECTION, SettingKeys } from '../settings';
+import { tagsFileOf } from '../tagsSync';
+import type { CommandDef } from './registry';
+
+/** The classes: .vscode/image-labels.json, else clipSearch.labels, else typed in. */
+async function readClasses(folder: vscode.WorkspaceFolder): Promise<LabelClass[] | undefined> {
+	const file = path.join(folder.uri.fsPath, '.vscode', 'image-labels.json');
+	const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+	if (text !== undefined) {
+		try {
+			return parseClasses(JSON.parse(text), file);
+		} catch (err) {
+			throw new ClipError('InvalidArgument', `${file}: ${describeError(err)}`, { file });
+		}
+	}
+	const configured = readSettings(folder.uri).labels;
+	if (Object.keys(configured).length >= 2) {
+		return parseClasses(configured, `${SECTION}.${SettingKeys.labels}`);
+	}
+	const typed = await vscode.window.showInputBox({
+		title: vscode.l10n.t('Label Images'),
+		prompt: vscode.l10n.t('Classes to choose from, separated by commas (or set clipSearch.labels, or write .vscode/image-labels.json)'),
+		placeHolder: 'screenshot, photo, diagram, icon, logo',
+		validateInput: v => (v.split(',').filter(x => x.trim()).length >= 2 ? undefined : vscode.l10n.t('Give at least two classes.')),
+	});
+	return typed ? parseClasses(typed) : undefined;
+}
+
+export const labelImagesCommand: CommandDef = {
+	id: 'clipSearch.labelImages',
+	run: async (s, target?: unknown) => {
+		const folder = target instanceof vscode.Uri ? s.index.folderOf(target.fsPath) : s.index.folders()[0]?.folder;
+		if (!folder) {
+			void vscode.window.showInformationMessage(vscode.l10n.t('Open a folder with images to label them.'));
+			return undefined;
+		}
+		const classes = await readClasses(folder);
+		if (!classes) {
+			return undefined;
+		}
+		await s.index.idle();
+		const root = folder.uri.fsPath;
+		const ref = s.index.folderRef(folder);
+		const scope = target instanceof vscode.Uri && target.fsPath !== root ? path.relative(root, target.fsPath).split(path.sep).join('/') : undefined;
+		const settings = readSettings(folder.uri);
+		const labels: ImageLabel[] = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Labelling images…') }, () =>
+			s.worker.request('label', { folder: ref, classes, threshold: settings.labelThreshold || undefined, scope }),
+		);
+		const tagsFile = tagsFileOf(root);
+		// Labelling one folder keeps the tags of the others.
+		const previous = await readTagsFile(tagsFile).catch(err => {
+			s.log.warn(`${describeError(err)} It is replaced.`);
+			return undefined;
+		});
+		const kept: ImageLabel[] = Object.entries(previous?.images ?? {})
+			.filter(([rel]) => scope && !rel.startsWith(`${scope}/`))
+			.map(([rel, t]) => ({ path: rel, label: t.label, score: t.score, scores: {}, ...(t.labels ? { labels: t.labels } : {}) }));
+		const merged = [...kept, ...labels];
+		const model = (await s.worker.request('status', { folder: ref }))?.model.key ?? '';
+		await writeTagsFile(tagsFile, merged, { model, classes });
+		s.tags.setTags(root, Object.fromEntries(merged.map(l => [l.path, { label: l.label, score: l.score, labels: l.labels }])));
+		const counted = classes.map(c => `${c.name}: ${labels.filter(l => l.label === c.name).length}`).join(', ');
+		void vscode.window.showInformationMessage(vscode.l10n.t('Labelled {0} images ({1}). Tags written to {2}.', labels.length, counted, vscode.workspace.asRelativePath(tagsFile)));
+		return { tagsFile, labels };
+	},
+};

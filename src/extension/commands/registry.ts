@@ -1,0 +1,53 @@
+/**
+ * @file How commands are declared and registered: each command file exports CommandDefs; one
+ * wrapper registers them all and reports their errors one way (a message with what to do next, and
+ * the log), except cancellations, which are silent.
+ */
+import * as vscode from 'vscode';
+import { ClipError, describeError } from '../../core/errors';
+import type { Logger } from '../logger';
+import type { ResultsPanel } from '../resultsPanel';
+import type { StatusBar } from '../statusBar';
+import type { TagsModel } from '../tagsView';
+import type { WorkerClient } from '../workerClient';
+import type { WorkspaceIndex } from '../workspaceIndex';
+
+/** What commands work with, built once in activate(). */
+export interface Services {
+	context: vscode.ExtensionContext;
+	worker: WorkerClient;
+	index: WorkspaceIndex;
+	tags: TagsModel;
+	panel: ResultsPanel;
+	statusBar: StatusBar;
+	log: Logger;
+}
+
+export interface CommandDef {
+	id: string;
+	// Command arguments come from VS Code (menus, keybindings, executeCommand) untyped.
+	// eslint-disable-next-line @typescript-eslint/no-explicit-any
+	run: (services: Services, ...args: any[]) => unknown;
+}
+
+/** Shows and logs an error, unless it is a cancellation. Returns undefined (what a failed command returns). */
+export function reportError(services: Services, err: unknown): undefined {
+	if (!ClipError.is(err, 'Cancelled')) {
+		const message = describeError(err);
+		void vscode.window.showErrorMessage(message);
+		services.log.error(message);
+	}
+	return undefined;
+}
+
+export function registerCommands(services: Services, defs: CommandDef[]): vscode.Disposable[] {
+	return defs.map(def =>
+		vscode.commands.registerCommand(def.id, async (...args: unknown[]) => {
+			try {
+				return await def.run(services, ...args);
+			} catch (err) {
+				return reportError(services, err);
+			}
+		}),
+	);
+}
