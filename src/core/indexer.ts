@@ -154,6 +154,15 @@ async function scanChangedPaths(store: IndexStore, paths: Iterable<string>, opti
 	return { todo: changes.files.filter(f => changed(store, f)), scanned: changes.files.length, removed };
 }
 
+/**
+ * Phase 1 alone: what is new, changed or gone, by a walk or by the changed `paths`; gone files
+ * leave the catalog. (indexFolder runs it first; the bench times it on its own.)
+ */
+export async function scanForChanges(store: IndexStore, options: IndexOptions = {}): Promise<{ todo: WalkedFile[]; scanned: number; removed: number } | undefined> {
+	const progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 };
+	return options.paths === undefined ? scanFolder(store, options, progress, () => undefined) : scanChangedPaths(store, options.paths, options, progress);
+}
+
 export async function indexFolder(store: IndexStore, encoder: ClipEncoder, options: IndexOptions = {}): Promise<IndexResult> {
 	const started = performance.now();
 	const log = options.log ?? (() => undefined);

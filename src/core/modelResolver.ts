@@ -6,13 +6,15 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
 import { ClipError } from './errors';
-import { DEFAULT_MODEL_ID, findKnownModel, KNOWN_MODELS } from './modelRegistry';
+import { DEFAULT_MODEL_ID, findKnownModel, type KnownModel, KNOWN_MODELS } from './modelRegistry';
 import { loadModelSpec, type ModelSpec, type ModelVariant } from './modelSpec';
 import { defaultModelCache } from './paths';
 
 export interface ResolveOptions extends DownloadOptions {
 	variant?: ModelVariant;
 	cacheDir?: string;
+	/** Cache folders an older version downloaded into: a complete model there is moved, not downloaded again. */
+	legacyCacheDirs?: string[];
 	/** When false, a known model that is not in the cache is an error instead of a download. */
 	allowDownload?: boolean;
 }
@@ -21,14 +23,39 @@ async function isDirectory(p: string): Promise<boolean> {
 	return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
 }
 
+/**
+ * [Note: shared model cache] The extension and the CLI download known models into one per-user
+ * cache (paths.ts). Versions before 0.2 of the extension downloaded into VS Code's global storage:
+ * a model complete there is moved into the shared cache instead of being downloaded again.
+ */
+async function adoptLegacyModel(known: KnownModel, variant: ModelVariant, dir: string, legacyCacheDirs: string[] = []): Promise<void> {
+	if ((await missingFiles(dir, known, variant)).length === 0) {
+		return;
+	}
+	for (const legacy of legacyCacheDirs) {
+		const old = modelCacheDir(legacy, known);
+		if (path.resolve(old) !== path.resolve(dir) && (await isDirectory(old)) && (await missingFiles(old, known, variant)).length === 0) {
+			await fs.mkdir(path.dirname(dir), { recursive: true });
+			await fs.rm(dir, { recursive: true, force: true });
+			await fs.rename(old, dir).catch(async () => {
+				await fs.cp(old, dir, { recursive: true });
+				await fs.rm(old, { recursive: true, force: true });
+			});
+			return;
+		}
+	}
+}
+
 /** True when `ref` names a known model whose files are not all in the cache yet. */
-export async function needsDownload(ref: string, options: Pick<ResolveOptions, 'variant' | 'cacheDir'> = {}): Promise<boolean> {
+export async function needsDownload(ref: string, options: Pick<ResolveOptions, 'variant' | 'cacheDir' | 'legacyCacheDirs'> = {}): Promise<boolean> {
 	const known = findKnownModel(ref);
 	if (!known || (await isDirectory(ref))) {
 		return false;
 	}
+	const variant = options.variant ?? 'fp32';
 	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
-	return (await missingFiles(dir, known, options.variant ?? 'fp32')).length > 0;
+	await adoptLegacyModel(known, variant, dir, options.legacyCacheDirs);
+	return (await missingFiles(dir, known, variant)).length > 0;
 }
 
 export async function resolveModel(ref: string | undefined, options: ResolveOptions = {}): Promise<ModelSpec> {
@@ -49,6 +76,7 @@ export async function resolveModel(ref: string | undefined, options: ResolveOpti
 		);
 	}
 	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
+	await adoptLegacyModel(known, variant, dir, options.legacyCacheDirs);
 	const missing = await missingFiles(dir, known, variant);
 	if (missing.length) {
 		if (options.allowDownload === false) {

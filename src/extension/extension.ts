@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../core/imageFiles';
+import { defaultModelCache } from '../core/paths';
 import { findDuplicatesCommand } from './commands/findDuplicates';
 import { findSimilarCommand } from './commands/findSimilar';
 import { indexingCommands } from './commands/indexing';
@@ -41,7 +42,8 @@ function workerConfig(context: vscode.ExtensionContext): WorkerConfig {
 		variant: s.modelVariant,
 		provider: s.executionProvider,
 		threads,
-		modelCacheDir: path.join(context.globalStorageUri.fsPath, 'models'),
+		modelCacheDir: defaultModelCache(),
+		legacyModelCacheDirs: [path.join(context.globalStorageUri.fsPath, 'models')],
 		thumbnailDir: path.join(context.globalStorageUri.fsPath, 'thumbnails'),
 		maxImagePixels: s.maxImageMegapixels * 1_000_000,
 		include: s.include.length ? s.include : DEFAULT_INCLUDE,
@@ -134,7 +136,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	context.subscriptions.push(toDisposable(() => clearTimeout(startTimer)));
 
 	log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (no model loaded, nothing scanned)`);
-	return { index, statusBar };
+	return { index, statusBar, tags };
 }
 
 export async function deactivate(): Promise<void> {

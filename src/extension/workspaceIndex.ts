@@ -118,6 +118,7 @@ export class WorkspaceIndex extends Disposable {
 		if (!s) {
 			s = { folder, state: 'waiting' };
 			this.status.set(folder.uri.fsPath, s);
+			this.updateIdleState(s); // off, paused or untrusted from the start
 		}
 		return s;
 	}

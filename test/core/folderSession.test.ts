@@ -5,8 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FolderSession } from '../../src/core/folderSession';
+import { modelCacheDir } from '../../src/core/download';
 import { adoptLegacyIndex } from '../../src/core/indexMigration';
 import { IndexStore, type ModelStamp } from '../../src/core/indexStore';
+import { filesForVariant, findKnownModel } from '../../src/core/modelRegistry';
+import { needsDownload } from '../../src/core/modelResolver';
 import { l2normalize } from '../../src/core/vectors';
 import { tempDir } from '../helpers';
 
@@ -123,5 +126,23 @@ describe('adoptLegacyIndex (index moved out of per-window storage)', () => {
 		await commitElsewhere(old, root, 1);
 		assert.equal(await adoptLegacyIndex([old], now), undefined, 'the new place already has an index');
 		assert.equal((await IndexStore.load(now)).files.size, 4);
+	});
+});
+
+describe('a model downloaded by an older version (into VS Code storage)', () => {
+	it('is moved into the shared cache instead of being downloaded again', async () => {
+		const known = findKnownModel('Xenova/clip-vit-base-patch32')!;
+		const legacy = await tempDir('clip-legacy-models-');
+		const shared = await tempDir('clip-shared-models-');
+		const old = modelCacheDir(legacy, known);
+		for (const f of filesForVariant(known, 'quantized')) {
+			await fs.mkdir(path.dirname(path.join(old, f.path)), { recursive: true });
+			await fs.writeFile(path.join(old, f.path), '');
+			await fs.truncate(path.join(old, f.path), f.size ?? 1); // sparse: the sizes are what is checked here
+		}
+		assert.equal(await needsDownload(known.id, { variant: 'quantized', cacheDir: shared }), true, 'not in the shared cache');
+		assert.equal(await needsDownload(known.id, { variant: 'quantized', cacheDir: shared, legacyCacheDirs: [legacy] }), false);
+		await fs.access(path.join(modelCacheDir(shared, known), 'onnx', 'vision_model_quantized.onnx'));
+		await assert.rejects(fs.access(old), 'moved, not copied');
 	});
 });

@@ -111,20 +111,63 @@ stop_cs() {
 }
 trap stop_cs EXIT
 
-integration() {
-  local run="$WORK/run-tests" rc=0 ext
-  prepare_run "$run"
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+# pass NAME RUN SUITE: runs test/e2e/suite/SUITE.ts in the extension host of a code-server on RUN's profile.
+pass() {
+  local name=$1 run=$2 suite=$3 rc=0 ext
   ext=$(ls -d "$run/exts/$EXT_ID"-* | head -1)
+  say "pass $name ($suite)"
   start_cs "$run" --vscode-option enable-smoke-test-driver
-  (cd "$WORK/driver" && node drive-tests.mjs "$CS_URL" "$run/ws" "$ext" "$REPO/out-e2e/test/e2e/suite" "$run/results.json" 600) || rc=$?
+  (cd "$WORK/driver" && CLIP_E2E_LOGS="$run/udd:$run/xdg" node drive-tests.mjs "$CS_URL" "$run/ws" "$ext" "$REPO/out-e2e/test/e2e/suite/$suite.js" "$run/results-$name.json" 600) || rc=$?
   stop_cs
-  cp "$run/code-server.log" "$ARTIFACTS/code-server-tests.log"
-  find "$run/xdg" "$run/udd" -name '*CLIP Image Search*.log' -exec cp {} "$ARTIFACTS/extension-tests.log" \; 2>/dev/null || true
-  if [ -f "$run/results.json" ]; then
-    node -e 'const r=require(process.argv[1]); for (const f of r.failures) console.log(`FAIL ${f.title}\n${f.error}`); console.log(`${r.passed} passed, ${r.failed} failed`); process.exit(r.failed ? 1 : 0)' "$run/results.json" || rc=1
+  cp "$run/code-server.log" "$ARTIFACTS/code-server-$name.log"
+  find "$run/xdg" "$run/udd" -name '*CLIP Image Search*.log' -newer "$run/config.yaml" -exec sh -c 'for f; do cat "$f"; done' _ {} + >"$ARTIFACTS/extension-$name.log" 2>/dev/null || true
+  if [ -f "$run/results-$name.json" ]; then
+    local counts
+    counts=$(node -e 'const r=require(process.argv[1]); for (const f of r.failures) console.error(`FAIL ${f.title}\n${f.error}`); console.log(`${r.passed} ${r.failed}`)' "$run/results-$name.json")
+    TOTAL_PASSED=$((TOTAL_PASSED + ${counts% *})); TOTAL_FAILED=$((TOTAL_FAILED + ${counts#* }))
+    say "pass $name: ${counts% *} passed, ${counts#* } failed"
+    [ "${counts#* }" = 0 ] || rc=1
   else
-    echo "the extension host wrote no results"; rc=1
+    echo "pass $name: the extension host wrote no results"; TOTAL_FAILED=$((TOTAL_FAILED + 1)); rc=1
   fi
+  return $rc
+}
+
+integration() {
+  local rc=0 run
+  # 1. A fresh profile: index, search, label, watch, rebuild...
+  run="$WORK/run-tests"
+  prepare_run "$run"
+  pass main "$run" main || rc=1
+  # 2. The same profile opened again (a reload, the next day) with indexing turned off and an image
+  #    added while the window was closed.
+  node -e 'const f=process.argv[1], s=JSON.parse(require("fs").readFileSync(f,"utf8")); s["clipSearch.indexing.enabled"]=false; require("fs").writeFileSync(f, JSON.stringify(s, null, 2))' "$run/ws/.vscode/settings.json"
+  mkdir -p "$run/ws/while-closed" && cp "$run/ws/orange-circle.png" "$run/ws/while-closed/orange-circle-copy.png"
+  pass reload "$run" reload || rc=1
+  # 3. Two windows on one folder: a plain first window indexes, the tests run in the second.
+  run="$WORK/run-two-windows"
+  prepare_run "$run"
+  CLIP_E2E_FIRST_WINDOW_WAIT="$run/xdg/cache/clip-image-search/indexes" pass two-windows "$run" twoWindows || rc=1
+  # 4. Multi-root, and a model folder that is not there yet.
+  run="$WORK/run-multi-root"
+  prepare_run "$run"
+  rm -rf "$run/ws" && mkdir -p "$run/ws/one" "$run/ws/two"
+  cp "$REPO"/test/fixtures/images/{blue,green,orange}-*.png "$run/ws/one/"
+  cp -r "$REPO"/test/fixtures/images/{purple,red,yellow}-*.png "$REPO/test/fixtures/images/copies" "$run/ws/two/"
+  cat >"$run/multi.code-workspace" <<JSON
+{
+  "folders": [{ "path": "ws/one" }, { "path": "ws/two" }],
+  "settings": {
+    "clipSearch.model": "$run/models/not-downloaded-yet",
+    "clipSearch.modelVariant": "fp32",
+    "clipSearch.executionProvider": "cpu"
+  }
+}
+JSON
+  CLIP_E2E_WORKSPACE_FILE="$run/multi.code-workspace" CLIP_E2E_MODEL="$REPO/test/fixtures/tiny-clip" pass multi-root "$run" multiRoot || rc=1
+  echo "integration: $TOTAL_PASSED passed, $TOTAL_FAILED failed"
   return $rc
 }
 

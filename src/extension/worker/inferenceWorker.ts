@@ -59,6 +59,7 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 		specPromise = resolveModel(cfg.model, {
 			variant: cfg.variant,
 			cacheDir: cfg.modelCacheDir,
+			legacyCacheDirs: cfg.legacyModelCacheDirs,
 			allowDownload,
 			signal: download.signal,
 			log,
@@ -128,7 +129,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	async modelStatus() {
 		const cfg = requireConfig();
 		const known = findKnownModel(cfg.model);
-		const needs = await needsDownload(cfg.model, { variant: cfg.variant, cacheDir: cfg.modelCacheDir });
+		const needs = await needsDownload(cfg.model, { variant: cfg.variant, cacheDir: cfg.modelCacheDir, legacyCacheDirs: cfg.legacyModelCacheDirs });
 		let localMissing: string | undefined;
 		if (!needs) {
 			localMissing = await model(false).then(

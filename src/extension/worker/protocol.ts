@@ -17,8 +17,10 @@ export interface WorkerConfig {
 	variant: 'fp32' | 'quantized';
 	provider: ProviderSetting;
 	threads: number;
-	/** Where known models are downloaded to. */
+	/** Where known models are downloaded to (shared with the CLI). */
 	modelCacheDir: string;
+	/** Where older versions downloaded them (moved from there rather than downloaded again). */
+	legacyModelCacheDirs: string[];
 	/** Where thumbnails are cached. */
 	thumbnailDir: string;
 	maxImagePixels: number;

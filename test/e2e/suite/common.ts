@@ -1,0 +1,105 @@
+/**
+ * @file What every end-to-end suite shares: a tiny test runner that follows VS Code's
+ * extensionTestsPath contract (run() resolves when every test passed), and helpers that drive the
+ * extension through its commands. Each suite file is one pass of test/e2e/run.sh.
+ */
+import { promises as fs } from 'node:fs';
+import * as vscode from 'vscode';
+
+interface Test {
+	name: string;
+	fn: () => Promise<void>;
+}
+
+export interface FolderState {
+	folder: string;
+	state: string;
+	result?: { scanned: number; embedded: number; reused: number; removed: number; incremental: boolean; failed: { path: string }[] };
+	error?: string;
+	holder?: { pid: number; purpose: string };
+	summary?: { files: number; failed: number };
+	indexDir: string;
+	modelOffers: number;
+	statusBar: string;
+}
+
+export interface ExtensionApi {
+	tags: { tags: Map<string, { label: string | null; score: number }> };
+}
+
+const tests: Test[] = [];
+export const test = (name: string, fn: () => Promise<void>): void => {
+	tests.push({ name, fn });
+};
+
+export const ws = (i = 0): string => vscode.workspace.workspaceFolders![i].uri.fsPath;
+export const sleep = (ms: number) => new Promise(resolve => setTimeout(resolve, ms));
+
+export async function activateExtension(): Promise<ExtensionApi> {
+	const ext = vscode.extensions.all.find(e => e.id.toLowerCase() === 'clip-image-search.clip-image-search');
+	if (!ext) {
+		throw new Error('the extension is not installed');
+	}
+	return (await ext.activate()) as ExtensionApi;
+}
+
+/** The folders' states once indexing has settled (waitForIndex waits for runs in progress). */
+export async function states(): Promise<FolderState[]> {
+	return vscode.commands.executeCommand<FolderState[]>('clipSearch.waitForIndex');
+}
+
+/** Polls until `predicate` holds for every folder (or the first, with `first`). */
+export async function settled(predicate: (s: FolderState) => boolean, options: { timeoutMs?: number; all?: boolean } = {}): Promise<FolderState[]> {
+	const deadline = Date.now() + (options.timeoutMs ?? 120_000);
+	let last: FolderState[] = [];
+	while (Date.now() < deadline) {
+		last = await states();
+		if (last.length && (options.all ? last.every(predicate) : predicate(last[0]))) {
+			return last;
+		}
+		await sleep(300);
+	}
+	throw new Error(`indexing did not settle: ${JSON.stringify(last)}`);
+}
+
+/** Polls `fn` until it returns true. */
+export async function eventually(what: string, fn: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
+	const deadline = Date.now() + timeoutMs;
+	while (Date.now() < deadline) {
+		if (await fn()) {
+			return;
+		}
+		await sleep(500);
+	}
+	throw new Error(`timed out waiting until ${what}`);
+}
+
+export async function searchTop(query: string): Promise<string[]> {
+	const items = await vscode.commands.executeCommand<{ label: string; hit: { rel: string } }[] | undefined>('clipSearch.search', query);
+	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+	return (items ?? []).map(i => i.hit.rel);
+}
+
+export async function run(): Promise<void> {
+	const results = { passed: 0, failed: 0, failures: [] as { title: string; error: string }[] };
+	for (const t of tests) {
+		const started = Date.now();
+		try {
+			await t.fn();
+			results.passed++;
+			console.log(`  ✓ ${t.name} (${Date.now() - started} ms)`);
+		} catch (err) {
+			results.failed++;
+			results.failures.push({ title: t.name, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+			console.log(`  ✗ ${t.name}: ${err instanceof Error ? err.message : String(err)}`);
+		}
+	}
+	const out = process.env.CLIP_E2E_RESULTS;
+	if (out) {
+		await fs.writeFile(out, JSON.stringify(results, null, 2));
+	}
+	console.log(`${results.passed} passed, ${results.failed} failed`);
+	if (results.failed) {
+		throw new Error(`${results.failed} end-to-end test(s) failed`);
+	}
+}

@@ -1,0 +1,191 @@
+/**
+ * @file End-to-end pass 1 (a fresh profile): the extension in a real VS Code (code-server's extension
+ * host), over a workspace of the fixture images with the tiny model. run.sh then reloads the same
+ * profile for pass 2 (reload.ts).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import { activateExtension, searchTop, settled, sleep, states, test, ws } from './common';
+
+export { run } from './common';
+
+test('activates and indexes the workspace in the background', async () => {
+	await activateExtension();
+	const [s] = await settled(x => x.state === 'ready');
+	assert.equal(s.result?.scanned, 32);
+	assert.deepEqual(s.result?.failed, []);
+});
+
+test('Search Images shows the expected image first', async () => {
+	const top = await searchTop('a photo of a yellow triangle');
+	assert.equal(top[0], 'yellow-triangle.png');
+	const scoped = await vscode.commands.executeCommand<{ hit: { rel: string } }[]>('clipSearch.search', 'red circle', vscode.Uri.file(path.join(ws(), 'copies')));
+	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+	assert.ok(scoped.length > 0 && scoped.every(i => i.hit.rel.startsWith('copies/')));
+});
+
+test('the CLI in a terminal answers from the index the editor built (one index per folder)', async () => {
+	const ext = vscode.extensions.all.find(e => e.id.toLowerCase() === 'clip-image-search.clip-image-search')!;
+	const out = await new Promise<string>((resolve, reject) => {
+		const child = spawn(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'search', 'a photo of a yellow triangle', '-k', '3', '--json'], { cwd: ws() });
+		let stdout = '';
+		let stderr = '';
+		child.stdout.on('data', d => (stdout += d));
+		child.stderr.on('data', d => (stderr += d));
+		child.on('error', reject);
+		child.on('close', code => (code === 0 ? resolve(stdout) : reject(new Error(`clip-search exited ${code}: ${stderr}`))));
+	});
+	const results = JSON.parse(out) as { path: string }[];
+	assert.equal(results[0]?.path, 'yellow-triangle.png');
+});
+
+test('Show Results in Panel opens a webview with the results', async () => {
+	const hits = await vscode.commands.executeCommand<{ rel: string }[]>('clipSearch.showResultsPanel', 'a photo of a blue star');
+	assert.equal(hits[0].rel, 'blue-star.png');
+	let tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs);
+	for (let i = 0; i < 50 && !tabs.some(t => t.label === 'Images: a photo of a blue star'); i++) {
+		await sleep(100); // the tab model reaches the extension host a moment later
+		tabs = vscode.window.tabGroups.all.flatMap(g => g.tabs);
+	}
+	assert.ok(
+		tabs.some(t => t.label === 'Images: a photo of a blue star'),
+		`a results tab is open (tabs: ${tabs.map(t => t.label).join(', ')})`,
+	);
+});
+
+test('Find Similar Images finds the near copy', async () => {
+	const hits = await vscode.commands.executeCommand<{ rel: string }[]>('clipSearch.findSimilar', vscode.Uri.file(path.join(ws(), 'red-circle.png')));
+	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+	assert.equal(hits[0].rel, 'copies/red-circle-copy.jpg');
+	assert.ok(!hits.some(h => h.rel === 'red-circle.png'));
+});
+
+test('Label Images writes the tags file from .vscode/image-labels.json', async () => {
+	await fs.mkdir(path.join(ws(), '.vscode'), { recursive: true });
+	await fs.writeFile(path.join(ws(), '.vscode', 'image-labels.json'), JSON.stringify(['red', 'green', 'blue', 'yellow', 'purple', 'orange']));
+	const out = await vscode.commands.executeCommand<{ tagsFile: string; labels: { path: string; label: string }[] }>('clipSearch.labelImages');
+	assert.equal(out.labels.length, 32);
+	const tags = JSON.parse(await fs.readFile(path.join(ws(), '.vscode', 'image-tags.json'), 'utf8')) as { images: Record<string, { label: string }> };
+	assert.equal(tags.images['red-star.png'].label, 'red');
+	assert.equal(tags.images['copies/green-triangle-big.png'].label, 'green');
+	const right = Object.entries(tags.images).filter(([p, t]) => path.basename(p).startsWith(t.label)).length;
+	assert.ok(right >= 30, `${right} of 32 labelled with their colour`);
+});
+
+test('Find Duplicates groups the near copies and deletes nothing', async () => {
+	const all = await vscode.commands.executeCommand<{ groups: { paths: string[] }[] }[]>('clipSearch.findDuplicates');
+	const groups = all.flatMap(d => d.groups);
+	assert.ok(groups.some(g => g.paths.includes('red-circle.png') && g.paths.includes('copies/red-circle-copy.jpg')));
+	await fs.access(path.join(ws(), 'copies', 'red-circle-copy.jpg'));
+});
+
+test('the watcher indexes added images and forgets deleted ones', async () => {
+	await fs.mkdir(path.join(ws(), 'added'), { recursive: true });
+	await fs.copyFile(path.join(ws(), 'purple-cross.png'), path.join(ws(), 'added', 'another-purple-cross.png'));
+	const deadline = Date.now() + 30_000;
+	let top: string[] = [];
+	while (Date.now() < deadline) {
+		await settled(x => x.state === 'ready');
+		top = await searchTop('purple cross');
+		if (top.includes('added/another-purple-cross.png')) {
+			break;
+		}
+		await sleep(500);
+	}
+	assert.ok(top.includes('added/another-purple-cross.png'), `added file found: ${top.slice(0, 3).join(', ')}`);
+	const [after] = await states();
+	assert.equal(after.result?.incremental, true, `only the changed paths were compared: ${JSON.stringify(after.result)}`);
+	assert.equal(after.summary?.files, 33);
+	await fs.rm(path.join(ws(), 'added'), { recursive: true });
+	const until = Date.now() + 30_000;
+	while (Date.now() < until) {
+		await settled(x => x.state === 'ready');
+		top = await searchTop('purple cross');
+		if (!top.includes('added/another-purple-cross.png')) {
+			break;
+		}
+		await sleep(500);
+	}
+	assert.ok(!top.includes('added/another-purple-cross.png'), 'deleted file is gone from the results');
+});
+
+test('an added image: only its path is compared (no walk of the folder), and its vector appears', async () => {
+	await fs.copyFile(path.join(ws(), 'orange-star.png'), path.join(ws(), 'orange-star-again.png'));
+	const [s] = await settled(x => x.state === 'ready' && !!x.result?.incremental && x.summary?.files === 33, { timeoutMs: 30_000 });
+	assert.deepEqual({ scanned: s.result?.scanned, embedded: s.result?.embedded, reused: s.result?.reused }, { scanned: 1, embedded: 0, reused: 1 });
+	const log = await extensionLog();
+	assert.match(log, /scan: compared \d+ changed path\(s\) only \(incremental\)/);
+	assert.ok((await searchTop('orange star')).includes('orange-star-again.png'));
+	await fs.rm(path.join(ws(), 'orange-star-again.png'));
+	await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 30_000 });
+});
+
+test('Rebuild Index is refused while another process writes the index, naming it; nothing changes', async () => {
+	const [before] = await states();
+	const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+	const lockFile = path.join(before.indexDir, 'index.lock');
+	try {
+		await fs.writeFile(lockFile, JSON.stringify({ pid: holder.pid, host: os.hostname(), since: new Date().toISOString(), purpose: `clip-search index ${ws()}` }));
+		const manifest = await fs.readFile(path.join(before.indexDir, 'manifest.json'), 'utf8');
+		const outcome = await vscode.commands.executeCommand<{ rebuilt: string[]; refused: { holder: { pid: number } }[] }>('clipSearch.rebuildIndex');
+		assert.deepEqual(outcome.rebuilt, []);
+		assert.equal(outcome.refused[0]?.holder.pid, holder.pid);
+		await sleep(500);
+		assert.equal(await fs.readFile(path.join(before.indexDir, 'manifest.json'), 'utf8'), manifest, 'the index is untouched');
+		assert.equal(JSON.parse(await fs.readFile(lockFile, 'utf8')).pid, holder.pid, 'the holder keeps its lock');
+		assert.equal((await searchTop('a photo of a yellow triangle'))[0], 'yellow-triangle.png', 'searching goes on');
+	} finally {
+		holder.kill('SIGKILL');
+		await fs.rm(lockFile, { force: true });
+	}
+});
+
+test('Pause and Resume Indexing', async () => {
+	await vscode.commands.executeCommand('clipSearch.pauseIndexing');
+	let [s] = await states();
+	assert.equal(s.state, 'paused');
+	assert.match(s.statusBar, /paused/);
+	await vscode.commands.executeCommand('clipSearch.resumeIndexing');
+	[s] = await settled(x => x.state === 'ready');
+	assert.equal(s.state, 'ready');
+});
+
+test('Show Index Status reports files, model and provider', async () => {
+	const statuses = await vscode.commands.executeCommand<{ status: { files: number; provider: string; model: { key: string }; failed: unknown[] } }[]>('clipSearch.showStatus');
+	assert.equal(statuses[0].status.files, 32);
+	assert.equal(statuses[0].status.provider, 'cpu');
+	assert.match(statuses[0].status.model.key, /tiny-clip@local-[0-9a-f]{16}#fp32/);
+	await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+});
+
+test('Rebuild Index embeds everything again', async () => {
+	const outcome = await vscode.commands.executeCommand<{ rebuilt: string[]; refused: unknown[] }>('clipSearch.rebuildIndex');
+	assert.deepEqual(outcome.refused, []);
+	const [s] = await settled(x => x.state === 'ready' && (x.result?.embedded ?? 0) > 0);
+	assert.equal(s.result?.embedded, 32);
+	assert.equal(s.summary?.files, 32);
+});
+
+/** The extension's log (its LogOutputChannel's files), under the folders run.sh names in CLIP_E2E_LOGS. */
+async function extensionLog(): Promise<string> {
+	const found: string[] = [];
+	const walk = async (dir: string, depth: number): Promise<void> => {
+		for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+			const p = path.join(dir, e.name);
+			if (e.isDirectory() && depth < 8) {
+				await walk(p, depth + 1);
+			} else if (e.name.endsWith('CLIP Image Search.log')) {
+				found.push(p);
+			}
+		}
+	};
+	for (const root of (process.env.CLIP_E2E_LOGS ?? '').split(path.delimiter).filter(Boolean)) {
+		await walk(root, 0);
+	}
+	assert.ok(found.length, `the extension's log file is found under ${process.env.CLIP_E2E_LOGS}`);
+	return (await Promise.all(found.map(f => fs.readFile(f, 'utf8')))).join('\n');
+}
