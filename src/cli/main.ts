@@ -297,7 +297,12 @@ async function cmdEmbed(values: Values): Promise<number> {
 	}
 	const provider = providerOption(values);
 	const threads = numberOption(values, 'threads');
-	const spec = await resolveModel(values.model, { variant: variantOption(values), onProgress: downloadReporter(values.json ?? false), log });
+	const spec = await resolveModel(values.model, {
+		variant: variantOption(values),
+		parts: values.text !== undefined ? 'text' : 'all',
+		onProgress: downloadReporter(values.json ?? false),
+		log,
+	});
 	const encoder = new ClipEncoder(spec, { provider, threads, log });
 	try {
 		let vector: Float32Array;
@@ -323,7 +328,7 @@ async function cmdTokenize(text: string | undefined, values: Values): Promise<nu
 	if (text === undefined) {
 		throw new UsageError('tokenize needs the text: clip-search tokenize --model <dir|id> "a photo of a cat"');
 	}
-	const spec = await resolveModel(values.model, { variant: variantOption(values), onProgress: downloadReporter(values.json ?? false), log });
+	const spec = await resolveModel(values.model, { variant: variantOption(values), parts: 'tokenizer', onProgress: downloadReporter(values.json ?? false), log });
 	const tokenizer = await ClipTokenizer.load({ tokenizerPath: spec.tokenizerPath, tokenizerConfigPath: spec.tokenizerConfigPath, contextLength: spec.contextLength });
 	const ids = tokenizer.encode(text);
 	process.stdout.write(values.json ? `${JSON.stringify({ ids })}\n` : `${ids.join(' ')}\n`);

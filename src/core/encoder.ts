@@ -7,6 +7,7 @@
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ClipError, describeError } from './errors';
+import { fastInt8Model } from './int8Weights';
 import type { ModelSpec } from './modelSpec';
 import { providerCandidates, skipReason, type ConcreteProvider, type ProviderSetting } from './providers';
 import { type DecodedImage, toPixelBatch } from './preprocess';
@@ -19,6 +20,11 @@ export interface EncoderOptions {
 	threads?: number;
 	/** Receives one line per notable event (provider chosen, provider failures, timings). */
 	log?: (message: string) => void;
+	/**
+	 * For a quantized model on the CPU, load its weights converted to int8 (see int8Weights.ts;
+	 * lossless, made once). Default true; the bench turns it off to measure the difference.
+	 */
+	int8Conversion?: boolean;
 }
 
 interface Tower {
@@ -103,6 +109,11 @@ export class ClipEncoder {
 			return [];
 		}
 		const tower = await this.visionTower();
+		if (this.spec.parts !== 'all') {
+			throw new ClipError('ModelNotFound', `${this.spec.dir} was loaded without its image part (preprocessor_config.json and the vision model): it cannot embed images.`, {
+				file: this.spec.dir,
+			});
+		}
 		const { height, width } = this.spec.preprocess;
 		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
 		const name = tower.session.inputNames.includes('pixel_values') ? 'pixel_values' : tower.session.inputNames[0];
@@ -164,7 +175,8 @@ export class ClipEncoder {
 			}
 			const started = Date.now();
 			try {
-				const session = await ort.InferenceSession.create(file, {
+				const load = provider === 'cpu' && this.spec.variant === 'quantized' && this.options.int8Conversion !== false ? await fastInt8Model(file, { log }) : file;
+				const session = await ort.InferenceSession.create(load, {
 					executionProviders: [provider],
 					intraOpNumThreads: threads,
 					interOpNumThreads: 1,
@@ -172,7 +184,7 @@ export class ClipEncoder {
 					logSeverityLevel: 3,
 				});
 				this.providersUsed[which] = provider;
-				log(`${which} model: ${provider} execution provider, ${threads} threads, session created in ${Date.now() - started} ms (${file})`);
+				log(`${which} model: ${provider} execution provider, ${threads} threads, session created in ${Date.now() - started} ms (${load})`);
 				return { session, provider };
 			} catch (err) {
 				const reason = `${provider}: ${describeError(err)}`;

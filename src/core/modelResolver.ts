@@ -7,12 +7,14 @@ import * as path from 'node:path';
 import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
 import { ClipError } from './errors';
 import { DEFAULT_MODEL_ID, findKnownModel, type KnownModel, KNOWN_MODELS } from './modelRegistry';
-import { loadModelSpec, type ModelSpec, type ModelVariant } from './modelSpec';
+import { loadModelSpec, type ModelParts, type ModelSpec, type ModelVariant } from './modelSpec';
 import { defaultModelCache } from './paths';
 
 export interface ResolveOptions extends DownloadOptions {
 	variant?: ModelVariant;
 	cacheDir?: string;
+	/** What is needed of the folder (default: all of it). */
+	parts?: ModelParts;
 	/** Cache folders an older version downloaded into: a complete model there is moved, not downloaded again. */
 	legacyCacheDirs?: string[];
 	/** When false, a known model that is not in the cache is an error instead of a download. */
@@ -62,7 +64,7 @@ export async function resolveModel(ref: string | undefined, options: ResolveOpti
 	const name = ref ?? DEFAULT_MODEL_ID;
 	const variant = options.variant ?? 'fp32';
 	if (await isDirectory(name)) {
-		return loadModelSpec(name, { variant });
+		return loadModelSpec(name, { variant, parts: options.parts });
 	}
 	const known = findKnownModel(name);
 	if (!known) {
@@ -88,5 +90,5 @@ export async function resolveModel(ref: string | undefined, options: ResolveOpti
 		}
 		await downloadModel(known, variant, dir, options);
 	}
-	return loadModelSpec(dir, { variant, id: known.id, revision: known.revision });
+	return loadModelSpec(dir, { variant, id: known.id, revision: known.revision, parts: options.parts });
 }

@@ -45,6 +45,8 @@ export interface ModelSpec {
 	dim: number;
 	/** exp(logit_scale): the temperature that turns cosines into logits for labelling. */
 	logitScale: number;
+	/** Which parts were loaded (see ModelParts): images need 'all'. */
+	parts: ModelParts;
 }
 
 /** What identifies the vectors a model produces: vectors of two keys are never mixed. */
@@ -52,7 +54,19 @@ export function modelKey(spec: Pick<ModelSpec, 'id' | 'revision' | 'variant'>): 
 	return `${spec.id}@${spec.revision}#${spec.variant}`;
 }
 
-const REQUIRED_FILES = ['config.json', 'preprocessor_config.json', 'tokenizer.json'];
+/**
+ * What a caller needs of a model folder: everything (indexing, labelling), the text tower only
+ * (`embed --text`, text queries), or the tokenizer only (`tokenize`). A folder needs only the files
+ * of the part asked for.
+ */
+export type ModelParts = 'all' | 'text' | 'tokenizer';
+
+function requiredFiles(parts: ModelParts): string[] {
+	return parts === 'all' ? ['config.json', 'preprocessor_config.json', 'tokenizer.json'] : ['config.json', 'tokenizer.json'];
+}
+
+/** The image input when a folder was loaded without its vision part: never used to decode. */
+const NO_PREPROCESS: PreprocessSpec = { resize: undefined, crop: undefined, kernel: 'cubic', rescaleFactor: undefined, mean: undefined, std: undefined, height: 0, width: 0 };
 
 export function onnxFileName(tower: 'text' | 'vision', variant: ModelVariant): string {
 	return `onnx/${tower}_model${variant === 'quantized' ? '_quantized' : ''}.onnx`;
@@ -166,9 +180,10 @@ export function parsePreprocessorConfig(cfg: Record<string, unknown>, file: stri
  */
 export async function loadModelSpec(
 	dir: string,
-	options: { variant?: ModelVariant; id?: string; revision?: string } = {},
+	options: { variant?: ModelVariant; id?: string; revision?: string; parts?: ModelParts } = {},
 ): Promise<ModelSpec> {
 	const variant = options.variant ?? 'fp32';
+	const parts = options.parts ?? 'all';
 	const abs = path.resolve(dir);
 	try {
 		const st = await fs.stat(abs);
@@ -182,7 +197,7 @@ export async function loadModelSpec(
 			{ file: abs, cause: err },
 		);
 	}
-	for (const name of REQUIRED_FILES) {
+	for (const name of requiredFiles(parts)) {
 		await fs.access(path.join(abs, name)).catch(err => {
 			throw new ClipError('ModelNotFound', `Model file missing: ${path.join(abs, name)}. Re-download the model or complete the folder.`, {
 				file: path.join(abs, name),
@@ -192,7 +207,7 @@ export async function loadModelSpec(
 	}
 	const textModelPath = path.join(abs, onnxFileName('text', variant));
 	const visionModelPath = path.join(abs, onnxFileName('vision', variant));
-	for (const file of [textModelPath, visionModelPath]) {
+	for (const file of parts === 'all' ? [textModelPath, visionModelPath] : parts === 'text' ? [textModelPath] : []) {
 		const st = await fs.stat(file).catch(() => undefined);
 		if (!st?.isFile()) {
 			const other = variant === 'fp32' ? 'quantized' : 'fp32';
@@ -209,7 +224,7 @@ export async function loadModelSpec(
 	const configFile = path.join(abs, 'config.json');
 	const preFile = path.join(abs, 'preprocessor_config.json');
 	const config = await readJson(configFile);
-	const pre = await readJson(preFile);
+	const pre = parts === 'all' ? await readJson(preFile) : undefined;
 	const textConfig = (typeof config.text_config === 'object' && config.text_config !== null ? config.text_config : {}) as Record<string, unknown>;
 	const dim = num(config.projection_dim) ?? num(textConfig.projection_dim);
 	if (!dim) {
@@ -225,7 +240,8 @@ export async function loadModelSpec(
 		() => true,
 		() => false,
 	);
-	const revision = options.revision ?? (await localFingerprint([configFile, preFile, path.join(abs, 'tokenizer.json'), textModelPath, visionModelPath]));
+	const fingerprinted = parts === 'all' ? [configFile, preFile, path.join(abs, 'tokenizer.json'), textModelPath, visionModelPath] : parts === 'text' ? [configFile, path.join(abs, 'tokenizer.json'), textModelPath] : [configFile, path.join(abs, 'tokenizer.json')];
+	const revision = options.revision ?? (await localFingerprint(fingerprinted));
 	return {
 		id: options.id ?? abs,
 		revision,
@@ -235,7 +251,8 @@ export async function loadModelSpec(
 		visionModelPath,
 		tokenizerPath: path.join(abs, 'tokenizer.json'),
 		tokenizerConfigPath: hasTokenizerConfig ? tokenizerConfigPath : undefined,
-		preprocess: parsePreprocessorConfig(pre, preFile),
+		preprocess: pre ? parsePreprocessorConfig(pre, preFile) : NO_PREPROCESS,
+		parts,
 		contextLength: num(textConfig.max_position_embeddings) ?? 77,
 		dim,
 		logitScale,

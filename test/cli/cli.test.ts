@@ -111,6 +111,37 @@ describe('clip-search CLI (dist/cli.js, built by npm run build)', { skip: exists
 		assert.equal(tok.ids.at(-1), 615);
 	});
 
+	it('tokenize needs only config.json and the tokenizer; embed --text only the text model', async () => {
+		const dir = await tempDir('clip-text-only-');
+		for (const f of ['config.json', 'tokenizer.json', 'tokenizer_config.json']) {
+			await fs.copyFile(path.join(tinyModelDir, f), path.join(dir, f));
+		}
+		const tok = await clip(['tokenize', '--model', dir, 'a red circle', '--json']);
+		assert.equal(tok.code, 0, tok.stderr);
+		assert.equal((JSON.parse(tok.stdout) as { ids: number[] }).ids[0], 614);
+		const noModel = await clip(['embed', '--model', dir, '--text', 'a red circle', '--json']);
+		assert.equal(noModel.code, 1);
+		assert.match(noModel.stderr, /text_model\.onnx/, 'names the one missing file');
+		assert.doesNotMatch(noModel.stderr, /preprocessor_config|vision_model/);
+		await fs.mkdir(path.join(dir, 'onnx'));
+		await fs.copyFile(path.join(tinyModelDir, 'onnx', 'text_model.onnx'), path.join(dir, 'onnx', 'text_model.onnx'));
+		const text = await clip(['embed', '--model', dir, '--text', 'a red circle', '--json']);
+		assert.equal(text.code, 0, text.stderr);
+		const full = await clip(['embed', '--model', tinyModelDir, '--text', 'a red circle', '--json']);
+		assert.deepEqual((JSON.parse(text.stdout) as { vector: number[] }).vector, (JSON.parse(full.stdout) as { vector: number[] }).vector);
+		const image = await clip(['embed', '--model', dir, '--image', path.join(tinyModelDir, '..', 'images', 'red-circle.png')]);
+		assert.equal(image.code, 1);
+		assert.match(image.stderr, /preprocessor_config\.json/);
+	});
+
+	it('checks --provider before any download or lock', async () => {
+		const index = await tempDir();
+		const res = await clip(['index', root, '--model', 'Xenova/clip-vit-base-patch32', '--provider', 'quantum', '--index', index], { env: { ...process.env, HF_ENDPOINT: 'http://127.0.0.1:9' } });
+		assert.equal(res.code, 2);
+		assert.match(res.stderr, /--provider must be one of/);
+		assert.deepEqual(await fs.readdir(index), [], 'no lock was taken');
+	});
+
 	it('stats reports files, failures with reasons, model, provider and index size', async () => {
 		const res = await clip(['stats', '--index', index, '--json'], { env: env() });
 		assert.equal(res.code, 0, res.stderr);
