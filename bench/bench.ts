@@ -228,8 +228,28 @@ async function figureInt8Conversion(spec: ModelSpec, images: DecodedImage[]): Pr
 			rates[which].push(sample.length / (ms / 1000));
 		}
 	}
+	// int8 against fp32 (what decides the CLI's default variant): mean cosine of image and text embeddings.
+	const fp32 = new ClipEncoder(await loadModelSpec(spec.dir, { variant: 'fp32' }), { provider: 'cpu' });
+	const imageCos: number[] = [];
+	for (let i = 0; i < sample.length; i += 8) {
+		const x = await fp32.encodeImages(sample.slice(i, i + 8));
+		const y = await converted.encodeImages(sample.slice(i, i + 8));
+		x.forEach((v, j) => imageCos.push(dot(v, y[j])));
+	}
+	const textCos: number[] = [];
+	for (const t of ['a photo of a red circle', 'a blue star', 'a diagram with arrows', 'screenshot of a login form', 'yellow triangle', 'a dog on a beach']) {
+		textCos.push(dot(await fp32.encodeText(t), await converted.encodeText(t)));
+	}
+	await fp32.dispose();
 	await asDownloaded.dispose();
 	await converted.dispose();
+	const mean = (xs: number[]): number => xs.reduce((a, x) => a + x, 0) / xs.length;
+	rows.push({
+		figure: '1c. int8 vs fp32: mean cosine of image / text embeddings',
+		value: `${mean(imageCos).toFixed(5)} / ${mean(textCos).toFixed(5)}`,
+		target: '≥ 0.999 both (CLI default → int8)',
+		pass: mean(imageCos) >= 0.999 && mean(textCos) >= 0.999,
+	});
 	const before = median(rates.before);
 	const after = median(rates.after);
 	rows.push({
