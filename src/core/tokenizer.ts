@@ -8,15 +8,15 @@
  * start-of-text and end-of-text ourselves. (transformers.js truncates after adding them and
  * loses the final end-of-text on long texts.) Padding, when asked for, is end-of-text too.
  *
- * [Note: where we differ from OpenAI's reference] OpenAI's tokenizer first runs ftfy and
- * html.unescape; the Hugging Face pipeline has no such steps, so text with HTML entities
- * (`&amp;`), curly quotes, fullwidth forms, ligatures, C1 controls or mojibake tokenises
- * differently (rows marked hf_differs in the golden file). For search queries typed by a person
- * this is harmless: both forms still describe the same thing.
+ * [Note: cleaning as OpenAI's reference] OpenAI's tokenizer first runs ftfy and html.unescape;
+ * the Hugging Face pipeline has no such steps. encode() cleans the text the same way first
+ * (textClean.ts), so HTML entities (`&amp;`), curly quotes, fullwidth forms, ligatures, C1 controls
+ * and mojibake tokenise as the reference does (the golden rows marked hf_differs).
  */
 import { promises as fs } from 'node:fs';
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 import { ClipError } from './errors';
+import { cleanText } from './textClean';
 
 // The package ships CommonJS for Node (its "node.require" export) but only ESM-flavoured types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -82,7 +82,7 @@ export class ClipTokenizer {
 
 	/** The ids fed to the text model, unpadded: start, at most contextLength-2 BPE ids, end. */
 	encode(text: string): number[] {
-		const ids = this.tokenizer.encode(text, { add_special_tokens: false }).ids;
+		const ids = this.tokenizer.encode(cleanText(text), { add_special_tokens: false }).ids;
 		return [this.bosId, ...ids.slice(0, this.contextLength - 2), this.eosId];
 	}
 

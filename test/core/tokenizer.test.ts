@@ -32,24 +32,26 @@ describe('ClipTokenizer against OpenAI golden ids', { skip: skipReason }, () => 
 			contextLength: 77,
 		});
 
-	it('matches every row not marked hf_differs', async () => {
+	it('matches every row, the hf_differs ones included (text cleaned as OpenAI does: ftfy, HTML unescaping)', async () => {
 		const tok = await load();
-		const plain = rows.filter(r => !r.hf_differs);
-		assert.ok(plain.length > 200, `expected the golden file's rows, got ${plain.length}`);
-		const wrong = plain.filter(r => JSON.stringify(tok.encode(r.text)) !== JSON.stringify(r.ids));
+		assert.ok(rows.length > 200, `expected the golden file's rows, got ${rows.length}`);
+		const differ = rows.filter(r => r.hf_differs);
+		assert.ok(differ.length >= 19, `the golden file marks ${differ.length} rows hf_differs`);
+		const wrong = rows.filter(r => JSON.stringify(tok.encode(r.text)) !== JSON.stringify(r.ids));
 		assert.deepEqual(
 			wrong.map(r => r.text),
 			[],
-			`${wrong.length} of ${plain.length} rows differ`,
+			`${wrong.length} of ${rows.length} rows differ (${wrong.filter(r => r.hf_differs).length} of the ${differ.length} hf_differs rows)`,
 		);
 	});
 
-	it('gives the documented Hugging Face ids on hf_differs rows (no ftfy / HTML unescaping)', async () => {
+	it('without the cleaning the hf_differs rows would differ: the rows prove the cleaning', async () => {
 		const tok = await load();
 		const differ = rows.filter(r => r.hf_differs && r.hf_ids);
 		assert.ok(differ.length > 0);
+		const { cleanText } = await import('../../src/core/textClean.js');
 		for (const r of differ) {
-			assert.deepEqual(tok.encode(r.text), r.hf_ids, r.text);
+			assert.notEqual(cleanText(r.text), r.text.trim().replace(/\s+/g, ' '), `cleaning changes ${JSON.stringify(r.text)}`);
 		}
 	});
 
