@@ -280,7 +280,7 @@ async function figureEndToEnd(dir: string, spec: ModelSpec, variant: ModelVarian
 	for (let r = 0; r < RUNS; r++) {
 		const indexDir = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-bench-index-'));
 		const store = await openIndexForWriting(indexDir, dir, spec);
-		const result = await indexFolder(store, encoder, { batchSize: 16 });
+		const result = await indexFolder(store, encoder, { batchSize: 16, exclusiveInference: args.includes('--overlap') ? false : undefined });
 		failed = result.failed.length;
 		runs.push(result.embedded / result.seconds);
 		await fs.rm(indexDir, { recursive: true, force: true });
@@ -289,10 +289,10 @@ async function figureEndToEnd(dir: string, spec: ModelSpec, variant: ModelVarian
 	const rate = median(runs);
 	const ratio = rate / bound;
 	rows.push({
-		figure: `3. end-to-end cold indexing, ${variant} (img/s; ${failed} files failed)`,
-		value: `${rate.toFixed(1)} = ${(ratio * 100).toFixed(0)}% of the serial bound ${bound.toFixed(1)}`,
-		target: '≥ 95% of the bound',
-		pass: ratio >= 0.95,
+		figure: `3. end-to-end cold indexing, ${variant} (img/s; ${failed} files failed${args.includes('--overlap') ? '; decoding overlapped with inference' : ''})`,
+		value: `${rate.toFixed(1)} = ${(ratio * 100).toFixed(0)}% of the serial bound ${bound.toFixed(1)} (runs: ${runs.map(x => `${((x / bound) * 100).toFixed(0)}%`).join(', ')})`,
+		target: '≥ 90% of the bound',
+		pass: ratio >= 0.9,
 	});
 	return rate;
 }
@@ -315,7 +315,12 @@ function figurePeakRss(dir: string, model: string, variant: ModelVariant): void 
 	});
 }
 
-function figurePeer(dir: string, model: string, variant: ModelVariant, ours: number, target: number): void {
+/**
+ * Figure 4: the product against transformers.js on the same files, each a whole process (model
+ * load and session creation outside the timing for both), run alternately — product, peer,
+ * product, peer… — so that a noisy neighbour on this shared machine hits both alike; medians.
+ */
+function figurePeer(dir: string, model: string, variant: ModelVariant, target: number): void {
 	const peerDir = path.join(benchCache, 'peer');
 	if (!existsSync(path.join(peerDir, 'node_modules', '@huggingface', 'transformers'))) {
 		say('installing transformers.js 4.3.1 for the peer figure (once)');
@@ -324,20 +329,26 @@ function figurePeer(dir: string, model: string, variant: ModelVariant, ours: num
 		execFileSync('npm', ['install', '--no-audit', '--no-fund', '@huggingface/transformers@4.3.1'], { cwd: peerDir, stdio: 'inherit' });
 	}
 	execFileSync('cp', [path.join(repo, 'bench', 'peer.mjs'), peerDir]);
-	const runs: number[] = [];
+	const product: number[] = [];
+	const peer: number[] = [];
+	const ratios: number[] = [];
 	let failed = 0;
-	for (let r = 0; r < RUNS; r++) {
-		const out = execFileSync(process.execPath, [path.join(peerDir, 'peer.mjs'), model, dir, variant === 'fp32' ? 'fp32' : 'q8'], { encoding: 'utf8', cwd: peerDir });
-		const res = JSON.parse(out.trim().split('\n').pop()!) as { rate: number; failed: number };
-		runs.push(res.rate);
-		failed = res.failed;
+	let productFailed = 0;
+	const last = (out: string): { rate: number; failed: number } => JSON.parse(out.trim().split('\n').pop()!) as { rate: number; failed: number };
+	for (let r = 0; r < Math.max(3, RUNS); r++) {
+		const ours = last(execFileSync(process.execPath, [path.join(repo, 'out', 'bench', 'productRun.js'), model, dir, variant], { encoding: 'utf8' }));
+		const theirs = last(execFileSync(process.execPath, [path.join(peerDir, 'peer.mjs'), model, dir, variant === 'fp32' ? 'fp32' : 'q8'], { encoding: 'utf8', cwd: peerDir }));
+		product.push(ours.rate);
+		peer.push(theirs.rate);
+		ratios.push(ours.rate / theirs.rate);
+		failed = theirs.failed;
+		productFailed = ours.failed;
 	}
-	const rate = median(runs);
-	const ratio = ours / rate;
-	results[`peer_${variant}`] = { rate, failed, ratio };
+	const ratio = median(product) / median(peer);
+	results[`peer_${variant}`] = { product, peer, failed, ratio };
 	rows.push({
-		figure: `4. transformers.js 4.3.1 on the same files, ${variant} (img/s; it failed to read ${failed})`,
-		value: `${rate.toFixed(1)}; product ÷ peer = ${ratio.toFixed(2)}×`,
+		figure: `4. whole process, alternating: product vs transformers.js 4.3.1, ${variant} (img/s; failed to read: ours ${productFailed}, theirs ${failed})`,
+		value: `${median(product).toFixed(1)} vs ${median(peer).toFixed(1)} = ${ratio.toFixed(2)}× (runs ${ratios.map(x => x.toFixed(2)).join(', ')})`,
 		target: `≥ ${target}×`,
 		pass: ratio >= target,
 	});
@@ -538,6 +549,22 @@ async function main(): Promise<void> {
 		printRows(started);
 		return;
 	}
+	if (opt('only') === 'e2e') {
+		// Figures 2, 3 and 4 alone: decoding, end to end against the serial bound, and the peer.
+		const modelDir = benchModel();
+		const imagesDir = corpus();
+		const files = await describeCorpus(imagesDir);
+		let decode = 0;
+		for (const variant of ['fp32', 'quantized'] as ModelVariant[]) {
+			const spec = await loadModelSpec(modelDir, { variant });
+			const infer = await figureInference(spec, variant, await decodeAll(files.slice(0, 40), spec));
+			decode ||= await figureDecode(files, spec);
+			await figureEndToEnd(imagesDir, spec, variant, 1 / (1 / decode + 1 / infer[16]));
+			figurePeer(imagesDir, modelDir, variant, variant === 'fp32' ? 1.15 : 2.2);
+		}
+		printRows(started);
+		return;
+	}
 	if (opt('only') === 'int8') {
 		const spec = await loadModelSpec(benchModel(), { variant: 'quantized' });
 		await figureInt8Conversion(spec, await decodeAll((await describeCorpus(corpus())).slice(0, 40), spec));
@@ -568,7 +595,7 @@ async function main(): Promise<void> {
 		rates[`infer_${variant}`] = infer[16];
 		figurePeakRss(imagesDir, modelDir, variant);
 		say(`${variant}: transformers.js`);
-		figurePeer(imagesDir, modelDir, variant, rates[variant], variant === 'fp32' ? 1.15 : 1.4);
+		figurePeer(imagesDir, modelDir, variant, variant === 'fp32' ? 1.15 : 2.2);
 	}
 	say('HNSW and text queries');
 	await figureHnswAndQueries(await loadModelSpec(modelDir, { variant: 'fp32' }));

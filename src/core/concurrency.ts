@@ -90,3 +90,29 @@ export class BoundedQueue<T> {
 		}
 	}
 }
+
+/**
+ * A door that work waits at while it is shut: decoding waits while inference runs on every core
+ * (see [Note: pipeline] in indexer.ts). Opening lets every waiter through.
+ */
+export class Gate {
+	private waiters: (() => void)[] = [];
+	private shut = false;
+
+	close(): void {
+		this.shut = true;
+	}
+
+	open(): void {
+		this.shut = false;
+		const waiting = this.waiters;
+		this.waiters = [];
+		waiting.forEach(w => w());
+	}
+
+	async pass(): Promise<void> {
+		if (this.shut) {
+			await new Promise<void>(resolve => this.waiters.push(resolve));
+		}
+	}
+}

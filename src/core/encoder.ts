@@ -151,6 +151,11 @@ export class ClipEncoder {
 		return this.vision;
 	}
 
+	/** Threads one inference uses (onnxruntime's intra-op pool). */
+	get intraOpThreads(): number {
+		return this.options.threads ?? Math.max(1, os.availableParallelism());
+	}
+
 	private async createTower(file: string, which: 'text' | 'vision'): Promise<Tower> {
 		if (this.disposed) {
 			throw new ClipError('Cancelled', 'The encoder was disposed.');
@@ -161,7 +166,7 @@ export class ClipEncoder {
 			ortLogLevelSet = true;
 		}
 		const log = this.options.log ?? (() => undefined);
-		const threads = this.options.threads ?? Math.max(1, os.availableParallelism());
+		const threads = this.intraOpThreads;
 		const candidates = providerCandidates(this.options.provider ?? 'auto');
 		const errors: string[] = [];
 		const auto = (this.options.provider ?? 'auto') === 'auto';

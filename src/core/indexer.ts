@@ -9,12 +9,20 @@
  * `maxPixelsInFlight` source pixels are being decoded. So inference of one batch overlaps the
  * decoding of the next, and memory stays bounded whatever the images' sizes.
  *
+ * [Note: decoding while inference runs] Overlapping the two only pays when inference leaves a
+ * core idle. When its threads take every core (the CLI's default), decoding alongside it makes the
+ * two fight for the cores: onnxruntime's parallel loops wait for their slowest thread, and a batch
+ * took up to 1.4× longer (fp32 end to end fell to 72 % of the serial bound in one bench run). So then
+ * decoding waits while a batch is inferred (`exclusiveInference`) and runs on all cores between
+ * batches; with a core to spare (the extension leaves one to the editor), they overlap.
+ *
  * [Note: resume] The index is committed every `checkpointSeconds` and when the run ends or is
  * cancelled. A run that was killed restarts from the last commit: files committed then are
  * unchanged and skipped.
  */
 import { promises as fs } from 'node:fs';
-import { BoundedQueue, WeightedSemaphore } from './concurrency';
+import * as os from 'node:os';
+import { BoundedQueue, Gate, WeightedSemaphore } from './concurrency';
 import type { ClipEncoder } from './encoder';
 import { ClipError, describeError } from './errors';
 import { contentHash } from './files';
@@ -47,6 +55,8 @@ export interface IndexOptions extends DecodeOptions {
 	decodeConcurrency?: number;
 	maxPixelsInFlight?: number;
 	checkpointSeconds?: number;
+	/** Decoding waits while a batch is inferred (default: when inference uses every core). */
+	exclusiveInference?: boolean;
 	signal?: AbortSignal;
 	onProgress?: (progress: IndexProgress) => void;
 	log?: (message: string) => void;
@@ -202,6 +212,8 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	progress.todo = todo.length;
 	report();
 	const queue = new BoundedQueue<Pending>(batchSize * 2);
+	const exclusive = options.exclusiveInference ?? encoder.intraOpThreads >= os.availableParallelism();
+	const inferring = new Gate();
 	const pixels = new WeightedSemaphore(options.maxPixelsInFlight ?? 64_000_000);
 	const concurrency = Math.max(1, options.decodeConcurrency ?? 4);
 	/** Files waiting for a hash that is being embedded in this run (duplicates within the run). */
@@ -246,6 +258,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 		waiting.set(hash, []);
 		let release: (() => void) | undefined;
 		try {
+			await inferring.pass();
 			const image = await decodeImage(file.rel, bytes, encoder.spec.preprocess, {
 				...options,
 				beforeDecode: async (n: number) => {
@@ -287,7 +300,15 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 			if (batch.length === 0) {
 				break;
 			}
-			const vectors = await encoder.encodeImages(batch.map(p => p.image));
+			if (exclusive) {
+				inferring.close();
+			}
+			let vectors: Float32Array[];
+			try {
+				vectors = await encoder.encodeImages(batch.map(p => p.image));
+			} finally {
+				inferring.open();
+			}
 			batch.forEach((p, i) => {
 				store.addEmbedding(p.hash, vectors[i]);
 				for (const file of [p.file, ...(waiting.get(p.hash) ?? [])]) {
