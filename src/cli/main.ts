@@ -12,7 +12,8 @@ import { indexFolder, type IndexProgress } from '../core/indexer';
 import { IndexStore } from '../core/indexStore';
 import { openIndexForReading, openIndexForWriting } from '../core/indexSession';
 import { indexStatus } from '../core/indexStatus';
-import { parseClasses, tagsFileContent, ZeroShotLabeler } from '../core/labeler';
+import { readClassesFile, type TagUpdate, updateTagsFile } from '../core/autoTag';
+import { describeWarning, Labeler, parseClasses, tagsFileContent } from '../core/labeler';
 import { acquireIndexLock } from '../core/lock';
 import { resolveModel } from '../core/modelResolver';
 import type { ModelVariant } from '../core/modelSpec';
@@ -25,7 +26,7 @@ import type { DownloadProgress } from '../core/download';
 import { formatBytes, progressBar, table } from './format';
 
 const USAGE = `Usage:
-  clip-search index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider ${PROVIDERS.join('|')}] [--threads N] [--json]
+  clip-search index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider ${PROVIDERS.join('|')}] [--threads N] [--labels classes.json --tags tags.json] [--json]
   clip-search search "<query>" [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]
   clip-search similar <image> [--index <dir>] [-k N] [--min-score S] [--json]
   clip-search label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]
@@ -53,6 +54,8 @@ const OPTIONS = {
 	threshold: { type: 'string' },
 	multi: { type: 'boolean' },
 	out: { type: 'string' },
+	labels: { type: 'string' },
+	tags: { type: 'string' },
 	text: { type: 'string' },
 	image: { type: 'string' },
 	help: { type: 'boolean', short: 'h' },
@@ -138,6 +141,10 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 		variant ??= existing?.model.variant as ModelVariant | undefined;
 	}
 	// Every option is checked before anything slow or exclusive (a download, the lock) starts.
+	if ((values.labels === undefined) !== (values.tags === undefined)) {
+		throw new UsageError('--labels and --tags go together: clip-search index <root> --labels classes.json --tags tags.json');
+	}
+	const classes = values.labels ? await readClassesFile(path.resolve(values.labels)) : undefined;
 	const provider = providerOption(values);
 	const threads = numberOption(values, 'threads');
 	const batchSize = numberOption(values, 'batch-size');
@@ -162,10 +169,18 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 		if (tty) {
 			process.stderr.write('\n');
 		}
+		let tags: TagUpdate | undefined;
+		if (classes && !result.cancelled) {
+			const labeler = await Labeler.create(encoder, classes, { store });
+			for (const w of labeler.warnings) {
+				process.stderr.write(`clip-search: ${describeWarning(w, path.resolve(values.labels!))}\n`);
+			}
+			tags = await updateTagsFile(path.resolve(values.tags!), store, labeler, { changed: result.changed });
+		}
 		if (json) {
 			// The JSON shape is a contract (README): the engine's newer fields stay out of it.
 			const { scanned, embedded, reused, removed, failed, seconds, cancelled } = result;
-			const shape = { scanned, embedded, reused, removed, failed, seconds };
+			const shape = { scanned, embedded, reused, removed, failed, seconds, ...(tags ? { tags } : {}) };
 			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
 		} else {
 			process.stdout.write(
@@ -177,6 +192,13 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 				process.stdout.write(`  failed: ${f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`}\n`);
 			}
 			process.stdout.write(`Index: ${dir}\n`);
+			if (tags) {
+				process.stdout.write(
+					tags.written
+						? `Tags: ${path.resolve(values.tags!)} (${tags.full ? 'all' : tags.labelled} labelled, ${tags.dropped} dropped, ${tags.images} tagged)\n`
+						: `Tags: ${path.resolve(values.tags!)} unchanged\n`,
+				);
+			}
 		}
 		return result.cancelled ? 130 : 0;
 	} finally {
@@ -252,21 +274,17 @@ async function cmdSimilar(image: string | undefined, values: Values): Promise<nu
 async function cmdLabel(values: Values): Promise<number> {
 	let classes;
 	if (values['classes-file']) {
-		const file = path.resolve(values['classes-file']);
-		let parsed: unknown;
-		try {
-			parsed = JSON.parse(await fs.readFile(file, 'utf8'));
-		} catch (err) {
-			throw new ClipError('InvalidArgument', `Cannot read the classes file ${file}: ${describeError(err)}.`, { file });
-		}
-		classes = parseClasses(parsed, file);
+		classes = await readClassesFile(path.resolve(values['classes-file']));
 	} else if (values.classes) {
 		classes = parseClasses(values.classes, '--classes');
 	} else {
 		throw new UsageError('label needs classes: --classes "cat,dog,icon" or --classes-file classes.json');
 	}
 	return withReadIndex(values, async ({ store, encoder }) => {
-		const labeler = await ZeroShotLabeler.create(encoder, classes);
+		const labeler = await Labeler.create(encoder, classes, { store });
+		for (const w of labeler.warnings) {
+			process.stderr.write(`clip-search: ${describeWarning(w, values['classes-file'] ?? '--classes')}\n`);
+		}
 		const labels = labeler.labelIndex(store, { threshold: numberOption(values, 'threshold'), multi: values.multi, scope: values.scope });
 		if (values.out) {
 			await fs.writeFile(path.resolve(values.out), tagsFileContent(labels, { model: store.model.key, classes }));

@@ -77,6 +77,8 @@ export interface IndexResult {
 	/** What the index holds after the run: files in the catalog, and how many of them failed. */
 	totalFiles: number;
 	totalFailed: number;
+	/** The new or changed files this run looked at (what auto-tagging labels afresh). */
+	changed: string[];
 }
 
 interface Pending {
@@ -181,7 +183,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	const progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 };
 	const report = (): void => options.onProgress?.({ ...progress });
 	const incremental = options.paths !== undefined;
-	const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental, totalFiles: 0, totalFailed: 0 };
+	const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental, totalFiles: 0, totalFailed: 0, changed: [] };
 	const totals = (): void => {
 		result.totalFiles = store.files.size;
 		result.totalFailed = store.failedCount;
@@ -198,6 +200,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 		return result;
 	}
 	const todo = scan.todo;
+	result.changed = todo.map(f => f.rel);
 	result.scanned = scan.scanned;
 	result.removed = scan.removed;
 	const scanMs = performance.now() - started;

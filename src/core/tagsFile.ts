@@ -18,6 +18,8 @@ export interface TagRecord {
 export interface TagsFile {
 	model: string;
 	classes: string[];
+	/** The labeller's key when the tags were made (classes, examples, model): another key means they are stale. */
+	key?: string;
 	/** Relative path ('/'-separated) → tag. */
 	images: Record<string, TagRecord>;
 }
@@ -52,11 +54,16 @@ export async function readTagsFile(file: string): Promise<TagsFile | undefined> 
 			images[rel] = { label: t.label, score: t.score, ...(Array.isArray(t.labels) ? { labels: t.labels.filter(l => typeof l === 'string') } : {}) };
 		}
 	}
-	return { model: typeof o.model === 'string' ? o.model : '', classes: Array.isArray(o.classes) ? o.classes.filter(c => typeof c === 'string') : [], images };
+	return {
+		model: typeof o.model === 'string' ? o.model : '',
+		classes: Array.isArray(o.classes) ? o.classes.filter(c => typeof c === 'string') : [],
+		key: typeof o.key === 'string' ? o.key : undefined,
+		images,
+	};
 }
 
 /** Writes the tags file atomically (temp + rename), creating its folder. */
-export async function writeTagsFile(file: string, labels: ImageLabel[], meta: { model: string; classes: LabelClass[] }): Promise<void> {
+export async function writeTagsFile(file: string, labels: ImageLabel[], meta: { model: string; classes: LabelClass[]; key?: string }): Promise<void> {
 	await fs.mkdir(path.dirname(file), { recursive: true });
 	await writeFileAtomic(file, tagsFileContent(labels, meta));
 }

@@ -39,7 +39,7 @@ describe('indexFolder', () => {
 		const second = await indexFolder(await open(), encoder);
 		assert.deepEqual(
 			{ ...second, seconds: 0 },
-			{ scanned: 32, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental: false, totalFiles: 32, totalFailed: 0 },
+			{ scanned: 32, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental: false, totalFiles: 32, totalFailed: 0, changed: [] },
 		);
 		const store = await IndexStore.load((await open()).dir);
 		assert.equal(store.root, root);

@@ -7,7 +7,7 @@ import { ClipError } from '../../src/core/errors';
 import { indexFolder } from '../../src/core/indexer';
 import type { IndexStore } from '../../src/core/indexStore';
 import { openIndexForWriting } from '../../src/core/indexSession';
-import { parseClasses, tagsFileContent, ZeroShotLabeler } from '../../src/core/labeler';
+import { parseClasses, tagsFileContent, Labeler } from '../../src/core/labeler';
 import { loadModelSpec } from '../../src/core/modelSpec';
 import { parseQuery } from '../../src/core/query';
 import { search, similar } from '../../src/core/search';
@@ -109,8 +109,8 @@ describe('search and labelling on the tiny model (held-out fixture images)', () 
 	});
 
 	it('labels colour and shape zero-shot above the stated accuracy', async t => {
-		const colourLabeler = await ZeroShotLabeler.create(encoder, parseClasses(COLOURS.join(',')));
-		const shapeLabeler = await ZeroShotLabeler.create(encoder, parseClasses(SHAPES.join(',')));
+		const colourLabeler = await Labeler.create(encoder, parseClasses(COLOURS.join(',')));
+		const shapeLabeler = await Labeler.create(encoder, parseClasses(SHAPES.join(',')));
 		const colours = colourLabeler.labelIndex(store).filter(l => !l.path.startsWith('copies/'));
 		const shapes = shapeLabeler.labelIndex(store).filter(l => !l.path.startsWith('copies/'));
 		assert.equal(colours.length, 30);
@@ -126,13 +126,13 @@ describe('search and labelling on the tiny model (held-out fixture images)', () 
 	});
 
 	it('says "none of these" under the threshold, honours per-class thresholds, and keeps every class above it in multi-label mode', async () => {
-		const labeler = await ZeroShotLabeler.create(encoder, parseClasses('circle,square'));
+		const labeler = await Labeler.create(encoder, parseClasses('circle,square'));
 		const free = labeler.labelIndex(store);
 		assert.ok(free.every(l => l.label !== null), 'threshold 0: always the best class');
 		const weakest = Math.min(...free.map(l => l.score));
 		const strict = labeler.labelIndex(store, { threshold: weakest + 1e-9 });
 		assert.ok(strict.some(l => l.label === null) && strict.some(l => l.label !== null));
-		const noCircles = await ZeroShotLabeler.create(encoder, [{ name: 'circle', threshold: 1.01 }, { name: 'square' }]);
+		const noCircles = await Labeler.create(encoder, [{ name: 'circle', threshold: 1.01 }, { name: 'square' }]);
 		assert.ok(noCircles.labelIndex(store).every(l => l.label !== 'circle'));
 		const multi = labeler.labelIndex(store, { multi: true, threshold: 0 });
 		assert.ok(multi.every(l => l.labels?.length === 2));
@@ -142,7 +142,7 @@ describe('search and labelling on the tiny model (held-out fixture images)', () 
 
 	it('writes a stable, sorted, diff-friendly tags file', async () => {
 		const classes = parseClasses('red,blue,green');
-		const labeler = await ZeroShotLabeler.create(encoder, classes);
+		const labeler = await Labeler.create(encoder, classes);
 		const labels = labeler.labelIndex(store);
 		const a = tagsFileContent(labels, { model: store.model.key, classes });
 		const b = tagsFileContent([...labels].reverse(), { model: store.model.key, classes });

@@ -19,7 +19,7 @@ import { adoptLegacyIndex } from '../../core/indexMigration';
 import { openIndexForWriting } from '../../core/indexSession';
 import { indexStatus } from '../../core/indexStatus';
 import type { IndexStore } from '../../core/indexStore';
-import { ZeroShotLabeler } from '../../core/labeler';
+import { Labeler } from '../../core/labeler';
 import { currentLockHolder } from '../../core/lock';
 import { downloadSize, findKnownModel } from '../../core/modelRegistry';
 import { needsDownload, resolveModel } from '../../core/modelResolver';
@@ -198,7 +198,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		if (!r) {
 			return [];
 		}
-		const labeler = await ZeroShotLabeler.create(r.encoder, classes);
+		const labeler = await Labeler.create(r.encoder, classes, { store: r.store });
 		return labeler.labelIndex(r.store, { threshold, multi, scope });
 	},
 
