@@ -30,6 +30,8 @@ const common = {
 	sourcemap: !production,
 	sourcesContent: false,
 	external: ['vscode', 'onnxruntime-node', 'sharp', 'hnswlib-node'],
+	// jsonc-parser's "main" is a UMD build whose require('./impl/…') calls esbuild cannot follow.
+	alias: { 'jsonc-parser': './node_modules/jsonc-parser/lib/esm/main.js' },
 	logLevel: 'warning',
 	plugins: [problemMatcher],
 };

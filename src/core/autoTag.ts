@@ -7,9 +7,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from './atomicFile';
-import { ClipError, describeError } from './errors';
 import type { IndexStore } from './indexStore';
-import { type ImageLabel, type Labeler, type LabelOptions, parseClasses, tagsFileContent } from './labeler';
+import { type ImageLabel, type Labeler, type LabelOptions, tagsFileContent } from './labeler';
 import { readTagsFile } from './tagsFile';
 
 export interface TagUpdate {
@@ -23,23 +22,6 @@ export interface TagUpdate {
 	dropped: number;
 	/** Tagged images now in the file. */
 	images: number;
-}
-
-/** Reads and checks a classes file; errors name the file and the key at fault. */
-export async function readClassesFile(file: string): Promise<ReturnType<typeof parseClasses>> {
-	let text: string;
-	try {
-		text = await fs.readFile(file, 'utf8');
-	} catch (err) {
-		throw new ClipError('FileUnreadable', `Cannot read the classes file ${file}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}.`, { file, cause: err });
-	}
-	let json: unknown;
-	try {
-		json = JSON.parse(text);
-	} catch (err) {
-		throw new ClipError('InvalidArgument', `${file} is not valid JSON (${(err as Error).message}). Nothing was re-tagged; the tags stay as they were.`, { file, cause: err });
-	}
-	return parseClasses(json, file);
 }
 
 export async function updateTagsFile(

@@ -204,6 +204,8 @@ export class Labeler {
 	private constructor(
 		readonly classes: LabelClass[],
 		private readonly probe: Probe,
+		/** [Note: a person's word] content hash → the class it is an example of / the classes it is a negative of. */
+		private readonly answers: { examples: Map<string, number>; negatives: Map<string, Set<number>> },
 		/** What could not be used (examples outside the folder or not indexed). */
 		readonly warnings: LabelWarning[],
 		/** Changes whenever the classes, their examples' content or the model change: tags made with another key are stale. */
@@ -232,6 +234,7 @@ export class Labeler {
 			return l2normalize(mean);
 		});
 		const warnings: LabelWarning[] = [];
+		const answers = { examples: new Map<string, number>(), negatives: new Map<string, Set<number>>() };
 		const examples: ProbeExample[] = [];
 		const negatives: ProbeExample[] = [];
 		const keyParts: string[] = [encoder.spec.id, encoder.spec.revision, encoder.spec.variant, JSON.stringify(classes)];
@@ -252,6 +255,11 @@ export class Labeler {
 					into.push({ vector, cls: i });
 					keyParts.push(`${i}${key}${img.rel}${img.hash}`);
 					if (key === 'examples') {
+						answers.examples.set(img.hash, i);
+					} else {
+						answers.negatives.set(img.hash, (answers.negatives.get(img.hash) ?? new Set()).add(i));
+					}
+					if (key === 'examples') {
 						own.push(vector);
 					}
 				}
@@ -269,16 +277,30 @@ export class Labeler {
 		});
 		const probe = trainProbe(start, scale, examples, negatives, options.probe);
 		const key = createHash('sha256').update(keyParts.join('\u0000')).digest('hex').slice(0, 16);
-		return new Labeler(classes, probe, warnings, key);
+		return new Labeler(classes, probe, answers, warnings, key);
 	}
 
-	classify(imageVector: Float32Array, options: LabelOptions = {}): Omit<ImageLabel, 'path'> {
+	/**
+	 * The label of one image vector. With `hash` (the image's content), the person's answers count
+	 * first. [Note: a person's word] An image given as an example of a class gets that class; one
+	 * given as a negative never gets that class (the next class above its threshold, or none): what
+	 * "Add as Examples" and "Not This Class" promise, whatever the probe learned from them.
+	 */
+	classify(imageVector: Float32Array, options: LabelOptions = {}, hash?: string): Omit<ImageLabel, 'path'> {
 		const probs = probeProbabilities(this.probe, imageVector);
 		const scores: Record<string, number> = {};
 		this.classes.forEach((c, i) => (scores[c.name] = probs[i]));
-		const order = probs.map((p, i) => i).sort((a, b) => probs[b] - probs[a]);
+		const excluded = hash ? this.answers.negatives.get(hash) : undefined;
+		const forced = hash ? this.answers.examples.get(hash) : undefined;
+		const order = probs
+			.map((p, i) => i)
+			.filter(i => !excluded?.has(i))
+			.sort((a, b) => (a === forced ? -1 : b === forced ? 1 : probs[b] - probs[a]));
 		const best = order[0];
-		const threshold = (i: number): number => this.classes[i].threshold ?? options.threshold ?? (options.multi ? 1 / this.classes.length : 0);
+		const threshold = (i: number): number => (i === forced ? 0 : (this.classes[i].threshold ?? options.threshold ?? (options.multi ? 1 / this.classes.length : 0)));
+		if (best === undefined) {
+			return { label: null, score: 0, scores, ...(options.multi ? { labels: [] } : {}) };
+		}
 		if (options.multi) {
 			const labels = order.filter(i => probs[i] >= threshold(i)).map(i => this.classes[i].name);
 			return { label: labels[0] ?? null, score: probs[best], scores, labels };
@@ -303,7 +325,7 @@ export class Labeler {
 				if (!vector) {
 					continue;
 				}
-				result = this.classify(vector, options);
+				result = this.classify(vector, options, entry.hash);
 				cache.set(entry.hash, result);
 			}
 			out.push({ path: rel, ...result });

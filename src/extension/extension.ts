@@ -19,6 +19,7 @@ import { registerCommands, type Services } from './commands/registry';
 import { searchCommands } from './commands/search';
 import { selectModelCommand } from './commands/selectModel';
 import { showStatusCommand } from './commands/showStatus';
+import { teachCommands } from './commands/teach';
 import { toDisposable } from './lifecycle';
 import { Logger } from './logger';
 import { ResultsPanel } from './resultsPanel';
@@ -90,6 +91,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			showStatusCommand,
 			selectModelCommand,
 			...quickMenuCommands,
+			...teachCommands,
 		]),
 	);
 
@@ -105,6 +107,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 				index.onModelChanged();
 			} else if (changed(SettingKeys.indexLocation)) {
 				await index.onIndexLocationChanged();
+			} else if (changed(SettingKeys.autoTag)) {
+				for (const f of index.folders()) {
+					void index.autoTag(f.folder);
+				}
 			} else if (changed(SettingKeys.indexingEnabled)) {
 				await index.onIndexingEnabledChanged();
 			} else if (

@@ -25,6 +25,7 @@ export const SettingKeys = {
 	maxImageMegapixels: 'maxImageMegapixels',
 	threads: 'threads',
 	duplicateThreshold: 'duplicateThreshold',
+	autoTag: 'autoTag',
 } as const;
 
 export interface Settings {
@@ -44,6 +45,8 @@ export interface Settings {
 	/** 0 = automatic (leave one core to the editor). */
 	threads: number;
 	duplicateThreshold: number;
+	/** Keep .vscode/image-tags.json current from .vscode/image-labels.json. */
+	autoTag: boolean;
 }
 
 /** The globs set to true in a files.exclude-style object. */
@@ -79,6 +82,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		maxImageMegapixels: Math.max(1, c.get<number>(SettingKeys.maxImageMegapixels, 100)),
 		threads: Math.max(0, Math.floor(c.get<number>(SettingKeys.threads, 0))),
 		duplicateThreshold: c.get<number>(SettingKeys.duplicateThreshold, 0.95),
+		autoTag: c.get<boolean>(SettingKeys.autoTag, true),
 	};
 }
 

@@ -16,6 +16,11 @@ export function tagsFileOf(root: string): string {
 	return path.join(root, '.vscode', 'image-tags.json');
 }
 
+/** Where a folder's classes are described (what Label Images and auto-tagging read). */
+export function classesFileOf(root: string): string {
+	return path.join(root, '.vscode', 'image-labels.json');
+}
+
 export class TagsSync extends Disposable {
 	constructor(
 		private readonly tags: TagsModel,

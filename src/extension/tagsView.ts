@@ -23,6 +23,8 @@ export class TagsModel extends Disposable {
 	/** Absolute path → tag. */
 	readonly tags = new Map<string, TagEntry>();
 	duplicates: { root: string; groups: DuplicateGroup[] }[] = [];
+	/** The order of a class's images in the view: least certain first (default), or by name. */
+	leastCertainFirst = true;
 	private readonly changed = this.register(new vscode.EventEmitter<vscode.Uri[] | undefined>());
 	readonly onDidChange = this.changed.event;
 
@@ -42,6 +44,12 @@ export class TagsModel extends Disposable {
 			touched.push(vscode.Uri.file(file));
 		}
 		this.changed.fire(touched);
+	}
+
+	setLeastCertainFirst(on: boolean): void {
+		this.leastCertainFirst = on;
+		void vscode.commands.executeCommand('setContext', 'clipSearch.tagsLeastCertainFirst', on);
+		this.changed.fire(undefined);
 	}
 
 	setDuplicates(duplicates: { root: string; groups: DuplicateGroup[] }[]): void {
@@ -84,7 +92,7 @@ export class TagsTreeProvider extends Disposable implements vscode.TreeDataProvi
 				const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
 				item.description = node.detail;
 				item.command = { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [uri] };
-				item.contextValue = 'clipSearch.image';
+				item.contextValue = node.detail ? 'clipSearch.taggedImage' : 'clipSearch.image';
 				return item;
 			}
 		}
@@ -114,7 +122,10 @@ export class TagsTreeProvider extends Disposable implements vscode.TreeDataProvi
 			return this.model.duplicates.flatMap(d => d.groups.map((group, index) => ({ kind: 'group' as const, group, root: d.root, index })));
 		}
 		if (node.kind === 'class') {
-			return node.files.map(file => ({ kind: 'file', file, detail: this.model.tags.get(file)?.score.toFixed(3) }));
+			// [Note: least certain first] so a person can check and correct the doubtful tags first.
+			const score = (file: string): number => this.model.tags.get(file)?.score ?? 0;
+			const files = this.model.leastCertainFirst ? [...node.files].sort((a, b) => score(a) - score(b) || a.localeCompare(b)) : node.files;
+			return files.map(file => ({ kind: 'file', file, detail: vscode.l10n.t('p = {0}', score(file).toFixed(3)) }));
 		}
 		if (node.kind === 'group') {
 			return node.group.paths.map(rel => ({ kind: 'file', file: path.join(node.root, ...rel.split('/')) }));

@@ -17,7 +17,8 @@ import type { Logger } from './logger';
 import { ModelGate, type ModelState } from './modelGate';
 import { readSettings } from './settings';
 import { isRelevantChange } from './watchFilter';
-import type { FolderRef } from './worker/protocol';
+import { classesFileOf, tagsFileOf } from './tagsSync';
+import type { AutoTagOutcome, AutoTagRef, FolderRef } from './worker/protocol';
 import type { WorkerClient } from './workerClient';
 
 export type FolderState = 'waiting' | 'indexing' | 'ready' | 'paused' | 'error' | 'disabled' | 'untrusted' | 'needsModel' | 'busyElsewhere';
@@ -27,7 +28,7 @@ export interface FolderStatus {
 	state: FolderState;
 	progress?: IndexProgress;
 	/** The last run of this window (undefined until one finished). */
-	lastResult?: IndexResult;
+	lastResult?: Omit<IndexResult, 'changed'>;
 	error?: string;
 	/** Who else writes this folder's index (another window, a CLI run), while this window waits for it. */
 	holder?: LockHolder;
@@ -40,6 +41,8 @@ export interface FolderStatus {
 export class WorkspaceIndex extends Disposable {
 	private readonly status = new Map<string, FolderStatus>();
 	private paused = false;
+	private readonly tagging = new Map<string, Promise<AutoTagOutcome | undefined>>();
+	private readonly lastTagProblem = new Map<string, string>();
 	private readonly changed = this.register(new vscode.EventEmitter<void>());
 	/** Fires whenever a folder's state or progress changes. */
 	readonly onDidChange = this.changed.event;
@@ -78,6 +81,17 @@ export class WorkspaceIndex extends Disposable {
 		this.register(watcher.onDidCreate(onEvent('create')));
 		this.register(watcher.onDidChange(onEvent('change')));
 		this.register(watcher.onDidDelete(onEvent('delete')));
+		// A changed classes file re-tags its folder (all images when the classes changed).
+		const classes = this.register(vscode.workspace.createFileSystemWatcher('**/.vscode/image-labels.json'));
+		const onClasses = (uri: vscode.Uri): void => {
+			const folder = this.folderOf(uri.fsPath);
+			if (folder && uri.fsPath === classesFileOf(folder.uri.fsPath)) {
+				this.log.info(`${folder.name}: the classes file changed: updating the tags`);
+				void this.autoTag(folder);
+			}
+		};
+		this.register(classes.onDidCreate(onClasses));
+		this.register(classes.onDidChange(onClasses));
 		this.register(
 			worker.onEvent(e => {
 				if (e.type === 'progress') {
@@ -221,7 +235,7 @@ export class WorkspaceIndex extends Disposable {
 			const ref = this.folderRef(folder);
 			const outcome = await vscode.window.withProgress(
 				{ location: vscode.ProgressLocation.Window, title: vscode.l10n.t('Indexing images in {0}', folder.name) },
-				() => this.worker.request('index', { folder: ref, paths: work.full ? undefined : work.paths, rebuild: work.rebuild || undefined }),
+				() => this.worker.request('index', { folder: ref, paths: work.full ? undefined : work.paths, rebuild: work.rebuild || undefined, autoTag: this.autoTagRef(folder) }),
 			);
 			if (outcome.kind === 'busy') {
 				s.state = 'busyElsewhere';
@@ -238,6 +252,9 @@ export class WorkspaceIndex extends Disposable {
 			for (const f of result.failed) {
 				this.log.warn(`${folder.name}/${f.path}: ${f.error}`);
 			}
+			if (outcome.tags) {
+				this.reportTags(folder, outcome.tags);
+			}
 			return result.cancelled ? 'cancelled' : 'done';
 		} catch (err) {
 			s.error = describeError(err);
@@ -247,6 +264,57 @@ export class WorkspaceIndex extends Disposable {
 		} finally {
 			this.updateIdleState(s);
 			this.changed.fire();
+		}
+	}
+
+	/** Where a folder's classes and tags live, when auto-tagging is on (clipSearch.autoTag). */
+	autoTagRef(folder: vscode.WorkspaceFolder): AutoTagRef | undefined {
+		const settings = readSettings(folder.uri);
+		if (!settings.autoTag) {
+			return undefined;
+		}
+		const root = folder.uri.fsPath;
+		return { classesFile: classesFileOf(root), tagsFile: tagsFileOf(root), threshold: settings.labelThreshold || undefined };
+	}
+
+	/**
+	 * Brings a folder's tags up to date with its classes file now (it changed, or a person taught a
+	 * class); one update per folder at a time. Resolves with what happened.
+	 */
+	autoTag(folder: vscode.WorkspaceFolder): Promise<AutoTagOutcome | undefined> {
+		const ref = this.autoTagRef(folder);
+		if (!ref) {
+			return Promise.resolve(undefined);
+		}
+		const root = folder.uri.fsPath;
+		const next = (this.tagging.get(root) ?? Promise.resolve(undefined))
+			.catch(() => undefined)
+			.then(async () => {
+				const outcome = await this.worker.request('autoTag', { folder: this.folderRef(folder), autoTag: ref });
+				this.reportTags(folder, outcome);
+				return outcome;
+			});
+		this.tagging.set(root, next);
+		return next;
+	}
+
+	private reportTags(folder: vscode.WorkspaceFolder, outcome: AutoTagOutcome): void {
+		const root = folder.uri.fsPath;
+		if (outcome.kind === 'failed') {
+			this.log.warn(`auto-tag ${folder.name}: ${outcome.error}`);
+			if (this.lastTagProblem.get(root) !== outcome.error) {
+				void vscode.window.showWarningMessage(outcome.error);
+			}
+			this.lastTagProblem.set(root, outcome.error);
+			return;
+		}
+		if (outcome.kind === 'updated') {
+			const warnings = outcome.warnings.join('\n');
+			outcome.warnings.forEach(w => this.log.warn(w));
+			if (warnings && this.lastTagProblem.get(root) !== warnings) {
+				void vscode.window.showWarningMessage(outcome.warnings.length === 1 ? outcome.warnings[0] : vscode.l10n.t('{0} (and {1} more: see the log)', outcome.warnings[0], outcome.warnings.length - 1));
+			}
+			this.lastTagProblem.set(root, warnings);
 		}
 	}
 

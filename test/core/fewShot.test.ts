@@ -139,6 +139,19 @@ describe('classes taught by examples (probe vs prototype, prompts vs examples vs
 		assert.ok(r.probeExamples[3] >= 0.75, `8 examples: ${r.probeExamples[3]}`);
 	});
 
+	it("keeps a person's word: an example gets its class, a negative never gets that class", async () => {
+		const classes: LabelClass[] = [
+			{ name: 'circle', prompts: DEFAULT_TEMPLATES, negatives: ['red-circle-0.png'] },
+			{ name: 'square', prompts: DEFAULT_TEMPLATES, examples: ['blue-circle-0.png'] },
+			{ name: 'star', prompts: DEFAULT_TEMPLATES },
+		];
+		const l = await Labeler.create(encoder, classes, { store });
+		const byPath = Object.fromEntries(l.labelIndex(store, { paths: ['red-circle-0.png', 'blue-circle-0.png', 'green-circle-0.png'] }).map(x => [x.path, x.label]));
+		assert.notEqual(byPath['red-circle-0.png'], 'circle');
+		assert.equal(byPath['blue-circle-0.png'], 'square');
+		assert.equal(byPath['green-circle-0.png'], 'circle', 'other circles are still circles');
+	});
+
 	it('with no examples the probe is the zero-shot classifier exactly; negatives push a class down', () => {
 		const w = [Float32Array.from([3, 0]), Float32Array.from([0, 3])];
 		const x = Float32Array.from([0.8, 0.6]);

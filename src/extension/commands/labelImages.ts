@@ -2,7 +2,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { ClipError, describeError } from '../../core/errors';
+import { parseClassesText } from '../../core/classesFile';
+import { describeError } from '../../core/errors';
 import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labeler';
 import { readTagsFile, writeTagsFile } from '../../core/tagsFile';
 import { readSettings, SECTION, SettingKeys } from '../settings';
@@ -14,11 +15,7 @@ async function readClasses(folder: vscode.WorkspaceFolder): Promise<LabelClass[]
 	const file = path.join(folder.uri.fsPath, '.vscode', 'image-labels.json');
 	const text = await fs.readFile(file, 'utf8').catch(() => undefined);
 	if (text !== undefined) {
-		try {
-			return parseClasses(JSON.parse(text), file);
-		} catch (err) {
-			throw new ClipError('InvalidArgument', `${file}: ${describeError(err)}`, { file });
-		}
+		return parseClassesText(text, file);
 	}
 	const configured = readSettings(folder.uri).labels;
 	if (Object.keys(configured).length >= 2) {
@@ -50,9 +47,10 @@ export const labelImagesCommand: CommandDef = {
 		const ref = s.index.folderRef(folder);
 		const scope = target instanceof vscode.Uri && target.fsPath !== root ? path.relative(root, target.fsPath).split(path.sep).join('/') : undefined;
 		const settings = readSettings(folder.uri);
-		const labels: ImageLabel[] = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Labelling images…') }, () =>
+		const { labels, key, warnings } = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Labelling images…') }, () =>
 			s.worker.request('label', { folder: ref, classes, threshold: settings.labelThreshold || undefined, scope }),
 		);
+		warnings.forEach(w => s.log.warn(w));
 		const tagsFile = tagsFileOf(root);
 		// Labelling one folder keeps the tags of the others.
 		const previous = await readTagsFile(tagsFile).catch(err => {
@@ -64,7 +62,8 @@ export const labelImagesCommand: CommandDef = {
 			.map(([rel, t]) => ({ path: rel, label: t.label, score: t.score, scores: {}, ...(t.labels ? { labels: t.labels } : {}) }));
 		const merged = [...kept, ...labels];
 		const model = (await s.worker.request('status', { folder: ref }))?.model.key ?? '';
-		await writeTagsFile(tagsFile, merged, { model, classes });
+		// A labelling of everything carries the labeller's key, so auto-tagging takes it as current.
+		await writeTagsFile(tagsFile, merged, { model, classes, key: scope ? undefined : key });
 		s.tags.setTags(root, Object.fromEntries(merged.map(l => [l.path, { label: l.label, score: l.score, labels: l.labels }])));
 		const counted = classes.map(c => `${c.name}: ${labels.filter(l => l.label === c.name).length}`).join(', ');
 		void vscode.window.showInformationMessage(vscode.l10n.t('Labelled {0} images ({1}). Tags written to {2}.', labels.length, counted, vscode.workspace.asRelativePath(tagsFile)));

@@ -9,6 +9,7 @@
  * answered from what has been indexed so far. The text tower and the image tower are separate
  * sessions, so a query does not wait for an image batch to finish.
  */
+import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { findDuplicates } from '../../core/duplicates';
 import { ClipEncoder } from '../../core/encoder';
@@ -19,14 +20,16 @@ import { adoptLegacyIndex } from '../../core/indexMigration';
 import { openIndexForWriting } from '../../core/indexSession';
 import { indexStatus } from '../../core/indexStatus';
 import type { IndexStore } from '../../core/indexStore';
-import { Labeler } from '../../core/labeler';
+import { describeWarning, Labeler } from '../../core/labeler';
+import { updateTagsFile } from '../../core/autoTag';
+import { readClassesFile } from '../../core/classesFile';
 import { currentLockHolder } from '../../core/lock';
 import { downloadSize, findKnownModel } from '../../core/modelRegistry';
 import { needsDownload, resolveModel } from '../../core/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/modelSpec';
 import { search, similar } from '../../core/search';
 import { thumbnail } from '../../core/thumbnail';
-import type { EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
+import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
 const port = parentPort;
 let config: WorkerConfig | undefined;
@@ -112,6 +115,37 @@ async function readable(folder: FolderRef): Promise<{ store: IndexStore; encoder
 	return { store, encoder: enc };
 }
 
+/** Auto-tags a folder after an index run or a change of its classes file; never throws (a bad classes file is reported). */
+async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[]): Promise<AutoTagOutcome> {
+	try {
+		if (!(await fs.access(ref.classesFile).then(() => true, () => false))) {
+			return { kind: 'noClasses' };
+		}
+		const classes = await readClassesFile(ref.classesFile);
+		const ready = await model(false).catch((err: unknown) => {
+			if (ClipError.is(err, 'ModelNotFound')) {
+				return undefined; // tagged once the model is there (the next index run)
+			}
+			throw err;
+		});
+		if (!ready) {
+			return { kind: 'noModel' };
+		}
+		const { encoder: enc, spec } = ready;
+		if (store.model.key !== modelKey(spec)) {
+			return { kind: 'failed', error: `The index of ${store.root} was made with another model: the tags are updated once it is indexed again.` };
+		}
+		const labeler = await Labeler.create(enc, classes, { store });
+		const update = await updateTagsFile(ref.tagsFile, store, labeler, { changed, threshold: ref.threshold });
+		if (update.written) {
+			log(`auto-tag ${store.root}: ${update.full ? 'all images' : `${update.labelled} new or changed image(s)`} labelled, ${update.dropped} dropped, ${update.images} tagged → ${ref.tagsFile}`);
+		}
+		return { kind: 'updated', update, warnings: labeler.warnings.map(w => describeWarning(w, ref.classesFile)) };
+	} catch (err) {
+		return { kind: 'failed', error: describeError(err), file: ClipError.is(err) ? err.file : undefined };
+	}
+}
+
 const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promise<RequestMap[T]['result']> } = {
 	async configure(params) {
 		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
@@ -149,7 +183,16 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		download?.abort();
 	},
 
-	async index({ folder, paths, rebuild }) {
+	async autoTag({ folder, autoTag }) {
+		const store = await (await session(folder)).read();
+		if (!store) {
+			return { kind: 'noClasses' };
+		}
+		// Nothing changed in the images: the key decides (new classes → all again; same → only what the tags file lacks).
+		return autoTagStore(store, autoTag, []);
+	},
+
+	async index({ folder, paths, rebuild, autoTag }) {
 		const cfg = requireConfig();
 		const { spec, encoder: enc } = await model(false);
 		const s = await session(folder);
@@ -157,8 +200,9 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			`VS Code: ${rebuild ? 'rebuilding' : 'indexing'} ${folder.root}`,
 			async current =>
 				!rebuild && current && current.model.key === modelKey(spec) ? current : openIndexForWriting(folder.indexDir, folder.root, spec, m => log(m, 'warn'), { fresh: rebuild }),
-			(store, signal) =>
-				indexFolder(store, enc, {
+			async (store, signal) => ({
+				store,
+				result: await indexFolder(store, enc, {
 					include: cfg.include,
 					exclude: cfg.exclude,
 					maxPixels: cfg.maxImagePixels,
@@ -168,15 +212,17 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 					log,
 					onProgress: progress => send({ kind: 'event', type: 'progress', root: folder.root, progress }),
 				}),
+			}),
 		);
 		if (!outcome.ok) {
 			return { kind: 'busy', holder: outcome.holder };
 		}
-		const result = outcome.value;
+		const { changed, ...result } = outcome.value.result;
+		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed) : undefined;
 		log(
 			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
 		);
-		return { kind: 'done', result };
+		return { kind: 'done', result, tags };
 	},
 
 	async cancelIndex({ root }) {
@@ -196,10 +242,14 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	async label({ folder, classes, threshold, multi, scope }) {
 		const r = await readable(folder);
 		if (!r) {
-			return [];
+			return { labels: [], key: '', warnings: [] };
 		}
 		const labeler = await Labeler.create(r.encoder, classes, { store: r.store });
-		return labeler.labelIndex(r.store, { threshold, multi, scope });
+		return {
+			labels: labeler.labelIndex(r.store, { threshold, multi, scope }),
+			key: labeler.key,
+			warnings: labeler.warnings.map(w => describeWarning(w, 'the classes')),
+		};
 	},
 
 	async duplicates({ folder, threshold }) {

@@ -3,6 +3,7 @@
  * an id and get exactly one response; the worker also sends events (progress, logs) unasked.
  * Only plain data crosses: paths, numbers, strings.
  */
+import type { TagUpdate } from '../../core/autoTag';
 import type { DuplicateGroup } from '../../core/duplicates';
 import type { IndexProgress, IndexResult } from '../../core/indexer';
 import type { IndexStatusReport } from '../../core/indexStatus';
@@ -37,7 +38,17 @@ export interface FolderRef {
 	legacyIndexDirs?: string[];
 }
 
-export type IndexOutcome = { kind: 'done'; result: IndexResult } | { kind: 'busy'; holder: LockHolder };
+/** Auto-tagging of a folder: its classes file and tags file (see core/autoTag.ts). */
+export interface AutoTagRef {
+	classesFile: string;
+	tagsFile: string;
+	threshold?: number;
+}
+
+/** What auto-tagging did: the update, or why it could not run (a bad classes file), and what it ignored. */
+export type AutoTagOutcome = { kind: 'updated'; update: TagUpdate; warnings: string[] } | { kind: 'noClasses' } | { kind: 'noModel' } | { kind: 'failed'; error: string; file?: string };
+
+export type IndexOutcome = { kind: 'done'; result: Omit<IndexResult, 'changed'>; tags?: AutoTagOutcome } | { kind: 'busy'; holder: LockHolder };
 
 export interface RequestMap {
 	configure: { params: WorkerConfig; result: void };
@@ -45,11 +56,13 @@ export interface RequestMap {
 	ensureModel: { params: Record<string, never>; result: { id: string; dim: number } };
 	cancelDownload: { params: Record<string, never>; result: void };
 	/** Brings the index up to date: the changed `paths` only, or a walk of the folder; `rebuild` starts from empty. */
-	index: { params: { folder: FolderRef; paths?: string[]; rebuild?: boolean }; result: IndexOutcome };
+	index: { params: { folder: FolderRef; paths?: string[]; rebuild?: boolean; autoTag?: AutoTagRef }; result: IndexOutcome };
+	/** Brings the tags file up to date with the classes file (all again when the classes changed). */
+	autoTag: { params: { folder: FolderRef; autoTag: AutoTagRef }; result: AutoTagOutcome };
 	cancelIndex: { params: { root: string }; result: void };
 	search: { params: { folder: FolderRef; query: string; k: number; minScore?: number; scope?: string }; result: SearchResult[] };
 	similar: { params: { folder: FolderRef; file: string; k: number; minScore?: number }; result: SearchResult[] };
-	label: { params: { folder: FolderRef; classes: LabelClass[]; threshold?: number; multi?: boolean; scope?: string }; result: ImageLabel[] };
+	label: { params: { folder: FolderRef; classes: LabelClass[]; threshold?: number; multi?: boolean; scope?: string }; result: { labels: ImageLabel[]; key: string; warnings: string[] } };
 	duplicates: { params: { folder: FolderRef; threshold: number }; result: DuplicateGroup[] };
 	status: { params: { folder: FolderRef }; result: IndexStatusReport | undefined };
 	/** Who is writing the folder's index now (another window, a CLI run), if anybody. */

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, searchTop, settled, sleep, states, test, ws } from './common';
+import { activateExtension, eventually, searchTop, settled, sleep, states, test, ws } from './common';
 
 export { run } from './common';
 
@@ -74,6 +74,56 @@ test('Label Images writes the tags file from .vscode/image-labels.json', async (
 	assert.equal(tags.images['copies/green-triangle-big.png'].label, 'green');
 	const right = Object.entries(tags.images).filter(([p, t]) => path.basename(p).startsWith(t.label)).length;
 	assert.ok(right >= 30, `${right} of 32 labelled with their colour`);
+});
+
+interface TagsJson {
+	classes: string[];
+	images: Record<string, { label: string | null; score: number }>;
+}
+const tagsFile = (): string => path.join(ws(), '.vscode', 'image-tags.json');
+const classesFile = (): string => path.join(ws(), '.vscode', 'image-labels.json');
+const readTags = async (): Promise<TagsJson> => JSON.parse(await fs.readFile(tagsFile(), 'utf8').catch(() => '{"classes":[],"images":{}}')) as TagsJson;
+
+test('auto-tag: an image added to a tagged folder gets its tag without any command', async () => {
+	await fs.mkdir(path.join(ws(), 'tagged-later'), { recursive: true });
+	await fs.copyFile(path.join(ws(), 'blue-square.png'), path.join(ws(), 'tagged-later', 'another-blue-square.png'));
+	await eventually('the new image is tagged', async () => (await readTags()).images['tagged-later/another-blue-square.png']?.label === 'blue', 30_000);
+	await fs.rm(path.join(ws(), 'tagged-later'), { recursive: true });
+	await eventually('the deleted image loses its tag', async () => !(await readTags()).images['tagged-later/another-blue-square.png'], 30_000);
+	await settled(x => x.state === 'ready' && x.summary?.files === 32);
+});
+
+test('auto-tag: editing the classes file re-tags every image', async () => {
+	await fs.writeFile(classesFile(), JSON.stringify(['circle', 'square', 'triangle', 'star', 'cross']));
+	await eventually('the tags follow the new classes', async () => {
+		const t = await readTags();
+		return t.classes.includes('star') && t.images['red-star.png']?.label === 'star' && Object.keys(t.images).length === 32;
+	}, 30_000);
+	// Back to the colours (pass 2 reads these tags after a reload).
+	await fs.writeFile(classesFile(), `// colours\n${JSON.stringify(['red', 'green', 'blue', 'yellow', 'purple', 'orange'])}\n`);
+	await eventually('the colour tags are back', async () => (await readTags()).images['red-star.png']?.label === 'red', 30_000);
+});
+
+test('Add as Examples of Class and Not This Class: the classes file changes and the tag follows', async () => {
+	const api = await activateExtension();
+	const image = vscode.Uri.file(path.join(ws(), 'orange-circle.png'));
+	const added = await vscode.commands.executeCommand<{ classesFile: string; class: string }>('clipSearch.addExamples', image, [image], 'red');
+	assert.equal(added.class, 'red');
+	const classes = JSON.parse(await fs.readFile(classesFile(), 'utf8')) as Record<string, { examples?: string[]; negatives?: string[] }>;
+	assert.deepEqual(classes.red.examples, ['orange-circle.png']);
+	assert.ok('orange' in classes && 'blue' in classes, 'the other classes are kept');
+	await eventually('the example is tagged with its class', async () => (await readTags()).images['orange-circle.png']?.label === 'red', 30_000);
+	await eventually('the view knows the tag', async () => api.tags.tags.get(image.fsPath)?.label === 'red', 10_000);
+	await vscode.commands.executeCommand('clipSearch.notThisClass', image, [image]);
+	const after = JSON.parse(await fs.readFile(classesFile(), 'utf8')) as Record<string, { examples?: string[]; negatives?: string[] }>;
+	assert.deepEqual(after.red.negatives, ['orange-circle.png']);
+	assert.deepEqual(after.red.examples, [], 'no longer an example');
+	await eventually('the tag moves off the class', async () => {
+		const label = (await readTags()).images['orange-circle.png']?.label;
+		return label !== undefined && label !== 'red';
+	}, 30_000);
+	assert.equal((await readTags()).images['orange-circle.png'].label, 'orange');
+	assert.equal((await readTags()).images['red-star.png'].label, 'red', 'the other tags stay');
 });
 
 test('Find Duplicates groups the near copies and deletes nothing', async () => {
