@@ -81,7 +81,8 @@ export function addToClass(text: string, name: string, key: 'examples' | 'negati
 	if (Array.isArray(current[other])) {
 		const kept = (current[other] as unknown[]).filter(x => typeof x !== 'string' || !paths.includes(x));
 		if (kept.length !== (current[other] as unknown[]).length) {
-			out = applyEdits(out, modify(out, [name, other], kept, options));
+			// An emptied list goes away: an empty "examples" would make the class empty.
+			out = applyEdits(out, modify(out, [name, other], kept.length ? kept : undefined, options));
 		}
 	}
 	return out.endsWith('\n') ? out : `${out}\n`;

@@ -21,7 +21,7 @@ import { l2normalize } from './vectors';
 
 export interface LabelClass {
 	name: string;
-	/** Prompts for the class; "{}" stands for the name. Default (no prompts, no examples): DEFAULT_TEMPLATES. */
+	/** Prompts for the class; "{}" stands for the name. Default: DEFAULT_TEMPLATES; [] with examples: examples only. */
 	prompts?: string[];
 	/** Images of the class: paths relative to the indexed folder, or globs. */
 	examples?: string[];
@@ -217,7 +217,9 @@ export class Labeler {
 	 * probe on their stored vectors (never re-embedded); `store` is needed for those.
 	 */
 	static async create(encoder: ClipEncoder, classes: LabelClass[], options: { store?: IndexStore; probe?: ProbeOptions } = {}): Promise<Labeler> {
-		const textual = classes.map(c => !!c.prompts?.length || !c.examples?.length);
+		// A class's name is its prompt (through DEFAULT_TEMPLATES) unless it gives prompts; an empty
+		// "prompts" list with examples makes a class taught by its examples only.
+		const textual = classes.map(c => !!c.prompts?.length || c.prompts === undefined || !c.examples?.length);
 		const prompts = classes.map((c, i) => (textual[i] ? (c.prompts?.length ? c.prompts : DEFAULT_TEMPLATES).map(p => p.replace(/\{\}/g, c.name)) : []));
 		const flat = await encoder.encodeTexts(prompts.flat());
 		const scale = encoder.spec.logitScale;

@@ -69,8 +69,8 @@ describe('clip-search index --labels --tags (auto-tagging)', { skip: existsSync(
 		await fs.writeFile(
 			classes,
 			JSON.stringify({
-				warm: { examples: ['red-*.png', 'orange-circle.png', 'yellow-star.png', 'not-there.png'] },
-				cool: { examples: ['blue-*.png', 'green-square.png', 'purple-cross.png', '../outside.png'] },
+				warm: { prompts: [], examples: ['red-*.png', 'orange-circle.png', 'yellow-star.png', 'not-there.png'] },
+				cool: { prompts: [], examples: ['blue-*.png', 'green-square.png', 'purple-cross.png', '../outside.png'] },
 			}),
 		);
 		const res = await indexWith(classes, tags);
@@ -81,7 +81,7 @@ describe('clip-search index --labels --tags (auto-tagging)', { skip: existsSync(
 		const right = Object.entries(t.images).filter(([p, v]) => (/^(red|orange|yellow)-/.test(p) ? v.label === 'warm' : /^(blue|green|purple)-/.test(p) ? v.label === 'cool' : true));
 		assert.ok(right.length >= 30, `${right.length} of ${Object.keys(t.images).length} right`);
 		const key = t.key;
-		await fs.writeFile(classes, JSON.stringify({ warm: { examples: ['red-*.png', 'orange-*.png', 'yellow-*.png'] }, cool: { examples: ['blue-*.png', 'green-*.png', 'purple-*.png'] } }));
+		await fs.writeFile(classes, JSON.stringify({ warm: { prompts: [], examples: ['red-*.png', 'orange-*.png', 'yellow-*.png'] }, cool: { prompts: [], examples: ['blue-*.png', 'green-*.png', 'purple-*.png'] } }));
 		const again = JSON.parse((await indexWith(classes, tags)).stdout) as { tags: { full: boolean } };
 		assert.equal(again.tags.full, true);
 		assert.notEqual((await readTags(tags)).key, key);

@@ -30,7 +30,7 @@ describe('classes file: JSONC, edited in place', () => {
 		out = addToClass(out, 'sprite', 'examples', ['game/hero.png']);
 		out = addToClass(out, 'icon', 'negatives', ['ui/ok.png']);
 		const byName = Object.fromEntries(parseClassesText(out, 'f.json').map(c => [c.name, c]));
-		assert.deepEqual(byName.icon, { name: 'icon', prompts: ['an icon'], examples: [], negatives: ['ui/ok.png'] });
+		assert.deepEqual(byName.icon, { name: 'icon', prompts: ['an icon'], negatives: ['ui/ok.png'] }, 'the emptied examples list is gone');
 		assert.deepEqual(byName.sprite, { name: 'sprite', examples: ['game/hero.png'] });
 	});
 

@@ -95,7 +95,7 @@ describe('classes taught by examples (probe vs prototype, prompts vs examples vs
 		for (const k of K) {
 			const { train, test } = split(classOf, names, k);
 			const withExamples = (base: LabelClass[] | undefined): LabelClass[] =>
-				names.map((n, i) => ({ ...(base ? base[i] : { name: n }), name: n, examples: train.get(n)!.map(it => it.rel) }));
+				names.map((n, i) => ({ ...(base ? base[i] : { name: n, prompts: [] }), name: n, examples: train.get(n)!.map(it => it.rel) }));
 			const label = async (classes: LabelClass[]) => {
 				const l = await Labeler.create(encoder, classes, { store });
 				return (v: Float32Array) => l.classify(v).label;
