@@ -3,25 +3,14 @@
  * by prompts and by examples; and the classes file's bad input, each named with its file and key.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
-import { copyFixtureImages, repoRoot, tempDir, tinyModelDir } from '../helpers';
+import { copyFixtureImages, tempDir, tinyModelDir } from '../helpers';
+import { cli, clip } from './runCli';
 
-const run = promisify(execFile);
-const cli = path.join(repoRoot, 'dist', 'cli.js');
-
-async function clip(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-	try {
-		const { stdout, stderr } = await run(process.execPath, [cli, ...args], { env: { ...process.env, ...env } });
-		return { code: 0, stdout, stderr };
-	} catch (err) {
-		const e = err as { code?: number; stdout?: string; stderr?: string };
-		return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-	}
-}
+/** The tests' environment wins over the process's: the cache stays in a temporary folder. */
+const clipIn = (args: string[], env: NodeJS.ProcessEnv) => clip(args, { env });
 
 describe('clip-search index --labels --tags (auto-tagging)', { skip: existsSync(cli) ? false : `needs ${cli}: run npm run build` }, () => {
 	let root: string;
@@ -35,7 +24,7 @@ describe('clip-search index --labels --tags (auto-tagging)', { skip: existsSync(
 		work = await tempDir('clip-tag-work-');
 		env = { CLIP_SEARCH_CACHE: await tempDir('clip-tag-cache-') };
 	});
-	const indexWith = (classes: string, tags: string) => clip(['index', root, '--model', tinyModelDir, '--index', index, '--provider', 'cpu', '--labels', classes, '--tags', tags, '--json'], env);
+	const indexWith = (classes: string, tags: string) => clipIn(['index', root, '--model', tinyModelDir, '--index', index, '--provider', 'cpu', '--labels', classes, '--tags', tags, '--json'], env);
 	const readTags = async (file: string) => JSON.parse(await fs.readFile(file, 'utf8')) as { key: string; images: Record<string, { label: string | null; score: number }> };
 
 	it('tags every image, then rewrites nothing when nothing changed, and only the new image after one is added', async () => {

@@ -1,29 +1,9 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
-import { copyFixtureImages, repoRoot, tempDir, tinyModelDir } from '../helpers';
-
-const run = promisify(execFile);
-const cli = path.join(repoRoot, 'dist', 'cli.js');
-
-interface Ran {
-	code: number;
-	stdout: string;
-	stderr: string;
-}
-
-async function clip(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
-	try {
-		const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 1 << 26 });
-		return { code: 0, stdout, stderr };
-	} catch (err) {
-		const e = err as { code?: number; stdout?: string; stderr?: string };
-		return { code: e.code ?? 1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
-	}
-}
+import { copyFixtureImages, tempDir, tinyModelDir } from '../helpers';
+import { cli, clip } from './runCli';
 
 describe('clip-search CLI (dist/cli.js, built by npm run build)', { skip: existsSync(cli) ? false : `needs ${cli}: run npm run build` }, () => {
 	let root: string;

@@ -3,7 +3,10 @@
  * extensionTestsPath contract (run() resolves when every test passed), and helpers that drive the
  * extension through its commands. Each suite file is one pass of test/e2e/run.sh.
  */
+import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 
 interface Test {
@@ -78,6 +81,22 @@ export async function searchTop(query: string): Promise<string[]> {
 	const items = await vscode.commands.executeCommand<{ label: string; hit: { rel: string } }[] | undefined>('clipSearch.search', query);
 	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
 	return (items ?? []).map(i => i.hit.rel);
+}
+
+/**
+ * Runs `fn` while a live process that is not this one holds the index lock in `indexDir`, as a CLI
+ * run would (purpose "clip-search index <folder>"); the lock and the process are gone after.
+ */
+export async function withForeignLock(indexDir: string, fn: (holder: { pid: number; lockFile: string }) => Promise<void>): Promise<void> {
+	const child = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
+	const lockFile = path.join(indexDir, 'index.lock');
+	try {
+		await fs.writeFile(lockFile, JSON.stringify({ pid: child.pid, host: os.hostname(), since: new Date().toISOString(), purpose: `clip-search index ${ws()}` }));
+		await fn({ pid: child.pid!, lockFile });
+	} finally {
+		child.kill('SIGKILL');
+		await fs.rm(lockFile, { force: true });
+	}
 }
 
 export async function run(): Promise<void> {

@@ -6,10 +6,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, eventually, searchTop, settled, sleep, states, test, ws } from './common';
+import { activateExtension, eventually, searchTop, settled, sleep, states, test, withForeignLock, ws } from './common';
 
 export { run } from './common';
 
@@ -117,7 +116,7 @@ test('Add as Examples of Class and Not This Class: the classes file changes and 
 	await vscode.commands.executeCommand('clipSearch.notThisClass', image, [image]);
 	const after = JSON.parse(await fs.readFile(classesFile(), 'utf8')) as Record<string, { examples?: string[]; negatives?: string[] }>;
 	assert.deepEqual(after.red.negatives, ['orange-circle.png']);
-	assert.deepEqual(after.red.examples, [], 'no longer an example');
+	assert.equal(after.red.examples, undefined, 'no longer an example (the emptied list is removed)');
 	await eventually('the tag moves off the class', async () => {
 		const label = (await readTags()).images['orange-circle.png']?.label;
 		return label !== undefined && label !== 'red';
@@ -176,22 +175,16 @@ test('an added image: only its path is compared (no walk of the folder), and its
 
 test('Rebuild Index is refused while another process writes the index, naming it; nothing changes', async () => {
 	const [before] = await states();
-	const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
-	const lockFile = path.join(before.indexDir, 'index.lock');
-	try {
-		await fs.writeFile(lockFile, JSON.stringify({ pid: holder.pid, host: os.hostname(), since: new Date().toISOString(), purpose: `clip-search index ${ws()}` }));
+	await withForeignLock(before.indexDir, async holder => {
 		const manifest = await fs.readFile(path.join(before.indexDir, 'manifest.json'), 'utf8');
 		const outcome = await vscode.commands.executeCommand<{ rebuilt: string[]; refused: { holder: { pid: number } }[] }>('clipSearch.rebuildIndex');
 		assert.deepEqual(outcome.rebuilt, []);
 		assert.equal(outcome.refused[0]?.holder.pid, holder.pid);
 		await sleep(500);
 		assert.equal(await fs.readFile(path.join(before.indexDir, 'manifest.json'), 'utf8'), manifest, 'the index is untouched');
-		assert.equal(JSON.parse(await fs.readFile(lockFile, 'utf8')).pid, holder.pid, 'the holder keeps its lock');
+		assert.equal(JSON.parse(await fs.readFile(holder.lockFile, 'utf8')).pid, holder.pid, 'the holder keeps its lock');
 		assert.equal((await searchTop('a photo of a yellow triangle'))[0], 'yellow-triangle.png', 'searching goes on');
-	} finally {
-		holder.kill('SIGKILL');
-		await fs.rm(lockFile, { force: true });
-	}
+	});
 });
 
 test('Pause and Resume Indexing', async () => {

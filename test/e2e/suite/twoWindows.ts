@@ -3,12 +3,10 @@
  * waits until it has committed its index, then opens this window (the tests) on the same folder.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { promises as fs } from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { activateExtension, eventually, searchTop, settled, states, test, ws } from './common';
+import { activateExtension, eventually, searchTop, settled, states, test, withForeignLock, ws } from './common';
 
 export { run } from './common';
 
@@ -36,18 +34,12 @@ test('the second window finds an image that the first window indexes after it op
 
 test('while another process writes the index, this window says who and keeps searching', async () => {
 	const [before] = await states();
-	const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 120000)'], { stdio: 'ignore' });
-	const lockFile = path.join(before.indexDir, 'index.lock');
-	try {
-		await fs.writeFile(lockFile, JSON.stringify({ pid: holder.pid, host: os.hostname(), since: new Date().toISOString(), purpose: `clip-search index ${ws()}` }));
+	await withForeignLock(before.indexDir, async holder => {
 		await vscode.commands.executeCommand('clipSearch.pauseIndexing');
 		await vscode.commands.executeCommand('clipSearch.resumeIndexing'); // a walk now meets the lock
 		const [s] = await settled(x => x.state === 'busyElsewhere', { timeoutMs: 30_000 });
 		assert.equal(s.holder?.pid, holder.pid);
 		assert.match(s.statusBar, new RegExp(`clip-search \\(pid ${holder.pid}\\) is indexing`));
 		assert.equal((await searchTop('a photo of a blue star'))[0], 'blue-star.png');
-	} finally {
-		holder.kill('SIGKILL');
-		await fs.rm(lockFile, { force: true });
-	}
+	});
 });
