@@ -81,6 +81,25 @@ try {
 	const firstCell = cells ? await frame.locator('.hit .name').first().innerText() : '';
 	check(firstCell === 'blue-star.png', `the panel's first result is blue-star.png ("${firstCell}")`);
 	await page.screenshot({ path: path.join(artifacts, 'panel.png') });
+
+	// Auto-tagging: a classes file appears; the tags follow without a command, in the Image Tags
+	// view (least certain first, with probabilities) and as Explorer badges.
+	fs.writeFileSync(path.join(wsDir, '.vscode', 'image-labels.json'), '{\n  // colours of the fixture shapes\n  "red": {}, "green": {}, "blue": {}, "yellow": {}, "purple": {}, "orange": {}\n}\n');
+	const tagsFile = path.join(wsDir, '.vscode', 'image-tags.json');
+	const until = Date.now() + 60_000;
+	while (!fs.existsSync(tagsFile) && Date.now() < until) await page.waitForTimeout(300);
+	check(fs.existsSync(tagsFile), 'the tags file was written by auto-tagging');
+	await page.keyboard.press('Escape');
+	await page.locator('.pane-header', { hasText: 'Image Tags' }).first().click();
+	// The first class (blue) is in view; rows further down are not rendered until scrolled to.
+	const tagsPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Image Tags' }) });
+	const firstClass = tagsPane.locator('.monaco-list-row', { hasText: /^blue/ }).first();
+	check(await firstClass.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the Image Tags view lists the classes');
+	await firstClass.click();
+	const scored = tagsPane.locator('.monaco-list-row', { hasText: 'p = ' }).first();
+	check(await scored.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'tagged images show their probability');
+	await page.waitForTimeout(500);
+	await page.screenshot({ path: path.join(artifacts, 'tags-view.png') });
 } catch (err) {
 	log(`FAILED: ${err?.stack ?? err}`);
 	failed++;
