@@ -12,6 +12,7 @@ import { indexFolder, type IndexProgress } from '../core/indexer';
 import { IndexStore } from '../core/indexStore';
 import { openIndexForReading, openIndexForWriting } from '../core/indexSession';
 import { indexStatus } from '../core/indexStatus';
+import { bundledOcrModels, OcrEngine } from '../core/ocr/ocrEngine';
 import { type TagUpdate, updateTagsFile } from '../core/autoTag';
 import { readClassesFile } from '../core/classesFile';
 import { describeWarning, Labeler, parseClasses, tagsFileContent } from '../core/labeler';
@@ -33,6 +34,7 @@ const USAGE = `Usage:
   clip-search label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]
   clip-search embed --model <dir|id> (--text "<t>" | --image <file>) [--json]
   clip-search tokenize --model <dir|id> "<text>" [--json]
+  clip-search ocr <image> [--json]
   clip-search stats [--index <dir>] [--json]
 
 Without --index, the index of the current folder is used (the one "index ." makes).
@@ -354,6 +356,25 @@ async function cmdTokenize(text: string | undefined, values: Values): Promise<nu
 	return 0;
 }
 
+async function cmdOcr(image: string | undefined, values: Values): Promise<number> {
+	if (!image) {
+		throw new UsageError('ocr needs an image: clip-search ocr ./screenshot.png');
+	}
+	const file = path.resolve(image);
+	const engine = new OcrEngine(bundledOcrModels(), { threads: numberOption(values, 'threads'), log });
+	try {
+		const lines = await engine.recognize(file, await readFileOrThrow(file));
+		if (values.json) {
+			process.stdout.write(`${JSON.stringify({ lines })}\n`);
+		} else {
+			process.stdout.write(lines.length ? lines.map(l => `${l.text}  (${l.score.toFixed(3)})`).join('\n') + '\n' : 'No text found.\n');
+		}
+		return 0;
+	} finally {
+		await engine.dispose();
+	}
+}
+
 async function cmdStats(values: Values): Promise<number> {
 	const dir = indexDirFor(values);
 	const stats = await indexStatus(await IndexStore.load(dir));
@@ -401,6 +422,8 @@ export async function main(argv: string[]): Promise<number> {
 				return await cmdTokenize(rest.length ? rest.join(' ') : undefined, values);
 			case 'stats':
 				return await cmdStats(values);
+			case 'ocr':
+				return await cmdOcr(rest[0], values);
 			default:
 				throw new UsageError(`unknown command "${command}"`);
 		}
