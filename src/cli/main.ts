@@ -13,6 +13,7 @@ import { IndexStore } from '../core/indexStore';
 import { openIndexForReading, openIndexForWriting } from '../core/indexSession';
 import { indexStatus } from '../core/indexStatus';
 import { bundledOcrModels, OcrEngine } from '../core/ocr/ocrEngine';
+import { recognizeText, type TextPassResult } from '../core/ocr/ocrPass';
 import { type TagUpdate, updateTagsFile } from '../core/autoTag';
 import { readClassesFile } from '../core/classesFile';
 import { describeWarning, Labeler, parseClasses, tagsFileContent } from '../core/labeler';
@@ -28,7 +29,7 @@ import type { DownloadProgress } from '../core/download';
 import { formatBytes, progressBar, table } from './format';
 
 const USAGE = `Usage:
-  clip-search index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider ${PROVIDERS.join('|')}] [--threads N] [--labels classes.json --tags tags.json] [--json]
+  clip-search index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider ${PROVIDERS.join('|')}] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]
   clip-search search "<query>" [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]
   clip-search similar <image> [--index <dir>] [-k N] [--min-score S] [--json]
   clip-search label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]
@@ -58,6 +59,7 @@ const OPTIONS = {
 	multi: { type: 'boolean' },
 	out: { type: 'string' },
 	labels: { type: 'string' },
+	ocr: { type: 'boolean' },
 	tags: { type: 'string' },
 	text: { type: 'string' },
 	image: { type: 'string' },
@@ -172,6 +174,22 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 		if (tty) {
 			process.stderr.write('\n');
 		}
+		let text: TextPassResult | undefined;
+		if (values.ocr && !result.cancelled) {
+			const ocr = new OcrEngine(bundledOcrModels(), { threads, log });
+			try {
+				text = await recognizeText(store, ocr, {
+					signal: controller.signal,
+					log,
+					onProgress: tty ? (done, todo) => process.stderr.write(`\rReading text… ${done}/${todo}\x1b[K`) : undefined,
+				});
+				if (tty) {
+					process.stderr.write('\n');
+				}
+			} finally {
+				await ocr.dispose();
+			}
+		}
 		let tags: TagUpdate | undefined;
 		if (classes && !result.cancelled) {
 			const labeler = await Labeler.create(encoder, classes, { store });
@@ -183,7 +201,7 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 		if (json) {
 			// The JSON shape is a contract (README): the engine's newer fields stay out of it.
 			const { scanned, embedded, reused, removed, failed, seconds, cancelled } = result;
-			const shape = { scanned, embedded, reused, removed, failed, seconds, ...(tags ? { tags } : {}) };
+			const shape = { scanned, embedded, reused, removed, failed, seconds, ...(text ? { text } : {}), ...(tags ? { tags } : {}) };
 			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
 		} else {
 			process.stdout.write(
@@ -195,6 +213,9 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 				process.stdout.write(`  failed: ${f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`}\n`);
 			}
 			process.stdout.write(`Index: ${dir}\n`);
+			if (text) {
+				process.stdout.write(`Text: ${text.read} image(s) read (${text.withText} with text, ${text.failed} failed) in ${text.seconds.toFixed(1)} s\n`);
+			}
 			if (tags) {
 				process.stdout.write(
 					tags.written
@@ -242,7 +263,12 @@ function printResults(results: { path: string; score: number }[], json: boolean)
 		process.stdout.write('No matching images.\n');
 		return;
 	}
-	process.stdout.write(table(['score', 'path'], results.map(r => [r.score.toFixed(4), r.path])));
+	const withText = results.some(r => 'text' in r && r.text);
+	process.stdout.write(
+		withText
+			? table(['score', 'path', 'text'], results.map(r => [r.score.toFixed(4), r.path, (r as { text?: string }).text ?? '']))
+			: table(['score', 'path'], results.map(r => [r.score.toFixed(4), r.path])),
+	);
 }
 
 function searchOptions(values: Values): SearchOptions {

@@ -52,6 +52,8 @@ interface CatalogJson {
 	nextLabel: number;
 	embeddings: Record<string, number>;
 	files: Record<string, FileEntry>;
+	/** Recognised text per content hash (its lines), for the hashes text recognition has seen. */
+	texts?: Record<string, string[]>;
 	updatedAt: string;
 }
 
@@ -77,6 +79,10 @@ export class IndexStore {
 	private readonly labelToHash = new Map<number, string>();
 	private readonly hashToFiles = new Map<string, Set<string>>();
 	private freeLabels: number[] = [];
+	/** Content hash → the lines of text recognised in it ([] when it has none). See ocr/ocrPass.ts. */
+	private readonly texts = new Map<string, string[]>();
+	/** Bumped whenever texts change (the full-text index is rebuilt from them then). */
+	textVersion = 0;
 	private nextLabel = 0;
 	private generation = 0;
 	private graph: hnswlib.HierarchicalNSW;
@@ -182,6 +188,9 @@ export class IndexStore {
 		}
 		for (const [rel, entry] of Object.entries(catalog.files)) {
 			store.setFile(rel, entry);
+		}
+		for (const [hash, lines] of Object.entries(catalog.texts ?? {})) {
+			store.texts.set(hash, lines);
 		}
 		store.dirty = false;
 		// Labels below nextLabel with no hash are deleted points, free for reuse.
@@ -318,8 +327,40 @@ export class IndexStore {
 		this.dirty = true;
 	}
 
+	/** Whether text recognition has seen this content (lines found or not). */
+	hasText(hash: string): boolean {
+		return this.texts.has(hash);
+	}
+
+	textOf(hash: string): string[] | undefined {
+		return this.texts.get(hash);
+	}
+
+	setText(hash: string, lines: string[]): void {
+		this.texts.set(hash, lines);
+		this.textVersion++;
+		this.dirty = true;
+	}
+
+	/** Every content hash with recognised text, and the files that show it. */
+	*textEntries(): Generator<{ hash: string; lines: string[]; files: string[] }> {
+		for (const [hash, lines] of this.texts) {
+			const files = this.hashToFiles.get(hash);
+			if (lines.length && files?.size) {
+				yield { hash, lines, files: [...files].sort() };
+			}
+		}
+	}
+
 	/** Drops vectors that no file refers to any more (after renames had a chance to reuse them). */
 	collectGarbage(): number {
+		for (const hash of [...this.texts.keys()]) {
+			if (!this.hashToFiles.has(hash)) {
+				this.texts.delete(hash);
+				this.textVersion++;
+				this.dirty = true;
+			}
+		}
 		let removed = 0;
 		for (const [hash, label] of this.hashToLabel) {
 			if (!this.hashToFiles.has(hash)) {
@@ -372,6 +413,7 @@ export class IndexStore {
 			nextLabel: this.nextLabel,
 			embeddings: Object.fromEntries([...this.hashToLabel].sort((a, b) => a[1] - b[1])),
 			files: Object.fromEntries([...this.files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
+			...(this.texts.size ? { texts: Object.fromEntries([...this.texts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) } : {}),
 			updatedAt: new Date().toISOString(),
 		};
 		const catalogFile = path.join(this.dir, `catalog-${generation}.json`);

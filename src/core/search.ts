@@ -8,7 +8,8 @@ import { contentHash, readFileOrThrow } from './files';
 import type { IndexStore } from './indexStore';
 import { decodeImage } from './preprocess';
 import { parseQuery, type QueryTerm } from './query';
-import { combine } from './vectors';
+import { searchText } from './textSearch';
+import { combine, dot } from './vectors';
 
 export interface SearchOptions {
 	k?: number;
@@ -28,7 +29,33 @@ export interface SearchOptions {
 export interface SearchResult {
 	/** Relative to the index's root, '/' separators. */
 	path: string;
+	/** Cosine to the query; plus the text match's relevance (0–1] when `text` is set (see [Note: fusion]). */
 	score: number;
+	/** The recognised line of the image that matched the query's words. */
+	text?: string;
+}
+
+/**
+ * [Note: fusion] A query's words are also matched against the text recognised in the images (when
+ * the index has it: `index --ocr`). An image whose text holds at least half of the query's words
+ * ranks above every image that only looks like them: its score is 1 + coverage × relevance
+ * (coverage: the share of the words found; relevance: MiniSearch's score relative to the best
+ * match), while look-only hits keep their cosine (≤ 1); among text matches the better match
+ * first, then the look. Why a step rather than a weighted sum: cosine scales differ between models
+ * (0.15–0.35 for ViT-B/32, 0.5–0.8 for the tiny test model), and when a person types words an
+ * image literally shows, that image is what they mean — CLIP cannot read a 14-pixel message.
+ * `text:words`, or a query that is one quoted string, searches the text only.
+ */
+const MIN_COVERAGE = 0.5;
+
+/** The words of a text-only query: `text:login failed` or `"login failed"`. */
+export function textOnlyQuery(query: string): string | undefined {
+	const prefixed = /^\s*text:\s*(.+?)\s*$/i.exec(query);
+	if (prefixed) {
+		return prefixed[1];
+	}
+	const quoted = /^\s*"([^"]+)"\s*$/.exec(query);
+	return quoted?.[1];
 }
 
 /** Embeds one image term: from the index when it is an indexed file, else decoded and encoded. */
@@ -93,8 +120,46 @@ export function searchVector(store: IndexStore, vector: Float32Array, options: S
 
 /** Text or combined query → ranked images. Query images themselves are left out of the results. */
 export async function search(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
-	const { vector, imagePaths } = await queryVector(store, encoder, parseQuery(query), options.cwd);
-	return searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...imagePaths] });
+	const k = Math.max(1, options.k ?? 20);
+	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
+	const textOnly = textOnlyQuery(query);
+	if (textOnly !== undefined) {
+		const out: SearchResult[] = [];
+		for (const hit of searchText(store, textOnly, k * 4)) {
+			for (const rel of store.filesOfLabel(store.labelOf(hit.hash) ?? -1)) {
+				if ((!scope || rel.startsWith(scope)) && !options.exclude?.includes(rel)) {
+					out.push({ path: rel, score: hit.relevance, text: hit.line });
+				}
+			}
+		}
+		return out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1)).slice(0, k);
+	}
+	const terms = parseQuery(query);
+	const { vector, imagePaths } = await queryVector(store, encoder, terms, options.cwd);
+	const exclude = [...(options.exclude ?? []), ...imagePaths];
+	const byLook = searchVector(store, vector, { ...options, exclude });
+	const words = terms
+		.filter(t => t.kind === 'text' && t.weight > 0)
+		.map(t => t.value)
+		.join(' ');
+	const textHits = words ? searchText(store, words, k * 4).filter(h => h.coverage >= MIN_COVERAGE) : [];
+	if (!textHits.length) {
+		return byLook;
+	}
+	const fused = new Map(byLook.map(r => [r.path, { ...r, look: r.score }]));
+	for (const hit of textHits) {
+		const v = store.vectorOf(hit.hash);
+		const look = v ? dot(v, vector) : 0;
+		for (const rel of store.filesOfLabel(store.labelOf(hit.hash) ?? -1)) {
+			if ((!scope || rel.startsWith(scope)) && !exclude.includes(rel)) {
+				fused.set(rel, { path: rel, score: 1 + hit.coverage * hit.relevance, text: hit.line, look });
+			}
+		}
+	}
+	return [...fused.values()]
+		.sort((a, b) => b.score - a.score || b.look - a.look || (a.path < b.path ? -1 : 1))
+		.slice(0, k)
+		.map(({ look: _look, ...r }) => r);
 }
 
 /** Images most like the given image file (itself excluded). */

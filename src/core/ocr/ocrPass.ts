@@ -1,0 +1,77 @@
+/**
+ * @file The text pass of an index run: recognises the text of every indexed image whose content has
+ * not been read yet, and keeps it per content hash beside the vectors (IndexStore). Renamed and
+ * duplicated files cost nothing; an index made without text gains it later without embedding
+ * anything again; a run without the pass keeps what was read.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { describeError } from '../errors';
+import type { IndexStore } from '../indexStore';
+import type { OcrLine } from './ocrEngine';
+
+export interface TextRecognizer {
+	recognize(name: string, bytes: Buffer): Promise<OcrLine[]>;
+}
+
+export interface TextPassOptions {
+	signal?: AbortSignal;
+	/** Only images this says are worth reading (default: all). */
+	wanted?: (rel: string, hash: string) => boolean | Promise<boolean>;
+	checkpointSeconds?: number;
+	onProgress?: (done: number, todo: number) => void;
+	log?: (message: string) => void;
+}
+
+export interface TextPassResult {
+	read: number;
+	withText: number;
+	failed: number;
+	seconds: number;
+	cancelled: boolean;
+}
+
+export async function recognizeText(store: IndexStore, ocr: TextRecognizer, options: TextPassOptions = {}): Promise<TextPassResult> {
+	const started = performance.now();
+	const result: TextPassResult = { read: 0, withText: 0, failed: 0, seconds: 0, cancelled: false };
+	// One file per content hash not read yet.
+	const todo = new Map<string, string>();
+	for (const [rel, entry] of store.files) {
+		if (entry.hash && !entry.error && !store.hasText(entry.hash) && !todo.has(entry.hash)) {
+			todo.set(entry.hash, rel);
+		}
+	}
+	let lastSave = performance.now();
+	let done = 0;
+	for (const [hash, rel] of todo) {
+		if (options.signal?.aborted) {
+			result.cancelled = true;
+			break;
+		}
+		done++;
+		if (options.wanted && !(await options.wanted(rel, hash))) {
+			continue;
+		}
+		try {
+			const lines = await ocr.recognize(rel, await fs.readFile(path.join(store.root, ...rel.split('/'))));
+			store.setText(hash, lines.map(l => l.text));
+			result.read++;
+			result.withText += lines.length ? 1 : 0;
+		} catch (err) {
+			// Not fatal: the image stays searchable by what it shows; the next pass tries it again.
+			result.failed++;
+			options.log?.(`text recognition of ${rel}: ${describeError(err)}`);
+		}
+		options.onProgress?.(done, todo.size);
+		if (performance.now() - lastSave >= (options.checkpointSeconds ?? 10) * 1000) {
+			await store.save();
+			lastSave = performance.now();
+		}
+	}
+	if (store.isDirty) {
+		await store.save();
+	}
+	result.seconds = (performance.now() - started) / 1000;
+	options.log?.(`text: ${result.read} image(s) read, ${result.withText} with text, ${result.failed} failed in ${result.seconds.toFixed(1)} s`);
+	return result;
+}
