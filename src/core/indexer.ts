@@ -31,7 +31,7 @@ import { type DecodedImage, type DecodeOptions, decodeImage } from './preprocess
 import { statPaths, type WalkedFile, walkImages } from './walker';
 
 export interface IndexProgress {
-	phase: 'scanning' | 'embedding' | 'saving' | 'done';
+	phase: 'scanning' | 'embedding' | 'saving' | 'done' | 'reading text';
 	/** Image files found by the walk so far. */
 	found: number;
 	/** Files that need work (new or changed). */

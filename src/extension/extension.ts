@@ -49,6 +49,7 @@ function workerConfig(context: vscode.ExtensionContext): WorkerConfig {
 		maxImagePixels: s.maxImageMegapixels * 1_000_000,
 		include: s.include.length ? s.include : DEFAULT_INCLUDE,
 		exclude: s.exclude,
+		ocr: s.ocr,
 	};
 }
 
@@ -107,6 +108,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 				index.onModelChanged();
 			} else if (changed(SettingKeys.indexLocation)) {
 				await index.onIndexLocationChanged();
+			} else if (changed(SettingKeys.ocr)) {
+				index.scheduleAll(); // a walk finds nothing to embed; the text pass reads what it has not read
 			} else if (changed(SettingKeys.autoTag)) {
 				for (const f of index.folders()) {
 					void index.autoTag(f.folder);

@@ -17,6 +17,8 @@ export interface ImageHit {
 	root: string;
 	rel: string;
 	score: number;
+	/** The line of text in the image that matched the query's words. */
+	text?: string;
 }
 
 export interface ResultItem extends vscode.QuickPickItem {
@@ -37,7 +39,7 @@ export async function searchWorkspace(worker: WorkerClient, index: WorkspaceInde
 		const root = folder.uri.fsPath;
 		const scopeRel = scope && scope.fsPath !== root ? path.relative(root, scope.fsPath).split(path.sep).join('/') : undefined;
 		const results: SearchResult[] = await worker.request('search', { folder: index.folderRef(folder), query, k: settings.maxResults, minScore: settings.minScore || undefined, scope: scopeRel });
-		all.push(...results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score })));
+		all.push(...results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score, text: r.text })));
 	}
 	return all.sort((a, b) => b.score - a.score).slice(0, settings.maxResults);
 }
@@ -50,7 +52,7 @@ export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot:
 			return {
 				label: path.basename(hit.file),
 				description: `${multiRoot ? `${path.basename(hit.root)}/` : ''}${dir === '.' ? '' : dir}`,
-				detail: vscode.l10n.t('score {0}', hit.score.toFixed(3)),
+				detail: hit.text ? vscode.l10n.t('“{0}” · score {1}', hit.text, hit.score.toFixed(3)) : vscode.l10n.t('score {0}', hit.score.toFixed(3)),
 				iconPath: vscode.Uri.file(thumb ?? hit.file),
 				buttons: [revealButton, copyButton, insertButton],
 				alwaysShow: true,

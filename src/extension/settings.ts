@@ -26,6 +26,7 @@ export const SettingKeys = {
 	threads: 'threads',
 	duplicateThreshold: 'duplicateThreshold',
 	autoTag: 'autoTag',
+	ocr: 'ocr',
 } as const;
 
 export interface Settings {
@@ -47,6 +48,8 @@ export interface Settings {
 	duplicateThreshold: number;
 	/** Keep .vscode/image-tags.json current from .vscode/image-labels.json. */
 	autoTag: boolean;
+	/** Which images' text is read: likely ones (CLIP's zero-shot), all, or none. */
+	ocr: 'auto' | 'all' | 'off';
 }
 
 /** The globs set to true in a files.exclude-style object. */
@@ -83,6 +86,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		threads: Math.max(0, Math.floor(c.get<number>(SettingKeys.threads, 0))),
 		duplicateThreshold: c.get<number>(SettingKeys.duplicateThreshold, 0.95),
 		autoTag: c.get<boolean>(SettingKeys.autoTag, true),
+		ocr: (['auto', 'all', 'off'] as const).find(v => v === c.get<string>(SettingKeys.ocr, 'auto')) ?? 'auto',
 	};
 }
 

@@ -45,8 +45,11 @@ export class StatusBar extends Disposable {
 			const todo = indexing.reduce((n, f) => n + (f.progress?.todo ?? 0), 0);
 			const rate = indexing.reduce((n, f) => n + (f.progress?.imagesPerSecond ?? 0), 0);
 			const scanning = indexing.some(f => !f.progress || f.progress.phase === 'scanning');
+			const reading = indexing.every(f => f.progress?.phase === 'reading text');
 			this.item.text = scanning
 				? `$(sync~spin) ${vscode.l10n.t('CLIP: scanning…')}`
+				: reading
+					? `$(sync~spin) ${vscode.l10n.t('CLIP: reading text {0} / {1}', done.toLocaleString(), todo.toLocaleString())}`
 				: `$(sync~spin) ${vscode.l10n.t('CLIP: indexing {0} / {1} · {2} img/s', done.toLocaleString(), todo.toLocaleString(), rate.toFixed(1))}${provider ? ` · ${provider}` : ''}`;
 			this.item.tooltip = vscode.l10n.t('Indexing images. Click for options.');
 		} else if (elsewhere.length) {

@@ -80,7 +80,8 @@ JSON
 {
   "clipSearch.model": "$REPO/test/fixtures/tiny-clip",
   "clipSearch.modelVariant": "fp32",
-  "clipSearch.executionProvider": "cpu"
+  "clipSearch.executionProvider": "cpu",
+  "clipSearch.ocr": "all"
 }
 JSON
   cs_cli "$run" --install-extension "$REPO/clip-image-search-linux-x64.vsix" >/dev/null

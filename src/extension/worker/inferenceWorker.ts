@@ -21,6 +21,9 @@ import { openIndexForWriting } from '../../core/indexSession';
 import { indexStatus } from '../../core/indexStatus';
 import type { IndexStore } from '../../core/indexStore';
 import { describeWarning, Labeler } from '../../core/labeler';
+import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
+import { recognizeText } from '../../core/ocr/ocrPass';
+import { dot } from '../../core/vectors';
 import { updateTagsFile } from '../../core/autoTag';
 import { readClassesFile } from '../../core/classesFile';
 import { currentLockHolder } from '../../core/lock';
@@ -81,6 +84,33 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 	const spec = await specPromise;
 	encoder ??= new ClipEncoder(spec, { provider: cfg.provider, threads: cfg.threads, log });
 	return { spec, encoder };
+}
+
+let ocrEngine: OcrEngine | undefined;
+let textGate: { key: string; vectors: Float32Array[] } | undefined;
+
+/**
+ * [Note: which images have text] clipSearch.ocr "auto" reads the text of the images CLIP's own
+ * zero-shot classifier takes for text-bearing (a screenshot, a document, a diagram, a sign, a slide,
+ * text) rather than a photo, an icon, a drawing or a pattern: the vectors are there already, so
+ * choosing costs nothing, and recognition (the expensive part) is spent where text is likely.
+ */
+const TEXT_LIKE = ['a screenshot', 'a document', 'a diagram', 'a sign', 'a slide', 'text'];
+const NOT_TEXT = ['a photo', 'an icon', 'a drawing', 'a pattern'];
+
+async function likelyText(enc: ClipEncoder): Promise<(vector: Float32Array) => boolean> {
+	const key = modelKey(enc.spec);
+	if (textGate?.key !== key) {
+		textGate = { key, vectors: await enc.encodeTexts([...TEXT_LIKE, ...NOT_TEXT]) };
+	}
+	const { vectors } = textGate;
+	return vector => {
+		const logits = vectors.map(v => enc.spec.logitScale * dot(v, vector));
+		const max = Math.max(...logits);
+		const e = logits.map(l => Math.exp(l - max));
+		const sum = e.reduce((a, b) => a + b, 0);
+		return e.slice(0, TEXT_LIKE.length).reduce((a, b) => a + b, 0) / sum >= 0.5;
+	};
 }
 
 /** The folder's session, created on first use (moving an index an older version kept elsewhere). */
@@ -218,6 +248,21 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			return { kind: 'busy', holder: outcome.holder };
 		}
 		const { changed, ...result } = outcome.value.result;
+		if (cfg.ocr !== 'off' && !result.cancelled) {
+			// The text pass never fails the index run: its images stay searchable by what they show.
+			await s.write(`VS Code: reading text in ${folder.root}`, async current => current ?? outcome.value.store, async (store, signal) => {
+				ocrEngine ??= new OcrEngine(bundledOcrModels(), { threads: 1, maxPixels: cfg.maxImagePixels, log });
+				const likely = cfg.ocr === 'auto' ? await likelyText(enc) : undefined;
+				const text = await recognizeText(store, ocrEngine, {
+					signal,
+					log,
+					wanted: likely ? (_rel, hash) => likely(store.vectorOf(hash) ?? new Float32Array(enc.dim)) : undefined,
+					onProgress: (done, todo) =>
+						send({ kind: 'event', type: 'progress', root: folder.root, progress: { phase: 'reading text', found: result.totalFiles, todo, done, failed: 0, imagesPerSecond: 0 } }),
+				});
+				return text;
+			}).catch(err => log(`text recognition in ${folder.root} stopped: ${describeError(err)}`, 'warn'));
+		}
 		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed) : undefined;
 		log(
 			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,

@@ -27,6 +27,8 @@ export interface WorkerConfig {
 	maxImagePixels: number;
 	include: string[];
 	exclude: string[];
+	/** Text in images: read for likely images, all, or none (a second pass after the images are embedded). */
+	ocr: 'auto' | 'all' | 'off';
 }
 
 /** Names a workspace folder in every request: the worker opens its session from this on first use. */

@@ -187,6 +187,26 @@ test('Rebuild Index is refused while another process writes the index, naming it
 	});
 });
 
+test('text inside images: a screenshot is found by the words it shows, with the matched line', async () => {
+	const sharp = (await import('sharp')).default;
+	const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="200"><rect width="100%" height="100%" fill="#fff"/><text x="24" y="80" font-family="DejaVu Sans" font-size="30" fill="#b00020">Payment gateway unavailable</text><text x="24" y="150" font-family="DejaVu Sans" font-size="22" fill="#222">Retry later</text></svg>';
+	await fs.mkdir(path.join(ws(), 'shots'), { recursive: true });
+	await fs.writeFile(path.join(ws(), 'shots', 'error-dialog.png'), await sharp(Buffer.from(svg)).png().toBuffer());
+	let items: { hit: { rel: string; text?: string } }[] = [];
+	await eventually('the screenshot is found by its text', async () => {
+		await settled(x => x.state === 'ready');
+		items = (await vscode.commands.executeCommand<{ hit: { rel: string; text?: string } }[]>('clipSearch.search', 'payment gateway')) ?? [];
+		await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+		return items[0]?.hit.rel === 'shots/error-dialog.png';
+	}, 60_000);
+	assert.match(items[0].hit.text ?? '', /payment gateway unavailable/i);
+	const textOnly = (await vscode.commands.executeCommand<{ hit: { rel: string } }[]>('clipSearch.search', 'text:retry later')) ?? [];
+	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+	assert.deepEqual(textOnly.map(i => i.hit.rel), ['shots/error-dialog.png']);
+	await fs.rm(path.join(ws(), 'shots'), { recursive: true });
+	await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 30_000 });
+});
+
 test('Pause and Resume Indexing', async () => {
 	await vscode.commands.executeCommand('clipSearch.pauseIndexing');
 	let [s] = await states();
