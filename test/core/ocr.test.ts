@@ -11,7 +11,7 @@ import sharp from 'sharp';
 import { ClipError } from '../../src/core/errors';
 import { minAreaRect, unclip } from '../../src/core/ocr/geometry';
 import { bundledOcrModels, OcrEngine } from '../../src/core/ocr/ocrEngine';
-import { fixtureImagesDir } from '../helpers';
+import { fixtureImagesDir, repoRoot } from '../helpers';
 import { textImages } from '../textImages';
 
 const engine = new OcrEngine(bundledOcrModels(), { threads: 2, maxPixels: 40_000_000 });
@@ -43,6 +43,14 @@ describe('OCR (PP-OCRv4 detection + recognition)', () => {
 		const ms = (performance.now() - started) / set.length;
 		console.log(`  word recall ${found}/${total} = ${(found / total).toFixed(3)} on ${set.length} images, ${ms.toFixed(0)} ms per image${misses.length ? `\n  missed: ${misses.slice(0, 8).join('\n  missed: ')}` : ''}`);
 		assert.ok(found / total >= 0.98, `word recall ${found / total}`);
+	});
+
+	it("reads a real VS Code screenshot (the e2e's own, docs/search-quickpick.png)", async () => {
+		const lines = await engine.recognize('search-quickpick.png', await fs.readFile(path.join(repoRoot, 'docs', 'search-quickpick.png')));
+		const text = lines.map(l => l.text);
+		for (const expected of ['Search Images', 'Explorer', 'a photo of a yellow triangle', 'yellow-triangle.png', 'blue-circle.png']) {
+			assert.ok(text.includes(expected), `"${expected}" in ${JSON.stringify(text)}`);
+		}
 	});
 
 	it('finds little or no text on text-free clip art (reported)', async () => {
