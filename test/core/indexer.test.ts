@@ -116,50 +116,6 @@ describe('indexFolder', () => {
 		assert.equal(store.model.key, stampOf(q).key);
 		assert.match(messages[0], /model changed/);
 	});
-});
-
-describe('walkImages', () => {
-	it('honours includes, excludes and .gitignore, and does not follow links', async () => {
-		const root = await tempDir('clip-walk-');
-		const touch = async (rel: string): Promise<void> => {
-			await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
-			await fs.writeFile(path.join(root, rel), 'x');
-		};
-		await touch('a.png');
-		await touch('B.JPG');
-		await touch('notes.txt');
-		await touch('node_modules/pkg/icon.png');
-		await touch('.git/objects/x.png');
-		await touch('build/out.png');
-		await touch('sub/keep.svg');
-		await touch('sub/skip.gif');
-		await fs.mkdir(path.join(root, 'folder.png'));
-		await fs.writeFile(path.join(root, '.gitignore'), 'build/\n');
-		await fs.writeFile(path.join(root, 'sub', '.gitignore'), '*.gif\n');
-		await fs.symlink(root, path.join(root, 'loop'));
-		await fs.symlink(path.join(root, 'a.png'), path.join(root, 'link.png'));
-		const found: string[] = [];
-		for await (const f of walkImages(root)) {
-			found.push(f.rel);
-		}
-		assert.deepEqual(found.sort(), ['B.JPG', 'a.png', 'sub/keep.svg']);
-		const custom: string[] = [];
-		for await (const f of walkImages(root, { include: ['**/*.png'], exclude: [], gitignore: false })) {
-			custom.push(f.rel);
-		}
-		// An explicit exclude list adds to the folders that are never scanned (.git, node_modules…).
-		assert.deepEqual(custom.sort(), ['a.png', 'build/out.png']);
-	});
-});
-
-describe('indexFolder with changed paths only (watcher batches)', () => {
-	let spec: ModelSpec;
-	let encoder: ClipEncoder;
-	before(async () => {
-		spec = await loadModelSpec(tinyModelDir);
-		encoder = new ClipEncoder(spec, { provider: 'cpu', threads: 2 });
-	});
-	after(() => encoder.dispose());
 
 	const catalog = (store: IndexStore): string[] => [...store.files.keys()].sort();
 
@@ -204,3 +160,38 @@ describe('indexFolder with changed paths only (watcher batches)', () => {
 		assert.equal(full.totalFiles, before.length);
 	});
 });
+
+describe('walkImages', () => {
+	it('honours includes, excludes and .gitignore, and does not follow links', async () => {
+		const root = await tempDir('clip-walk-');
+		const touch = async (rel: string): Promise<void> => {
+			await fs.mkdir(path.dirname(path.join(root, rel)), { recursive: true });
+			await fs.writeFile(path.join(root, rel), 'x');
+		};
+		await touch('a.png');
+		await touch('B.JPG');
+		await touch('notes.txt');
+		await touch('node_modules/pkg/icon.png');
+		await touch('.git/objects/x.png');
+		await touch('build/out.png');
+		await touch('sub/keep.svg');
+		await touch('sub/skip.gif');
+		await fs.mkdir(path.join(root, 'folder.png'));
+		await fs.writeFile(path.join(root, '.gitignore'), 'build/\n');
+		await fs.writeFile(path.join(root, 'sub', '.gitignore'), '*.gif\n');
+		await fs.symlink(root, path.join(root, 'loop'));
+		await fs.symlink(path.join(root, 'a.png'), path.join(root, 'link.png'));
+		const found: string[] = [];
+		for await (const f of walkImages(root)) {
+			found.push(f.rel);
+		}
+		assert.deepEqual(found.sort(), ['B.JPG', 'a.png', 'sub/keep.svg']);
+		const custom: string[] = [];
+		for await (const f of walkImages(root, { include: ['**/*.png'], exclude: [], gitignore: false })) {
+			custom.push(f.rel);
+		}
+		// An explicit exclude list adds to the folders that are never scanned (.git, node_modules…).
+		assert.deepEqual(custom.sort(), ['a.png', 'build/out.png']);
+	});
+});
+
