@@ -85,7 +85,7 @@ export class ResultsPanel extends Disposable {
 		const cells = hits
 			.map((h, i) => {
 				const src = thumbs[i] ? webview.asWebviewUri(vscode.Uri.file(thumbs[i]!)).toString() : '';
-				return `<li><button class="hit" data-index="${i}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span>${h.text ? `<span class="text">“${esc(h.text)}”</span>` : ''}<span class="score">${h.score.toFixed(3)}</span></button></li>`;
+				return `<li><button class="hit" data-index="${i}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span>${h.text ? `<span class="text">“${esc(h.text)}”</span>` : `<span class="score">${h.score.toFixed(3)}</span>`}</button></li>`;
 			})
 			.join('');
 		return `<!DOCTYPE html>

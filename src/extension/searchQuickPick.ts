@@ -52,7 +52,7 @@ export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot:
 			return {
 				label: path.basename(hit.file),
 				description: `${multiRoot ? `${path.basename(hit.root)}/` : ''}${dir === '.' ? '' : dir}`,
-				detail: hit.text ? vscode.l10n.t('“{0}” · score {1}', hit.text, hit.score.toFixed(3)) : vscode.l10n.t('score {0}', hit.score.toFixed(3)),
+				detail: hit.text ? vscode.l10n.t('“{0}” · text match', hit.text) : vscode.l10n.t('score {0}', hit.score.toFixed(3)),
 				iconPath: vscode.Uri.file(thumb ?? hit.file),
 				buttons: [revealButton, copyButton, insertButton],
 				alwaysShow: true,

@@ -100,6 +100,25 @@ try {
 	check(await scored.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'tagged images show their probability');
 	await page.waitForTimeout(500);
 	await page.screenshot({ path: path.join(artifacts, 'tags-view.png') });
+
+	// Text inside images: a screenshot is found by the words it shows, and the QuickPick shows the line.
+	fs.copyFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'error-dialog.png'), path.join(wsDir, 'error-dialog.png'));
+	let row = '';
+	const textDeadline = Date.now() + 90_000;
+	while (Date.now() < textDeadline) {
+		await runCommand(page, 'CLIP: Search Images');
+		const q = page.locator('.quick-input-widget input');
+		await q.waitFor({ state: 'visible' });
+		await q.fill('payment gateway');
+		await page.waitForTimeout(1500);
+		row = await page.locator('.quick-input-list .monaco-list-row').first().innerText().catch(() => '');
+		if (row.includes('error-dialog.png')) break;
+		await page.keyboard.press('Escape');
+		await page.waitForTimeout(2000);
+	}
+	check(row.includes('error-dialog.png') && /Payment gateway unavailable/i.test(row), `the screenshot is found by its text, with the matched line ("${row.replace(/\s+/g, ' ')}")`);
+	await page.screenshot({ path: path.join(artifacts, 'quickpick-text.png') });
+	await page.keyboard.press('Escape');
 } catch (err) {
 	log(`FAILED: ${err?.stack ?? err}`);
 	failed++;
