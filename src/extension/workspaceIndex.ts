@@ -388,6 +388,12 @@ export class WorkspaceIndex extends Disposable {
 		for (const [root, rels] of byRoot) {
 			this.log.info(`${rels.length} changed path(s) in ${path.basename(root)}: comparing only those with the index`);
 			this.scheduler.requestPaths(root, rels);
+			// [Note: text waits for images] Reading text is the second, slower pass: new images are
+			// embedded first. The pass stops (keeping what it read) and goes on after the update.
+			if (this.status.get(root)?.progress?.phase === 'reading text') {
+				this.log.info(`${path.basename(root)}: pausing text recognition to index the changes first`);
+				void this.worker.request('cancelIndex', { root });
+			}
 		}
 	}
 
