@@ -58,8 +58,10 @@ export async function recognizeText(store: IndexStore, ocr: TextRecognizer, opti
 			result.read++;
 			result.withText += lines.length ? 1 : 0;
 		} catch (err) {
-			// Not fatal: the image stays searchable by what it shows; the next pass tries it again.
+			// Not fatal: the image stays searchable by what it shows. Recorded as text-free, so a
+			// file that cannot be read is not tried again on every run (a changed file is new content).
 			result.failed++;
+			store.setText(hash, []);
 			options.log?.(`text recognition of ${rel}: ${describeError(err)}`);
 		}
 		options.onProgress?.(done, todo.size);
