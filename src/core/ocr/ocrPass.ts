@@ -6,7 +6,7 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { describeError } from '../errors';
+import { ClipError, describeError } from '../errors';
 import type { IndexStore } from '../indexStore';
 import type { OcrLine } from './ocrEngine';
 
@@ -61,7 +61,9 @@ export async function recognizeText(store: IndexStore, ocr: TextRecognizer, opti
 			// Not fatal: the image stays searchable by what it shows. Recorded as text-free, so a
 			// file that cannot be read is not tried again on every run (a changed file is new content).
 			result.failed++;
-			store.setText(hash, []);
+			if (ClipError.is(err, 'DecodeFailed') || ClipError.is(err, 'ImageTooLarge')) {
+				store.setText(hash, []);
+			}
 			options.log?.(`text recognition of ${rel}: ${describeError(err)}`);
 		}
 		options.onProgress?.(done, todo.size);
