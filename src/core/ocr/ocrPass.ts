@@ -58,8 +58,9 @@ export async function recognizeText(store: IndexStore, ocr: TextRecognizer, opti
 			result.read++;
 			result.withText += lines.length ? 1 : 0;
 		} catch (err) {
-			// Not fatal: the image stays searchable by what it shows. Recorded as text-free, so a
-			// file that cannot be read is not tried again on every run (a changed file is new content).
+			// Not fatal: the image stays searchable by what it shows. An image that cannot be decoded is
+			// recorded as text-free, so it is not tried on every run (a changed file is new content);
+			// a file that could not be read (gone, busy) is tried again next time.
 			result.failed++;
 			if (ClipError.is(err, 'DecodeFailed') || ClipError.is(err, 'ImageTooLarge')) {
 				store.setText(hash, []);
