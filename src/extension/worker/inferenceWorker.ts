@@ -19,7 +19,7 @@ import { indexFolder } from '../../core/indexer';
 import { adoptLegacyIndex } from '../../core/indexMigration';
 import { openIndexForWriting } from '../../core/indexSession';
 import { indexStatus } from '../../core/indexStatus';
-import type { IndexStore } from '../../core/indexStore';
+import { IndexStore } from '../../core/indexStore';
 import { describeWarning, Labeler } from '../../core/labeler';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { recognizeText } from '../../core/ocr/ocrPass';
@@ -248,9 +248,13 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			return { kind: 'busy', holder: outcome.holder };
 		}
 		const { changed, ...result } = outcome.value.result;
+		log(
+			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
+		);
+		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed) : undefined;
 		if (cfg.ocr !== 'off' && !result.cancelled) {
 			// The text pass never fails the index run: its images stay searchable by what they show.
-			await s.write(`VS Code: reading text in ${folder.root}`, async current => current ?? outcome.value.store, async (store, signal) => {
+			await s.write(`VS Code: reading text in ${folder.root}`, async current => current ?? IndexStore.load(folder.indexDir), async (store, signal) => {
 				ocrEngine ??= new OcrEngine(bundledOcrModels(), { threads: 1, maxPixels: cfg.maxImagePixels, log });
 				const likely = cfg.ocr === 'auto' ? await likelyText(enc) : undefined;
 				const text = await recognizeText(store, ocrEngine, {
@@ -263,10 +267,6 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 				return text;
 			}).catch(err => log(`text recognition in ${folder.root} stopped: ${describeError(err)}`, 'warn'));
 		}
-		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed) : undefined;
-		log(
-			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
-		);
 		return { kind: 'done', result, tags };
 	},
 
