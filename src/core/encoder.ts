@@ -27,6 +27,8 @@ export interface EncoderOptions {
 	int8Conversion?: boolean;
 }
 
+const TEXT_CACHE_SIZE = 512;
+
 interface Tower {
 	session: ort.InferenceSession;
 	provider: ConcreteProvider;
@@ -38,6 +40,7 @@ export class ClipEncoder {
 	private text?: Promise<Tower>;
 	private vision?: Promise<Tower>;
 	private tokenizerPromise?: Promise<ClipTokenizer>;
+	private readonly textCache = new Map<string, Float32Array>();
 	private pixelBuffer?: Float32Array;
 	private disposed = false;
 	/** The providers the towers actually run on, once created. */
@@ -67,7 +70,32 @@ export class ClipEncoder {
 		return (await this.visionTower()).provider;
 	}
 
+	/**
+	 * Text embeddings, remembered: class prompts are embedded again on every auto-tag run and a
+	 * query while it is refined; a text seen before costs a map lookup. Bounded (oldest out first).
+	 */
 	async encodeTexts(texts: string[]): Promise<Float32Array[]> {
+		const found = new Map<string, Float32Array>();
+		for (const t of texts) {
+			const v = this.textCache.get(t);
+			if (v) {
+				found.set(t, v);
+			}
+		}
+		const missing = [...new Set(texts.filter(t => !found.has(t)))];
+		const vectors = await this.encodeTextsUncached(missing);
+		missing.forEach((t, i) => {
+			found.set(t, vectors[i]);
+			this.textCache.set(t, vectors[i]);
+			if (this.textCache.size > TEXT_CACHE_SIZE) {
+				this.textCache.delete(this.textCache.keys().next().value!);
+			}
+		});
+		// Copies: a caller may change what it gets.
+		return texts.map(t => Float32Array.from(found.get(t)!));
+	}
+
+	private async encodeTextsUncached(texts: string[]): Promise<Float32Array[]> {
 		if (texts.length === 0) {
 			return [];
 		}

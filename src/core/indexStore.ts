@@ -332,10 +332,6 @@ export class IndexStore {
 		return this.texts.has(hash);
 	}
 
-	textOf(hash: string): string[] | undefined {
-		return this.texts.get(hash);
-	}
-
 	setText(hash: string, lines: string[]): void {
 		this.texts.set(hash, lines);
 		this.textVersion++;

@@ -87,7 +87,7 @@ interface Pending {
 	image: DecodedImage;
 }
 
-interface ScanOutcome {
+export interface ScanOutcome {
 	/** New or changed files, to read and embed. */
 	todo: WalkedFile[];
 	scanned: number;
@@ -170,9 +170,13 @@ async function scanChangedPaths(store: IndexStore, paths: Iterable<string>, opti
  * Phase 1 alone: what is new, changed or gone, by a walk or by the changed `paths`; gone files
  * leave the catalog. (indexFolder runs it first; the bench times it on its own.)
  */
-export async function scanForChanges(store: IndexStore, options: IndexOptions = {}): Promise<{ todo: WalkedFile[]; scanned: number; removed: number } | undefined> {
-	const progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 };
-	return options.paths === undefined ? scanFolder(store, options, progress, () => undefined) : scanChangedPaths(store, options.paths, options, progress);
+export async function scanForChanges(
+	store: IndexStore,
+	options: IndexOptions = {},
+	progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 },
+	report: () => void = () => undefined,
+): Promise<ScanOutcome | undefined> {
+	return options.paths === undefined ? scanFolder(store, options, progress, report) : scanChangedPaths(store, options.paths, options, progress);
 }
 
 export async function indexFolder(store: IndexStore, encoder: ClipEncoder, options: IndexOptions = {}): Promise<IndexResult> {
@@ -191,7 +195,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 
 	// 1. Scan: what is new or changed, what is gone.
 	const paths = options.paths === undefined ? undefined : [...options.paths];
-	const scan = paths ? await scanChangedPaths(store, paths, options, progress) : await scanFolder(store, options, progress, report);
+	const scan = await scanForChanges(store, { ...options, paths }, progress, report);
 	if (!scan || signal?.aborted) {
 		result.cancelled = true;
 		result.scanned = progress.found;

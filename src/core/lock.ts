@@ -49,11 +49,6 @@ export async function currentLockHolder(dir: string): Promise<LockHolder | undef
 	return holder;
 }
 
-/** "process 1234 (VS Code: indexing /x since …)": how messages name a holder. */
-export function describeHolder(holder: LockHolder): string {
-	return `process ${holder.pid}${holder.host === os.hostname() ? '' : ` on ${holder.host}`} (${holder.purpose} since ${holder.since})`;
-}
-
 export async function acquireIndexLock(dir: string, options: { purpose?: string; waitMs?: number; signal?: AbortSignal } = {}): Promise<IndexLock> {
 	await fs.mkdir(dir, { recursive: true });
 	const file = path.join(dir, 'index.lock');

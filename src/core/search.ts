@@ -94,15 +94,20 @@ export async function queryVector(
 }
 
 /** Ranks the index's images against a query vector. */
-export function searchVector(store: IndexStore, vector: Float32Array, options: SearchOptions = {}): SearchResult[] {
-	const k = Math.max(1, options.k ?? 20);
+/** Which result paths the options allow: under `scope`, not in `exclude`. */
+function pathFilter(options: Pick<SearchOptions, 'scope' | 'exclude'>): { inScope: (rel: string) => boolean; restricted: boolean; excluded: number } {
 	const exclude = new Set(options.exclude ?? []);
 	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
-	const inScope = (rel: string): boolean => (!scope || rel.startsWith(scope)) && !exclude.has(rel);
-	const accept = scope || exclude.size ? (label: number) => store.someFileOfLabel(label, inScope) : undefined;
+	return { inScope: rel => (!scope || rel.startsWith(scope)) && !exclude.has(rel), restricted: !!scope || exclude.size > 0, excluded: exclude.size };
+}
+
+export function searchVector(store: IndexStore, vector: Float32Array, options: SearchOptions = {}): SearchResult[] {
+	const k = Math.max(1, options.k ?? 20);
+	const { inScope, restricted, excluded } = pathFilter(options);
+	const accept = restricted ? (label: number) => store.someFileOfLabel(label, inScope) : undefined;
 	// Ask for a few more vectors than k: one vector can stand for several files, and excluded ones
 	// are filtered out after.
-	const hits = store.search(vector, k + exclude.size, { accept, ef: options.ef });
+	const hits = store.search(vector, k + excluded, { accept, ef: options.ef });
 	const out: SearchResult[] = [];
 	for (const hit of hits) {
 		for (const rel of store.filesOfLabel(hit.label)) {
@@ -121,17 +126,12 @@ export function searchVector(store: IndexStore, vector: Float32Array, options: S
 /** Text or combined query → ranked images. Query images themselves are left out of the results. */
 export async function search(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
 	const k = Math.max(1, options.k ?? 20);
-	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
+	/** The files (allowed by `inScope`) that show the content `hash`. */
+	const filesOf = (hash: string, inScope: (rel: string) => boolean): string[] => store.filesOfLabel(store.labelOf(hash) ?? -1).filter(inScope);
 	const textOnly = textOnlyQuery(query);
 	if (textOnly !== undefined) {
-		const out: SearchResult[] = [];
-		for (const hit of searchText(store, textOnly, k * 4)) {
-			for (const rel of store.filesOfLabel(store.labelOf(hit.hash) ?? -1)) {
-				if ((!scope || rel.startsWith(scope)) && !options.exclude?.includes(rel)) {
-					out.push({ path: rel, score: hit.relevance, text: hit.line });
-				}
-			}
-		}
+		const { inScope } = pathFilter(options);
+		const out = searchText(store, textOnly, k * 4).flatMap(hit => filesOf(hit.hash, inScope).map(rel => ({ path: rel, score: hit.relevance, text: hit.line })));
 		return out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1)).slice(0, k);
 	}
 	const terms = parseQuery(query);
@@ -146,14 +146,13 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 	if (!textHits.length) {
 		return byLook;
 	}
+	const { inScope } = pathFilter({ ...options, exclude });
 	const fused = new Map(byLook.map(r => [r.path, { ...r, look: r.score }]));
 	for (const hit of textHits) {
 		const v = store.vectorOf(hit.hash);
 		const look = v ? dot(v, vector) : 0;
-		for (const rel of store.filesOfLabel(store.labelOf(hit.hash) ?? -1)) {
-			if ((!scope || rel.startsWith(scope)) && !exclude.includes(rel)) {
-				fused.set(rel, { path: rel, score: 1 + hit.coverage * hit.relevance, text: hit.line, look });
-			}
+		for (const rel of filesOf(hit.hash, inScope)) {
+			fused.set(rel, { path: rel, score: 1 + hit.coverage * hit.relevance, text: hit.line, look });
 		}
 	}
 	return [...fused.values()]

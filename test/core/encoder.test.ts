@@ -99,6 +99,25 @@ describe('ClipEncoder on the tiny model', () => {
 		assert.ok(cosine(texts[0], alone) > 0.99999, 'padding to a longer row does not change the embedding');
 	});
 
+	it('remembers text embeddings: a text seen before costs no inference, and callers get their own copy', async () => {
+		const fresh = new ClipEncoder(await loadModelSpec(tinyModelDir), { provider: 'cpu', threads: 1 });
+		const [a] = await fresh.encodeTexts(['a red circle']);
+		const session = await (fresh as unknown as { text: Promise<{ session: { run: (...x: unknown[]) => unknown } }> }).text;
+		let runs = 0;
+		const run = session.session.run.bind(session.session);
+		session.session.run = (...x: unknown[]) => {
+			runs++;
+			return run(...x);
+		};
+		a[0] = 42;
+		const [b, c] = await fresh.encodeTexts(['a red circle', 'a blue star']);
+		assert.equal(runs, 1, 'only the new text ran the model');
+		assert.notEqual(b[0], 42, 'the cached vector was not changed through a copy');
+		assert.ok(cosine(b, (await fresh.encodeTexts(['a red circle']))[0]) > 0.999999);
+		assert.equal(c.length, b.length);
+		await fresh.dispose();
+	});
+
 	it('reports the provider it actually uses and why the others did not start', async () => {
 		await encoder.encodeText('x');
 		assert.ok(encoder.providersUsed.text, 'a provider is recorded');

@@ -7,12 +7,12 @@ import { describeError } from '../../core/errors';
 import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labeler';
 import { readTagsFile, writeTagsFile } from '../../core/tagsFile';
 import { readSettings, SECTION, SettingKeys } from '../settings';
-import { tagsFileOf } from '../tagsSync';
+import { classesFileOf, tagsFileOf } from '../tagsSync';
 import type { CommandDef } from './registry';
 
 /** The classes: .vscode/image-labels.json, else clipSearch.labels, else typed in. */
 async function readClasses(folder: vscode.WorkspaceFolder): Promise<LabelClass[] | undefined> {
-	const file = path.join(folder.uri.fsPath, '.vscode', 'image-labels.json');
+	const file = classesFileOf(folder.uri.fsPath);
 	const text = await fs.readFile(file, 'utf8').catch(() => undefined);
 	if (text !== undefined) {
 		return parseClassesText(text, file);

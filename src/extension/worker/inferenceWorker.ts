@@ -23,7 +23,7 @@ import { IndexStore } from '../../core/indexStore';
 import { describeWarning, Labeler } from '../../core/labeler';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { recognizeText } from '../../core/ocr/ocrPass';
-import { dot } from '../../core/vectors';
+import { dot, softmax } from '../../core/vectors';
 import { updateTagsFile } from '../../core/autoTag';
 import { readClassesFile } from '../../core/classesFile';
 import { currentLockHolder } from '../../core/lock';
@@ -87,8 +87,6 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 }
 
 let ocrEngine: OcrEngine | undefined;
-let textGate: { key: string; vectors: Float32Array[] } | undefined;
-
 /**
  * [Note: which images have text] clipSearch.ocr "auto" reads the text of the images CLIP's own
  * zero-shot classifier takes for text-bearing (a screenshot, a document, a diagram, a sign, a slide,
@@ -99,17 +97,10 @@ const TEXT_LIKE = ['a screenshot', 'a document', 'a diagram', 'a sign', 'a slide
 const NOT_TEXT = ['a photo', 'an icon', 'a drawing', 'a pattern'];
 
 async function likelyText(enc: ClipEncoder): Promise<(vector: Float32Array) => boolean> {
-	const key = modelKey(enc.spec);
-	if (textGate?.key !== key) {
-		textGate = { key, vectors: await enc.encodeTexts([...TEXT_LIKE, ...NOT_TEXT]) };
-	}
-	const { vectors } = textGate;
+	const prompts = await enc.encodeTexts([...TEXT_LIKE, ...NOT_TEXT]); // remembered by the encoder
 	return vector => {
-		const logits = vectors.map(v => enc.spec.logitScale * dot(v, vector));
-		const max = Math.max(...logits);
-		const e = logits.map(l => Math.exp(l - max));
-		const sum = e.reduce((a, b) => a + b, 0);
-		return e.slice(0, TEXT_LIKE.length).reduce((a, b) => a + b, 0) / sum >= 0.5;
+		const p = softmax(prompts.map(v => enc.spec.logitScale * dot(v, vector)));
+		return p.slice(0, TEXT_LIKE.length).reduce((a, b) => a + b, 0) >= 0.5;
 	};
 }
 
