@@ -56,6 +56,10 @@ export async function updateTagsFile(
 				todo.add(rel);
 			}
 		}
+		if (!todo.size && !dropped) {
+			// Nothing new, nothing gone, the same classes: no tag can have changed.
+			return { written: false, full: false, labelled: 0, dropped: 0, images: kept.size };
+		}
 		const fresh = labeler.labelIndex(store, { ...options, paths: todo });
 		for (const rel of todo) {
 			kept.delete(rel); // labelled again below, or changed into something that cannot be indexed

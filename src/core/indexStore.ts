@@ -81,7 +81,7 @@ export class IndexStore {
 	private freeLabels: number[] = [];
 	/** Content hash → the lines of text recognised in it ([] when it has none). See ocr/ocrPass.ts. */
 	private readonly texts = new Map<string, string[]>();
-	/** Bumped whenever texts change (the full-text index is rebuilt from them then). */
+	/** Bumped whenever the searchable text changes: text set or dropped, or its last file gone or back (textSearch.ts follows it). */
 	textVersion = 0;
 	private nextLabel = 0;
 	private generation = 0;
@@ -286,6 +286,9 @@ export class IndexStore {
 			if (!set) {
 				set = new Set();
 				this.hashToFiles.set(entry.hash, set);
+				if (this.texts.has(entry.hash)) {
+					this.textVersion++; // its text is shown by a file again
+				}
 			}
 			set.add(rel);
 		}
@@ -303,6 +306,9 @@ export class IndexStore {
 			set?.delete(rel);
 			if (set && set.size === 0) {
 				this.hashToFiles.delete(old.hash);
+				if (this.texts.has(old.hash)) {
+					this.textVersion++; // no file shows its text any more
+				}
 			}
 		}
 		this.dirty = true;
@@ -338,12 +344,11 @@ export class IndexStore {
 		this.dirty = true;
 	}
 
-	/** Every content hash with recognised text, and the files that show it. */
-	*textEntries(): Generator<{ hash: string; lines: string[]; files: string[] }> {
+	/** Every content hash with recognised text that some file still shows. */
+	*textEntries(): Generator<{ hash: string; lines: string[] }> {
 		for (const [hash, lines] of this.texts) {
-			const files = this.hashToFiles.get(hash);
-			if (lines.length && files?.size) {
-				yield { hash, lines, files: [...files].sort() };
+			if (lines.length && this.hashToFiles.get(hash)?.size) {
+				yield { hash, lines };
 			}
 		}
 	}

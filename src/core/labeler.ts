@@ -181,11 +181,21 @@ export function resolveImages(store: IndexStore, patterns: string[], onMiss: (pa
 			onMiss(raw, 'outside');
 			continue;
 		}
-		const matches = picomatch.scan(pattern).isGlob ? picomatch(pattern, { dot: true }) : (rel: string) => rel === pattern;
+		const usable = (entry: { hash?: string; error?: string } | undefined): entry is { hash: string } => !!entry?.hash && !entry.error && store.hasEmbedding(entry.hash);
 		let any = false;
-		for (const [rel, entry] of store.files) {
-			if (entry.hash && !entry.error && store.hasEmbedding(entry.hash) && matches(rel)) {
-				found.set(rel, entry.hash);
+		if (picomatch.scan(pattern).isGlob) {
+			const matches = picomatch(pattern, { dot: true });
+			for (const [rel, entry] of store.files) {
+				if (usable(entry) && matches(rel)) {
+					found.set(rel, entry.hash);
+					any = true;
+				}
+			}
+		} else {
+			// A plain path is looked up, not matched against every file (auto-tag resolves on every run).
+			const entry = store.files.get(pattern);
+			if (usable(entry)) {
+				found.set(pattern, entry.hash);
 				any = true;
 			}
 		}

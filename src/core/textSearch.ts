@@ -26,18 +26,37 @@ const squash = (s: string): string => s.toLowerCase().replace(/[^\p{L}\p{N}]+/gu
 
 const cache = new WeakMap<IndexStore, { version: number; index: MiniSearch<Doc>; lines: Map<string, string[]> }>();
 
+/**
+ * The full-text index of a store's recognised text, brought up to date by difference when the
+ * text changed (the text pass adds an image at a time while searches go on): only added, changed
+ * or gone images are touched.
+ */
 function indexOf(store: IndexStore): { index: MiniSearch<Doc>; lines: Map<string, string[]> } {
-	const known = cache.get(store);
-	if (known && known.version === store.textVersion) {
-		return known;
+	let entry = cache.get(store);
+	if (entry && entry.version === store.textVersion) {
+		return entry;
 	}
-	const index = new MiniSearch<Doc>({ fields: ['text', 'squashed'], storeFields: [] });
-	const lines = new Map<string, string[]>();
+	entry ??= { version: -1, index: new MiniSearch<Doc>({ fields: ['text', 'squashed'], storeFields: [] }), lines: new Map() };
+	const current = new Set<string>();
 	for (const e of store.textEntries()) {
-		index.add({ id: e.hash, text: e.lines.join('\n'), squashed: e.lines.map(squash).join(' ') });
-		lines.set(e.hash, e.lines);
+		current.add(e.hash);
+		const known = entry.lines.get(e.hash);
+		if (known === e.lines) {
+			continue;
+		}
+		if (known) {
+			entry.index.discard(e.hash);
+		}
+		entry.index.add({ id: e.hash, text: e.lines.join('\n'), squashed: e.lines.map(squash).join(' ') });
+		entry.lines.set(e.hash, e.lines);
 	}
-	const entry = { version: store.textVersion, index, lines };
+	for (const hash of [...entry.lines.keys()]) {
+		if (!current.has(hash)) {
+			entry.index.discard(hash);
+			entry.lines.delete(hash);
+		}
+	}
+	entry.version = store.textVersion;
 	cache.set(store, entry);
 	return entry;
 }
@@ -50,21 +69,27 @@ export function searchText(store: IndexStore, query: string, limit = 50): TextHi
 	}
 	const options = { prefix: true, fuzzy: (term: string) => (term.length > 3 ? 0.2 : 0), boost: { text: 2 } };
 	const terms = query.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-	let coverage = (h: { queryTerms: string[] }): number => Math.min(1, new Set(h.queryTerms).size / Math.max(1, new Set(terms).size));
-	let hits = index.search(query, { ...options, combineWith: 'AND' });
-	if (!hits.length) {
-		// Every word of the query may be there with its spaces lost: search it squashed too.
-		hits = index.search(squash(query), { ...options, fields: ['squashed'] });
-		coverage = () => 1;
+	const share = (h: { queryTerms: string[] }): number => Math.min(1, new Set(h.queryTerms).size / Math.max(1, new Set(terms).size));
+	// Every word, as words; and the whole query with its spaces removed, for text whose spaces OCR
+	// lost ("loginfailed"): an image found either way is a full match.
+	const found = new Map<string, { score: number; coverage: number }>();
+	const keep = (id: string, score: number, coverage: number): void => {
+		const known = found.get(id);
+		if (!known || score > known.score) {
+			found.set(id, { score, coverage });
+		}
+	};
+	index.search(query, { ...options, combineWith: 'AND' }).forEach(h => keep(h.id as string, h.score, 1));
+	index.search(squash(query), { ...options, fields: ['squashed'] }).forEach(h => keep(h.id as string, h.score, 1));
+	if (!found.size) {
+		// Some of the words: coverage says how many.
+		index.search(query, { ...options, combineWith: 'OR' }).forEach(h => keep(h.id as string, h.score, share(h)));
 	}
-	if (!hits.length) {
-		hits = index.search(query, { ...options, combineWith: 'OR' });
-		coverage = (h: { queryTerms: string[] }): number => Math.min(1, new Set(h.queryTerms).size / Math.max(1, new Set(terms).size));
-	}
+	const hits = [...found].map(([id, h]) => ({ id, ...h })).sort((a, b) => b.score - a.score);
 	const best = hits[0]?.score ?? 1;
 	return hits.slice(0, limit).map(h => {
-		const own = lines.get(h.id as string) ?? [];
+		const own = lines.get(h.id) ?? [];
 		const line = own.map(l => ({ l, n: terms.filter(t => l.toLowerCase().includes(t) || squash(l).includes(t)).length })).sort((a, b) => b.n - a.n)[0]?.l ?? '';
-		return { hash: h.id as string, relevance: h.score / best, coverage: coverage(h), line };
+		return { hash: h.id, relevance: h.score / best, coverage: h.coverage, line };
 	});
 }
