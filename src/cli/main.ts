@@ -24,7 +24,7 @@ import { decodeImage } from '../core/preprocess';
 import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/providers';
 import { defaultIndexDir } from '../core/paths';
 import { search, similar, type SearchOptions } from '../core/search';
-import { ClipTokenizer } from '../core/tokenizer';
+import { ClipTokenizer, tokenizerFilesOf } from '../core/tokenizer';
 import type { DownloadProgress } from '../core/download';
 import { formatBytes, progressBar, table } from './format';
 
@@ -376,7 +376,7 @@ async function cmdTokenize(text: string | undefined, values: Values): Promise<nu
 		throw new UsageError('tokenize needs the text: clip-search tokenize --model <dir|id> "a photo of a cat"');
 	}
 	const spec = await resolveModel(values.model, { variant: variantOption(values), parts: 'tokenizer', onProgress: downloadReporter(values.json ?? false), log });
-	const tokenizer = await ClipTokenizer.load({ tokenizerPath: spec.tokenizerPath, tokenizerConfigPath: spec.tokenizerConfigPath, contextLength: spec.contextLength });
+	const tokenizer = await ClipTokenizer.load(tokenizerFilesOf(spec));
 	const ids = tokenizer.encode(text);
 	process.stdout.write(values.json ? `${JSON.stringify({ ids })}\n` : `${ids.join(' ')}\n`);
 	return 0;

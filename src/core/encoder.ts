@@ -1,8 +1,9 @@
 /**
- * @file The two CLIP towers on ONNX Runtime. Sessions are created lazily, on the first text or
+ * @file The two towers on ONNX Runtime. Sessions are created lazily, on the first text or
  * image to encode, and reused; `dispose()` releases them. Input and output names are read from
- * the graphs: only inputs the graph has are fed, and the embeddings are taken by name
- * (`text_embeds`, `image_embeds`). Embeddings come back L2-normalised.
+ * the graphs: only inputs the graph has are fed, a text graph with a fixed sequence length gets
+ * rows padded to it, and the embeddings are taken by the family's output name (`text_embeds` /
+ * `image_embeds` for CLIP, `pooler_output` for SigLIP). Embeddings come back L2-normalised.
  */
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -11,7 +12,7 @@ import { fastInt8Model } from './int8Weights';
 import type { ModelSpec } from './modelSpec';
 import { providerCandidates, skipReason, type ConcreteProvider, type ProviderSetting } from './providers';
 import { type DecodedImage, toPixelBatch } from './preprocess';
-import { ClipTokenizer } from './tokenizer';
+import { ClipTokenizer, tokenizerFilesOf } from './tokenizer';
 import { normalizedRows } from './vectors';
 
 export interface EncoderOptions {
@@ -36,6 +37,14 @@ interface Tower {
 
 let ortLogLevelSet = false;
 
+/** The text graph's sequence length when it is fixed (MobileCLIP's exports), else undefined. */
+function fixedSequenceLength(session: ort.InferenceSession): number | undefined {
+	const meta = (session as { inputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[] }).inputMetadata;
+	const ids = meta?.find(m => m.name === 'input_ids');
+	const n = ids?.shape?.[1];
+	return typeof n === 'number' && n > 0 ? n : undefined;
+}
+
 export class ClipEncoder {
 	private text?: Promise<Tower>;
 	private vision?: Promise<Tower>;
@@ -57,11 +66,7 @@ export class ClipEncoder {
 	}
 
 	tokenizer(): Promise<ClipTokenizer> {
-		this.tokenizerPromise ??= ClipTokenizer.load({
-			tokenizerPath: this.spec.tokenizerPath,
-			tokenizerConfigPath: this.spec.tokenizerConfigPath,
-			contextLength: this.spec.contextLength,
-		});
+		this.tokenizerPromise ??= ClipTokenizer.load(tokenizerFilesOf(this.spec));
 		return this.tokenizerPromise;
 	}
 
@@ -100,31 +105,23 @@ export class ClipEncoder {
 			return [];
 		}
 		const [tokenizer, tower] = await Promise.all([this.tokenizer(), this.textTower()]);
-		const { data, length } = tokenizer.encodeBatch(texts);
-		const feeds: Record<string, ort.Tensor> = {};
 		const names = tower.session.inputNames;
 		if (!names.includes('input_ids')) {
 			throw new ClipError('ModelInvalid', `${this.spec.textModelPath}: the text model has no "input_ids" input (it has: ${names.join(', ')}).`, {
 				file: this.spec.textModelPath,
 			});
 		}
+		const { data, length, lengths } = tokenizer.encodeBatch(texts, fixedSequenceLength(tower.session));
+		const feeds: Record<string, ort.Tensor> = {};
 		feeds.input_ids = new ort.Tensor('int64', data, [texts.length, length]);
 		if (names.includes('attention_mask')) {
-			// Real tokens up to and including the first end-of-text; padding after it.
+			// Real tokens (up to and including the end token) 1, padding 0.
 			const mask = new BigInt64Array(data.length);
-			const eos = BigInt(tokenizer.eosId);
-			for (let r = 0; r < texts.length; r++) {
-				for (let c = 0; c < length; c++) {
-					mask[r * length + c] = 1n;
-					if (data[r * length + c] === eos) {
-						break;
-					}
-				}
-			}
+			lengths.forEach((n, r) => mask.fill(1n, r * length, r * length + n));
 			feeds.attention_mask = new ort.Tensor('int64', mask, [texts.length, length]);
 		}
-		const out = await tower.session.run(feeds);
-		return this.embeddings(out, 'text_embeds', this.spec.textModelPath, texts.length);
+		const out = await this.run(tower, feeds, this.spec.textModelPath);
+		return this.embeddings(out, this.spec.outputs.text, this.spec.textModelPath, texts.length);
 	}
 
 	async encodeText(text: string): Promise<Float32Array> {
@@ -145,20 +142,37 @@ export class ClipEncoder {
 		const { height, width } = this.spec.preprocess;
 		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
 		const name = tower.session.inputNames.includes('pixel_values') ? 'pixel_values' : tower.session.inputNames[0];
-		const out = await tower.session.run({ [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) });
-		return this.embeddings(out, 'image_embeds', this.spec.visionModelPath, images.length);
+		const out = await this.run(tower, { [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) }, this.spec.visionModelPath);
+		return this.embeddings(out, this.spec.outputs.image, this.spec.visionModelPath, images.length);
+	}
+
+	/** One inference; a graph that does not fit the folder's config (sizes, lengths) is named as such. */
+	private async run(tower: Tower, feeds: Record<string, ort.Tensor>, file: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+		try {
+			return await tower.session.run(feeds);
+		} catch (err) {
+			throw new ClipError(
+				'ModelInvalid',
+				`${file}: the model failed to run (${describeError(err).split('\n')[0]}); its inputs do not fit what the folder's config.json and tokenizer_config.json say. Re-download the model or fix the folder.`,
+				{ file, cause: err },
+			);
+		}
 	}
 
 	private embeddings(out: ort.InferenceSession.OnnxValueMapType, name: string, file: string, n: number): Float32Array[] {
 		const tensor = out[name] as ort.Tensor | undefined;
 		if (!tensor) {
-			throw new ClipError('ModelInvalid', `${file}: the model has no "${name}" output (it has: ${Object.keys(out).join(', ')}).`, { file });
+			throw new ClipError(
+				'ModelInvalid',
+				`${file}: the model has no "${name}" output (it has: ${Object.keys(out).join(', ')}); a ${this.spec.family === 'clip' ? 'CLIP' : 'SigLIP'} graph (config.json's model_type) must have it. Export the towers as transformers.js does.`,
+				{ file },
+			);
 		}
 		const data = tensor.data as Float32Array;
 		if (tensor.type !== 'float32' || data.length !== n * this.spec.dim) {
 			throw new ClipError(
 				'ModelInvalid',
-				`${file}: "${name}" has shape [${tensor.dims.join(', ')}] (${tensor.type}); expected [${n}, ${this.spec.dim}] float32 as config.json's projection_dim says.`,
+				`${file}: "${name}" has shape [${tensor.dims.join(', ')}] (${tensor.type}); expected [${n}, ${this.spec.dim}] float32 as config.json says (${this.spec.family === 'clip' ? 'projection_dim' : 'text_config.hidden_size'}).`,
 				{ file },
 			);
 		}

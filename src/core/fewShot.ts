@@ -17,7 +17,10 @@
  * on the examples; −log(1 − p) on negatives) with an L2 pull back to that start. With no examples
  * it is the zero-shot classifier exactly; with examples its outputs are still probabilities of the
  * same softmax, fitted to the examples, so a `threshold` is read the same way. The test reports the
- * expected calibration error of both on held-out images.
+ * expected calibration error of both on held-out images. For a sigmoid model (SigLIP) the form is
+ * its own: one sigmoid per class, biases starting at the model's trained bias, fitted with binary
+ * cross-entropy (an example is positive for its class and negative for the others; a negative only
+ * for the class it was given against).
  */
 
 export interface ProbeExample {
@@ -26,10 +29,14 @@ export interface ProbeExample {
 	cls: number;
 }
 
+export type Link = 'softmax' | 'sigmoid';
+
 export interface Probe {
 	/** Per class: weights (logit units) and bias. */
 	weights: Float32Array[];
 	bias: Float64Array;
+	/** A softmax over classes (CLIP) or a sigmoid per class (SigLIP). */
+	link: Link;
 }
 
 export interface ProbeOptions {
@@ -65,11 +72,25 @@ function softmaxInPlace(z: Float64Array): void {
 	}
 }
 
+function sigmoidInPlace(z: Float64Array): void {
+	for (let i = 0; i < z.length; i++) {
+		z[i] = 1 / (1 + Math.exp(-z[i]));
+	}
+}
+
+function activate(link: Link, z: Float64Array): void {
+	if (link === 'sigmoid') {
+		sigmoidInPlace(z);
+	} else {
+		softmaxInPlace(z);
+	}
+}
+
 /** Class probabilities of one image vector. */
 export function probeProbabilities(probe: Probe, x: Float32Array): number[] {
 	const z = new Float64Array(probe.weights.length);
 	logits(probe, x, z);
-	softmaxInPlace(z);
+	activate(probe.link, z);
 	return Array.from(z);
 }
 
@@ -78,13 +99,21 @@ export function probeProbabilities(probe: Probe, x: Float32Array): number[] {
  * Adam on the full batch; `scale` is the model's logit scale (the regularisation is measured in
  * its units, so it means the same for every model).
  */
-export function trainProbe(start: Float32Array[], scale: number, examples: ProbeExample[], negatives: ProbeExample[], options: ProbeOptions = {}): Probe {
+export function trainProbe(
+	start: Float32Array[],
+	scale: number,
+	examples: ProbeExample[],
+	negatives: ProbeExample[],
+	options: ProbeOptions = {},
+	model: { link: Link; bias: number } = { link: 'softmax', bias: 0 },
+): Probe {
 	const C = start.length;
 	const D = start[0]?.length ?? 0;
 	const weights = start.map(w => Float32Array.from(w));
-	const bias = new Float64Array(C);
+	const bias = new Float64Array(C).fill(model.bias);
+	const link = model.link;
 	if (!examples.length && !negatives.length) {
-		return { weights, bias };
+		return { weights, bias, link };
 	}
 	const lambda = options.lambda ?? 1;
 	const iterations = options.iterations ?? 150;
@@ -107,7 +136,7 @@ export function trainProbe(start: Float32Array[], scale: number, examples: Probe
 			for (let d = 0; d < D; d++) {
 				gW[c][d] = (lambda * (weights[c][d] - start[c][d])) / (scale * scale);
 			}
-			gB[c] = (lambda * bias[c]) / (scale * scale);
+			gB[c] = (lambda * (bias[c] - model.bias)) / (scale * scale);
 		}
 		const accumulate = (x: Float32Array, g: Float64Array): void => {
 			for (let c = 0; c < C; c++) {
@@ -123,17 +152,17 @@ export function trainProbe(start: Float32Array[], scale: number, examples: Probe
 		};
 		for (const e of examples) {
 			logits({ weights, bias }, e.vector, p);
-			softmaxInPlace(p);
-			p[e.cls] -= 1; // d(cross-entropy)/d(logit) = p − onehot
+			activate(link, p);
+			p[e.cls] -= 1; // d(cross-entropy)/d(logit) = p − onehot, for both links
 			accumulate(e.vector, p);
 		}
 		for (const e of negatives) {
 			logits({ weights, bias }, e.vector, p);
-			softmaxInPlace(p);
-			// d(−log(1 − p_k))/d(logit_c) = p_c − [c ≠ k]·p_c/(1 − p_k)
+			activate(link, p);
 			const pk = Math.min(p[e.cls], 1 - 1e-9);
 			for (let c = 0; c < C; c++) {
-				p[c] = c === e.cls ? pk : p[c] - p[c] / (1 - pk);
+				// softmax: d(−log(1 − p_k))/d(logit_c) = p_c − [c ≠ k]·p_c/(1 − p_k); sigmoid: p_k for k only
+				p[c] = c === e.cls ? pk : link === 'sigmoid' ? 0 : p[c] - p[c] / (1 - pk);
 			}
 			accumulate(e.vector, p);
 		}
@@ -151,5 +180,5 @@ export function trainProbe(start: Float32Array[], scale: number, examples: Probe
 			bias[c] -= (lr * (mB[c] / c1)) / (Math.sqrt(vB[c] / c2) + 1e-8);
 		}
 	}
-	return { weights, bias };
+	return { weights, bias, link };
 }

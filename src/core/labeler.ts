@@ -1,7 +1,8 @@
 /**
  * @file Zero-shot labelling: each class is described by prompts, the prompts' text embeddings are
  * averaged into one class vector (computed once per run), and each image gets a probability per
- * class: softmax over classes of cosine × the model's logit scale.
+ * class: softmax over classes of cosine × the model's logit scale (CLIP), or a sigmoid of
+ * cosine × scale + bias per class (SigLIP: probabilities that need not add up to 1).
  *
  * [Note: thresholds] In single-label mode an image gets its best class when that class's
  * probability reaches its threshold (the class's own, else the global one), else no label
@@ -287,7 +288,7 @@ export class Labeler {
 			own.forEach(v => v.forEach((x, d) => (mean[d] += x)));
 			return l2normalize(mean).map(v => v * scale * PROTOTYPE_SCALE);
 		});
-		const probe = trainProbe(start, scale, examples, negatives, options.probe);
+		const probe = trainProbe(start, scale, examples, negatives, options.probe, { link: encoder.spec.link, bias: encoder.spec.logitBias ?? 0 });
 		const key = createHash('sha256').update(keyParts.join('\u0000')).digest('hex').slice(0, 16);
 		return new Labeler(classes, probe, answers, warnings, key);
 	}

@@ -1,13 +1,28 @@
 /**
- * @file Reads a CLIP model folder in the transformers.js layout and describes it. Everything
- * model-specific (image size, crop, resample, mean/std, rescale, context length, embedding size,
- * temperature) comes from the folder's JSON files, never from constants in the code.
+ * @file Reads a CLIP-like model folder in the transformers.js layout and describes it. Everything
+ * model-specific (family, image size, crop, resample, mean/std, rescale, context length, padding,
+ * lowercasing, embedding size, temperature and bias) comes from the folder's files, never from
+ * constants in the code.
+ *
+ * [Note: model families] config.json's `model_type` names the family:
+ * - `clip` (OpenAI CLIP, MobileCLIP in Xenova's export): outputs `text_embeds` / `image_embeds`,
+ *   OpenAI's truncation (start, text, end), padding to the longest text — or to the graph's fixed
+ *   sequence length where the text graph has one (read from the ONNX input at session time) —,
+ *   zero-shot probabilities a softmax over classes at the logit scale.
+ * - `siglip` / `siglip2` (SigLIP, SigLIP 2): outputs `pooler_output`, the tokenizer's own
+ *   template (an end token appended), every text padded to the model's length with the pad id its
+ *   tokenizer config names, lowercased where tokenizer_config.json says `do_lower_case`, and
+ *   probabilities a sigmoid of scale × cosine + bias per class (logitParams.ts says where those
+ *   two numbers are found).
+ * The preprocessing of both is preprocessor_config.json's (SigLIP: a squash resize to a fixed
+ * size, no crop, mean/std 0.5; MobileCLIP: bilinear, crop, no normalisation).
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError } from './errors';
 import { cachedSha256 } from './fileDigest';
+import { findLogitParams } from './logitParams';
 
 export type ModelVariant = 'fp32' | 'quantized';
 
@@ -27,7 +42,15 @@ export interface PreprocessSpec {
 	width: number;
 }
 
+export type ModelFamily = 'clip' | 'siglip';
+
+/** config.json's model_type → family. */
+const FAMILIES: Record<string, ModelFamily> = { clip: 'clip', siglip: 'siglip', siglip2: 'siglip' };
+
 export interface ModelSpec {
+	family: ModelFamily;
+	/** The graph outputs the embeddings are read from. */
+	outputs: { text: string; image: string };
 	/** A known id (e.g. Xenova/clip-vit-base-patch32) or the absolute folder path. */
 	id: string;
 	/** A pinned revision for known ids; a fingerprint of the files for local folders. */
@@ -39,12 +62,27 @@ export interface ModelSpec {
 	tokenizerPath: string;
 	tokenizerConfigPath: string | undefined;
 	preprocess: PreprocessSpec;
-	/** Token context of the text model (77 for OpenAI's CLIP). */
+	/** Token context of the text model (77 for OpenAI's CLIP, 64 for SigLIP). */
 	contextLength: number;
-	/** Size of the joint embedding (projection_dim). */
+	/** Pad every text to this many tokens (SigLIP is trained so); undefined: to the longest of the batch. */
+	textPadLength: number | undefined;
+	/** Lowercase texts before tokenising (tokenizer_config.json's do_lower_case, SigLIP family). */
+	lowercase: boolean;
+	/** Remove ASCII punctuation and collapse spaces first, as Python's SiglipTokenizer does. */
+	stripPunctuation: boolean;
+	/** Size of the joint embedding (projection_dim; SigLIP: the text tower's output size). */
 	dim: number;
 	/** exp(logit_scale): the temperature that turns cosines into logits for labelling. */
 	logitScale: number;
+	/** The trained logit bias (SigLIP), undefined when the folder does not say. */
+	logitBias: number | undefined;
+	/**
+	 * How logits become probabilities: a softmax over classes (CLIP), or a sigmoid per class (SigLIP,
+	 * when its bias is known; else a softmax, which ranks classes the same way: logged).
+	 */
+	link: 'softmax' | 'sigmoid';
+	/** Where the scale and bias came from (logged). */
+	scoringSource: string;
 	/** Which parts were loaded (see ModelParts): images need 'all'. */
 	parts: ModelParts;
 }
@@ -226,21 +264,50 @@ export async function loadModelSpec(
 	const config = await readJson(configFile);
 	const pre = parts === 'all' ? await readJson(preFile) : undefined;
 	const textConfig = (typeof config.text_config === 'object' && config.text_config !== null ? config.text_config : {}) as Record<string, unknown>;
-	const dim = num(config.projection_dim) ?? num(textConfig.projection_dim);
+	const visionConfig = (typeof config.vision_config === 'object' && config.vision_config !== null ? config.vision_config : {}) as Record<string, unknown>;
+	const modelType = typeof config.model_type === 'string' ? config.model_type : 'clip';
+	const family = FAMILIES[modelType];
+	if (!family) {
+		throw new ClipError(
+			'ModelInvalid',
+			`${configFile}: "model_type" is "${modelType}", not a family this extension reads (${Object.keys(FAMILIES).join(', ')}). Use a CLIP, MobileCLIP or SigLIP export in the transformers.js layout.`,
+			{ file: configFile },
+		);
+	}
+	// SigLIP configs often omit sizes equal to transformers' defaults (hidden_size 768, 64 tokens);
+	// the embedding's real size is checked against the graph's output on the first inference.
+	const dim = family === 'clip' ? (num(config.projection_dim) ?? num(textConfig.projection_dim)) : (num(textConfig.projection_size) ?? num(textConfig.hidden_size) ?? num(visionConfig.hidden_size) ?? 768);
 	if (!dim) {
 		throw new ClipError('ModelInvalid', `${configFile}: "projection_dim" is missing; is this a CLIP model?`, { file: configFile });
 	}
-	// [Note: logit scale] config.json's logit_scale_init_value is the temperature *before* training
-	// (ln(1/0.07)); the trained one lives in the weights and is 100 for OpenAI's CLIP. A folder
-	// may record its trained value as "logit_scale" (a log, like the parameter); else use 100.
-	const logLogitScale = num(config.logit_scale);
-	const logitScale = logLogitScale !== undefined ? Math.exp(logLogitScale) : 100;
 	const tokenizerConfigPath = path.join(abs, 'tokenizer_config.json');
-	const hasTokenizerConfig = await fs.access(tokenizerConfigPath).then(
-		() => true,
-		() => false,
-	);
+	const tokenizerConfig = await fs
+		.readFile(tokenizerConfigPath, 'utf8')
+		.then(t => JSON.parse(t) as Record<string, unknown>)
+		.catch(() => undefined);
+	let contextLength = num(textConfig.max_position_embeddings);
+	if (family === 'siglip') {
+		const modelMax = num(tokenizerConfig?.model_max_length);
+		contextLength ??= modelMax !== undefined && modelMax < 1e6 ? modelMax : 64;
+	}
+	contextLength ??= 77;
+	// [Note: logit scale] config.json's logit_scale_init_value is the temperature *before* training
+	// (ln(1/0.07)); the trained one lives in the weights and is 100 for OpenAI's CLIP.
+	const logits = await findLogitParams(abs, config);
+	const logitScale = logits ? Math.exp(logits.logScale) : family === 'clip' ? 100 : 10;
+	const logitBias = family === 'siglip' ? logits?.bias : undefined;
+	const link = family === 'siglip' && logitBias !== undefined ? 'sigmoid' : 'softmax';
+	const scoringSource = logits
+		? `${logits.source}: scale ${logitScale.toFixed(3)}${logitBias !== undefined ? `, bias ${logitBias.toFixed(3)}` : ''}`
+		: family === 'clip'
+			? "no trained scale in the folder: CLIP's 100"
+			: 'no trained logit_scale/logit_bias in config.json, clip-search-logits.json or onnx/model.onnx: softmax at scale 10 (classes ranked as SigLIP ranks them, probabilities not calibrated)';
+	const hasTokenizerConfig = tokenizerConfig !== undefined;
 	const fingerprinted = parts === 'all' ? [configFile, preFile, path.join(abs, 'tokenizer.json'), textModelPath, visionModelPath] : parts === 'text' ? [configFile, path.join(abs, 'tokenizer.json'), textModelPath] : [configFile, path.join(abs, 'tokenizer.json')];
+	if (family !== 'clip' && hasTokenizerConfig) {
+		// Lowercasing and padding come from it (CLIP folders keep their old fingerprint).
+		fingerprinted.push(tokenizerConfigPath);
+	}
 	const revision = options.revision ?? (await localFingerprint(fingerprinted));
 	return {
 		id: options.id ?? abs,
@@ -253,9 +320,17 @@ export async function loadModelSpec(
 		tokenizerConfigPath: hasTokenizerConfig ? tokenizerConfigPath : undefined,
 		preprocess: pre ? parsePreprocessorConfig(pre, preFile) : NO_PREPROCESS,
 		parts,
-		contextLength: num(textConfig.max_position_embeddings) ?? 77,
+		family,
+		outputs: family === 'clip' ? { text: 'text_embeds', image: 'image_embeds' } : { text: 'pooler_output', image: 'pooler_output' },
+		contextLength,
+		textPadLength: family === 'siglip' ? contextLength : undefined,
+		lowercase: family === 'siglip' && tokenizerConfig?.do_lower_case === true,
+		stripPunctuation: family === 'siglip' && tokenizerConfig?.tokenizer_class === 'SiglipTokenizer',
 		dim,
 		logitScale,
+		logitBias,
+		link,
+		scoringSource,
 	};
 }
 

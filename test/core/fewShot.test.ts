@@ -156,10 +156,24 @@ describe('classes taught by examples (probe vs prototype, prompts vs examples vs
 		const w = [Float32Array.from([3, 0]), Float32Array.from([0, 3])];
 		const x = Float32Array.from([0.8, 0.6]);
 		const untouched = trainProbe(w, 10, [], []);
-		assert.deepEqual(probeProbabilities(untouched, x), probeProbabilities({ weights: w, bias: new Float64Array(2) }, x));
+		assert.deepEqual(probeProbabilities(untouched, x), probeProbabilities({ weights: w, bias: new Float64Array(2), link: 'softmax' }, x));
 		const before = probeProbabilities(untouched, x)[0];
 		const after = probeProbabilities(trainProbe(w, 10, [], [{ vector: x, cls: 0 }]), x)[0];
 		assert.ok(after < before - 0.1, `a negative lowers p(class 0) for that image: ${before} → ${after}`);
+	});
+
+	it('sigmoid models (SigLIP): zero-shot is sigmoid(scale·cos + bias) per class; examples and negatives move only what they should', () => {
+		const w = [Float32Array.from([3, 0]), Float32Array.from([0, 3])];
+		const x = Float32Array.from([0.8, 0.6]);
+		const model = { link: 'sigmoid' as const, bias: -2 };
+		const zero = probeProbabilities(trainProbe(w, 3, [], [], {}, model), x);
+		const sig = (z: number): number => 1 / (1 + Math.exp(-z));
+		assert.ok(Math.abs(zero[0] - sig(3 * 0.8 - 2)) < 1e-6 && Math.abs(zero[1] - sig(3 * 0.6 - 2)) < 1e-6, `${zero}`);
+		assert.ok(zero[0] + zero[1] !== 1, 'independent probabilities, not a softmax');
+		const negative = probeProbabilities(trainProbe(w, 3, [], [{ vector: x, cls: 0 }], {}, model), x);
+		assert.ok(negative[0] < zero[0] - 0.05, `a negative lowers its class: ${zero[0]} → ${negative[0]}`);
+		const example = probeProbabilities(trainProbe(w, 3, [{ vector: x, cls: 1 }], [], {}, model), x);
+		assert.ok(example[1] > zero[1] + 0.05 && example[0] < zero[0], `an example raises its class and lowers the others: ${zero} → ${example}`);
 	});
 
 	it('keeps probabilities calibrated: expected calibration error with examples is no worse than prompts alone (+0.05)', async () => {
