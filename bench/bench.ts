@@ -3,7 +3,10 @@
  * tools/make_bench_model.py) on a real image corpus (Debian's clip art, wallpapers and icons), next
  * to transformers.js on the same files. Prints a table with targets and PASS/MISS and writes
  * bench/results.json. Options: --model <dir> (a real model folder instead), --images <dir>,
- * --runs N (default 3), --quick (smaller sizes, for a smoke run).
+ * --runs N (default 3), --quick (smaller sizes, for a smoke run), --only
+ * incremental|e2e|ocr|int8|families (one part). The families part times the other known models'
+ * architectures (MobileCLIP-S2, SigLIP 2 base/16, multilingual SigLIP base/16-256; random weights,
+ * tools/make_family_bench_models.py).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, promises as fs, mkdirSync, readdirSync } from 'node:fs';
@@ -85,6 +88,21 @@ function benchModel(): string {
 		}
 		say(`building the random-weight ViT-B/32 into ${dir} (a few minutes, once)`);
 		execFileSync(python(), [path.join(repo, 'tools', 'make_bench_model.py'), '--out', dir, '--tokenizer', tok], { stdio: 'inherit' });
+	}
+	return dir;
+}
+
+/** A random-weight model of another family's architecture, built once (tools/make_family_bench_models.py). */
+function familyModel(family: 'siglip2' | 'siglip-multilingual' | 'mobileclip-s2'): string {
+	const dir = path.join(benchCache, `${family}-random`);
+	if (!existsSync(path.join(dir, 'onnx', 'vision_model_quantized.onnx'))) {
+		const py = python();
+		if (family === 'mobileclip-s2') {
+			// MobileCLIP's image tower is timm's fastvit_mci2 (timm needs torchvision).
+			execFileSync(py, ['-m', 'pip', 'install', '-q', 'timm', 'torchvision'], { stdio: 'inherit', env: { ...process.env, PIP_RETRIES: '0' } });
+		}
+		say(`building the random-weight ${family} into ${dir} (a few minutes, once)`);
+		execFileSync(py, [path.join(repo, 'tools', 'make_family_bench_models.py'), '--out', dir, '--family', family], { stdio: 'inherit' });
 	}
 	return dir;
 }
@@ -208,6 +226,50 @@ async function figureInference(spec: ModelSpec, variant: ModelVariant, images: D
  * int8 weights (U8S8, VNNI where the CPU has it): inference only, alternating the two, and the
  * worst cosine between their embeddings (the conversion is exact up to float summation order).
  */
+/**
+ * One line per model family: images per second at batch 8 (inference only, fp32 and int8) and
+ * the time of one text query (a text not seen before: tokenise + text tower), same machine, same
+ * images. The time estimate Select Model shows before a switch comes from these figures.
+ */
+async function figureFamilies(files: string[]): Promise<void> {
+	const families: [string, string][] = [
+		['CLIP ViT-B/32 (Xenova/clip-vit-base-patch32)', benchModel()],
+		['MobileCLIP-S2 (Xenova/mobileclip_s2)', familyModel('mobileclip-s2')],
+		['SigLIP 2 base/16 224 (onnx-community/siglip2-base-patch16-224-ONNX)*', familyModel('siglip2')],
+		['SigLIP base/16 256 multilingual (pulsejet/…-multilingual-onnx)*', familyModel('siglip-multilingual')],
+	];
+	const queries = Array.from({ length: QUICK ? 6 : 12 }, (_, i) => `a photo of ${['a red', 'a blue', 'an old', 'a small'][i % 4]} ${['car', 'login form', 'diagram with arrows', 'error icon', 'beach', 'cat'][i % 6]} number ${i}`);
+	for (const [name, dir] of families) {
+		const cells: string[] = [];
+		for (const variant of ['fp32', 'quantized'] as ModelVariant[]) {
+			const spec = await loadModelSpec(dir, { variant });
+			const images = await decodeAll(files.slice(0, QUICK ? 16 : 24), spec);
+			const encoder = new ClipEncoder(spec, { provider: 'cpu' });
+			await encoder.encodeImages(images.slice(0, 8)); // sessions (and the int8 conversion) outside the timing
+			const runs: number[] = [];
+			for (let r = 0; r < RUNS; r++) {
+				const { ms } = await timed(async () => {
+					for (let i = 0; i + 8 <= images.length; i += 8) {
+						await encoder.encodeImages(images.slice(i, i + 8));
+					}
+				});
+				runs.push((Math.floor(images.length / 8) * 8) / (ms / 1000));
+			}
+			await encoder.encodeText('warm-up');
+			const textMs: number[] = [];
+			for (const q of queries) {
+				textMs.push((await timed(() => encoder.encodeText(`${q} ${variant}`))).ms);
+			}
+			await encoder.dispose();
+			const rate = median(runs);
+			results[`family ${name} ${variant}`] = { imagesPerSecond: rate, textQueryMs: median(textMs) };
+			cells.push(`${variant === 'fp32' ? 'fp32' : 'int8'} ${rate.toFixed(1)} img/s, ${median(textMs).toFixed(0)} ms a query`);
+		}
+		rows.push({ figure: `10. ${name}: inference at batch 8, text query`, value: cells.join(' · ') });
+	}
+	rows.push({ figure: '    * SigLIP text towers benched with a 32,000-token vocabulary (a lookup table: same time per query)', value: '' });
+}
+
 async function figureInt8Conversion(spec: ModelSpec, images: DecodedImage[]): Promise<void> {
 	const asDownloaded = new ClipEncoder(spec, { provider: 'cpu', int8Conversion: false });
 	const converted = new ClipEncoder(spec, { provider: 'cpu', int8Conversion: true, log: m => /int8 conversion/.test(m) && say(m) });
@@ -600,6 +662,11 @@ async function main(): Promise<void> {
 		printRows(started);
 		return;
 	}
+	if (opt('only') === 'families') {
+		await figureFamilies(await describeCorpus(corpus()));
+		printRows(started);
+		return;
+	}
 	if (opt('only') === 'int8') {
 		const spec = await loadModelSpec(benchModel(), { variant: 'quantized' });
 		await figureInt8Conversion(spec, await decodeAll((await describeCorpus(corpus())).slice(0, 40), spec));
@@ -639,6 +706,8 @@ async function main(): Promise<void> {
 	await figureIncremental();
 	say('text recognition');
 	await figureOcr();
+	say('model families');
+	await figureFamilies(files);
 	await figureGflops(modelDir, rates.infer_fp32);
 	results.rows = rows;
 	results.machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };

@@ -26,6 +26,7 @@ import { defaultIndexDir } from '../core/paths';
 import { search, similar, type SearchOptions } from '../core/search';
 import { ClipTokenizer, tokenizerFilesOf } from '../core/tokenizer';
 import type { DownloadProgress } from '../core/download';
+import { downloadSize, KNOWN_MODELS } from '../core/modelRegistry';
 import { formatBytes, progressBar, table } from './format';
 
 const USAGE = `Usage:
@@ -37,6 +38,7 @@ const USAGE = `Usage:
   clip-search tokenize --model <dir|id> "<text>" [--json]
   clip-search ocr <image> [--json]
   clip-search stats [--index <dir>] [--json]
+  clip-search models [--json]
 
 Without --index, the index of the current folder is used (the one "index ." makes).
 Queries: "beach" + ./ref.png - "people", 2*"sunset" - "boat".`;
@@ -401,6 +403,32 @@ async function cmdOcr(image: string | undefined, values: Values): Promise<number
 	}
 }
 
+/** The known models: what each downloads, how fast it ran in the bench, what it is for. */
+function cmdModels(values: Values): number {
+	const rows = KNOWN_MODELS.flatMap(m =>
+		m.variants.map(v => ({
+			id: m.id,
+			variant: v,
+			revision: m.revision,
+			downloadBytes: downloadSize(m, v),
+			imagesPerSecond: m.speed?.[v]?.imagesPerSecond,
+			textQueryMs: m.speed?.[v]?.textQueryMs,
+			goodFor: m.goodFor,
+		})),
+	);
+	if (values.json) {
+		process.stdout.write(`${JSON.stringify({ models: rows })}\n`);
+		return 0;
+	}
+	process.stdout.write(
+		table(
+			['model', 'variant', 'download', 'img/s*', 'query ms*'],
+			rows.map(r => [r.id, r.variant, formatBytes(r.downloadBytes), r.imagesPerSecond?.toFixed(1) ?? '?', r.textQueryMs?.toFixed(0) ?? '?']),
+		) + '* npm run bench on a 2-core AMD EPYC (random weights, the same architectures). Use one with --model <id>.\n',
+	);
+	return 0;
+}
+
 async function cmdStats(values: Values): Promise<number> {
 	const dir = indexDirFor(values);
 	const stats = await indexStatus(await IndexStore.load(dir));
@@ -450,6 +478,8 @@ export async function main(argv: string[]): Promise<number> {
 				return await cmdStats(values);
 			case 'ocr':
 				return await cmdOcr(rest[0], values);
+			case 'models':
+				return cmdModels(values);
 			default:
 				throw new UsageError(`unknown command "${command}"`);
 		}

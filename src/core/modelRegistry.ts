@@ -1,6 +1,6 @@
 /**
  * @file The models the product knows by id, each pinned to a revision of its Hugging Face
- * repository, with the files each variant needs.
+ * repository, with the files each variant needs, what each costs and what it is for.
  *
  * [Note: what is verified] For the large files (the ONNX graphs and tokenizer.json) the SHA-256
  * below is pinned: it was taken from the repository's Git LFS pointers at this revision (the
@@ -8,6 +8,13 @@
  * The small JSON files are plain Git files whose hashes could not be established here; for
  * them the downloader checks the hash the server states: Hugging Face sends a Git blob SHA-1
  * as the ETag of a plain file (and the content SHA-256 as X-Linked-Etag of an LFS file).
+ *
+ * [Note: what could not be verified here] This workplace has no access to Hugging Face. The
+ * revisions, file lists, sizes and hashes below were taken from public pages that quote them
+ * (commit pages with LFS pointers, tree listings, a mirror that pins onnx-community's SigLIP 2
+ * commit). Where only a rounded size is public it is kept as `approxSize` (shown, never checked),
+ * and the hash the server states is checked instead. MobileCLIP-S2 is pinned to the commit that
+ * added its quantized files (PR #1's head; the merge commit on main has the same files).
  */
 import type { ModelVariant } from './modelSpec';
 
@@ -16,17 +23,35 @@ export interface ModelFile {
 	path: string;
 	/** Content SHA-256 when pinned. */
 	sha256?: string;
-	/** Size in bytes, when known (progress and the size shown before a download). */
+	/** Size in bytes, when known exactly (checked after the download, and shown before it). */
 	size?: number;
+	/** A rounded size from a public listing: shown before the download, never checked. */
+	approxSize?: number;
 	/** Which variants need the file; all when absent. */
 	variants?: ModelVariant[];
 }
 
 export interface KnownModel {
 	id: string;
+	/** A short name for pickers and tables. */
+	label: string;
 	revision: string;
 	description: string;
+	/** What it is good for, in a sentence (Select Model, README). */
+	goodFor: string;
+	/** The variants offered (fp32: full precision; quantized: int8 weights). */
+	variants: ModelVariant[];
 	files: ModelFile[];
+	/**
+	 * The trained logit scale (its log) and bias, for models whose split files do not carry them
+	 * (logitParams.ts); written beside the downloaded files as clip-search-logits.json.
+	 */
+	logitParams?: { logScale: number; bias: number; source: string };
+	/**
+	 * Images per second and ms per text query measured by `npm run bench` (random weights, the
+	 * same architecture) on a 2-core AMD EPYC with VNNI: the time estimate shown before switching.
+	 */
+	speed?: Partial<Record<ModelVariant, { imagesPerSecond: number; textQueryMs: number }>>;
 }
 
 export const DEFAULT_MODEL_ID = 'Xenova/clip-vit-base-patch32';
@@ -34,8 +59,12 @@ export const DEFAULT_MODEL_ID = 'Xenova/clip-vit-base-patch32';
 export const KNOWN_MODELS: readonly KnownModel[] = [
 	{
 		id: 'Xenova/clip-vit-base-patch32',
+		label: 'CLIP ViT-B/32',
 		revision: 'd15189d7028b43f1d3e65039190477f6af591c2a',
 		description: "OpenAI's CLIP ViT-B/32 (224 px, 512-d), ONNX export for transformers.js",
+		goodFor: 'The default: quick to download and to index, English queries. The weakest at retrieval (Crossmodal-3600 English 59.4 on Immich’s table).',
+		variants: ['quantized', 'fp32'],
+		speed: { fp32: { imagesPerSecond: 41.2, textQueryMs: 9 }, quantized: { imagesPerSecond: 96.8, textQueryMs: 5 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -67,6 +96,66 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 			},
 		],
 	},
+	{
+		id: 'Xenova/mobileclip_s2',
+		label: 'MobileCLIP-S2',
+		revision: '0eea44b862f8fec754b64e92b2af112ad7617c8c',
+		description: "Apple's MobileCLIP-S2 (256 px, 512-d; FastViT-MCi2 image tower), ONNX export for transformers.js",
+		goodFor: 'Better than ViT-B/32 at recognising things (ImageNet zero-shot 74.4 vs ~63; Apple’s figures) with a smaller image tower, though about half its speed on this CPU. English. Offered in full precision only: its int8 image file is reported numerically broken.',
+		variants: ['fp32'],
+		// int8 measured 7.0 img/s (its convolutions run on slow ConvInteger kernels): one more reason not to offer it.
+		speed: { fp32: { imagesPerSecond: 22.3, textQueryMs: 23 } },
+		files: [
+			{ path: 'config.json' },
+			{ path: 'preprocessor_config.json' },
+			{ path: 'tokenizer_config.json' },
+			{ path: 'special_tokens_map.json' },
+			{ path: 'tokenizer.json', approxSize: 2_220_000 },
+			{ path: 'onnx/text_model.onnx', approxSize: 254_000_000, variants: ['fp32'] },
+			{ path: 'onnx/vision_model.onnx', approxSize: 143_000_000, variants: ['fp32'] },
+		],
+	},
+	{
+		id: 'onnx-community/siglip2-base-patch16-224-ONNX',
+		label: 'SigLIP 2 base/16',
+		revision: 'ba1f3b0843f24bc5417d38e19c37b287d719b2f4',
+		description: "Google's SigLIP 2 base, patch 16, 224 px (768-d), ONNX export for transformers.js",
+		goodFor: 'The best retrieval of these (Crossmodal-3600 English 75.2 on Immich’s table), and queries in many languages (Gemma tokenizer, multilingual training). About a quarter of ViT-B/32’s speed here, and a larger download.',
+		variants: ['quantized', 'fp32'],
+		logitParams: { logScale: 4.724453449249268, bias: -16.771724700927734, source: 'onnx-community/siglip2-base-patch16-224-ONNX@ba1f3b0 (pinned)' },
+		speed: { fp32: { imagesPerSecond: 9.5, textQueryMs: 41 }, quantized: { imagesPerSecond: 21.9, textQueryMs: 16 } },
+		files: [
+			{ path: 'config.json' },
+			{ path: 'preprocessor_config.json' },
+			{ path: 'tokenizer_config.json' },
+			{ path: 'special_tokens_map.json' },
+			{ path: 'tokenizer.json', sha256: 'cb9140fae3ac5122c972d37adf83e1248471a38147ad76f8215c8872c6fd8322', size: 34_363_039 },
+			{ path: 'onnx/text_model.onnx', approxSize: 1_130_000_000, variants: ['fp32'] },
+			{ path: 'onnx/vision_model.onnx', approxSize: 372_000_000, variants: ['fp32'] },
+			{ path: 'onnx/text_model_quantized.onnx', approxSize: 283_000_000, variants: ['quantized'] },
+			{ path: 'onnx/vision_model_quantized.onnx', approxSize: 95_000_000, variants: ['quantized'] },
+		],
+	},
+	{
+		id: 'pulsejet/siglip-base-patch16-256-multilingual-onnx',
+		label: 'SigLIP base/16 multilingual',
+		revision: '443f7a60fb4cd33e220fcf9e6a9a1fdc948e8d82',
+		description: "Google's SigLIP base, patch 16, 256 px, multilingual (768-d), ONNX for transformers.js (a community export)",
+		goodFor: 'Queries in other languages (trained on WebLI without a language filter; SentencePiece tokenizer). Zero-shot probabilities are relative only: its trained bias is not published with the split files.',
+		variants: ['quantized', 'fp32'],
+		speed: { fp32: { imagesPerSecond: 7.6, textQueryMs: 39 }, quantized: { imagesPerSecond: 18.2, textQueryMs: 16 } },
+		files: [
+			{ path: 'config.json' },
+			{ path: 'preprocessor_config.json' },
+			{ path: 'tokenizer_config.json' },
+			{ path: 'special_tokens_map.json' },
+			{ path: 'tokenizer.json', approxSize: 16_400_000 },
+			{ path: 'onnx/text_model.onnx', approxSize: 1_110_000_000, variants: ['fp32'] },
+			{ path: 'onnx/vision_model.onnx', approxSize: 372_000_000, variants: ['fp32'] },
+			{ path: 'onnx/text_model_quantized.onnx', approxSize: 280_000_000, variants: ['quantized'] },
+			{ path: 'onnx/vision_model_quantized.onnx', approxSize: 95_000_000, variants: ['quantized'] },
+		],
+	},
 ];
 
 export function findKnownModel(id: string): KnownModel | undefined {
@@ -77,7 +166,12 @@ export function filesForVariant(model: KnownModel, variant: ModelVariant): Model
 	return model.files.filter(f => !f.variants || f.variants.includes(variant));
 }
 
-/** Bytes to download for a variant (known sizes only). */
+/** Bytes to download for a variant (exact sizes, else the public rounded ones). */
 export function downloadSize(model: KnownModel, variant: ModelVariant): number {
-	return filesForVariant(model, variant).reduce((sum, f) => sum + (f.size ?? 0), 0);
+	return filesForVariant(model, variant).reduce((sum, f) => sum + (f.size ?? f.approxSize ?? 0), 0);
+}
+
+/** The variant to use: the one asked for when the model offers it, else its first. */
+export function offeredVariant(model: KnownModel, variant: ModelVariant): ModelVariant {
+	return model.variants.includes(variant) ? variant : model.variants[0];
 }

@@ -6,7 +6,8 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
 import { ClipError } from './errors';
-import { DEFAULT_MODEL_ID, findKnownModel, type KnownModel, KNOWN_MODELS } from './modelRegistry';
+import { LOGITS_SIDECAR, saveLogitParams } from './logitParams';
+import { DEFAULT_MODEL_ID, findKnownModel, type KnownModel, KNOWN_MODELS, offeredVariant } from './modelRegistry';
 import { loadModelSpec, type ModelParts, type ModelSpec, type ModelVariant } from './modelSpec';
 import { defaultModelCache } from './paths';
 
@@ -19,6 +20,10 @@ export interface ResolveOptions extends DownloadOptions {
 	legacyCacheDirs?: string[];
 	/** When false, a known model that is not in the cache is an error instead of a download. */
 	allowDownload?: boolean;
+}
+
+async function isFile(p: string): Promise<boolean> {
+	return (await fs.stat(p).catch(() => undefined))?.isFile() ?? false;
 }
 
 async function isDirectory(p: string): Promise<boolean> {
@@ -54,7 +59,7 @@ export async function needsDownload(ref: string, options: Pick<ResolveOptions, '
 	if (!known || (await isDirectory(ref))) {
 		return false;
 	}
-	const variant = options.variant ?? 'fp32';
+	const variant = offeredVariant(known, options.variant ?? 'fp32');
 	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
 	await adoptLegacyModel(known, variant, dir, options.legacyCacheDirs);
 	return (await missingFiles(dir, known, variant)).length > 0;
@@ -77,18 +82,23 @@ export async function resolveModel(ref: string | undefined, options: ResolveOpti
 			{ file: name },
 		);
 	}
+	// A variant the model does not offer (MobileCLIP has no int8) falls back to the one it does.
+	const offered = offeredVariant(known, variant);
 	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
-	await adoptLegacyModel(known, variant, dir, options.legacyCacheDirs);
-	const missing = await missingFiles(dir, known, variant);
+	await adoptLegacyModel(known, offered, dir, options.legacyCacheDirs);
+	const missing = await missingFiles(dir, known, offered);
 	if (missing.length) {
 		if (options.allowDownload === false) {
 			throw new ClipError(
 				'ModelNotFound',
-				`${known.id} (${variant}) is not downloaded yet (missing ${missing.map(f => f.path).join(', ')} in ${dir}). Download it first, or pass a local model folder.`,
+				`${known.id} (${offered}) is not downloaded yet (missing ${missing.map(f => f.path).join(', ')} in ${dir}). Download it first, or pass a local model folder.`,
 				{ file: dir },
 			);
 		}
-		await downloadModel(known, variant, dir, options);
+		await downloadModel(known, offered, dir, options);
 	}
-	return loadModelSpec(dir, { variant, id: known.id, revision: known.revision, parts: options.parts });
+	if (known.logitParams && !(await isFile(path.join(dir, LOGITS_SIDECAR)))) {
+		await saveLogitParams(dir, known.logitParams);
+	}
+	return loadModelSpec(dir, { variant: offered, id: known.id, revision: known.revision, parts: options.parts });
 }

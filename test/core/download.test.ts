@@ -7,8 +7,11 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { downloadModel, fileUrl } from '../../src/core/download';
 import { ClipError } from '../../src/core/errors';
-import type { KnownModel } from '../../src/core/modelRegistry';
-import { tempDir } from '../helpers';
+import { ClipEncoder } from '../../src/core/encoder';
+import { DEFAULT_MODEL_ID, downloadSize, filesForVariant, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../src/core/modelRegistry';
+import { needsDownload, resolveModel } from '../../src/core/modelResolver';
+import { onnxFileName } from '../../src/core/modelSpec';
+import { fixturesDir, tempDir } from '../helpers';
 
 /**
  * A local stand-in for the Hugging Face hub on 127.0.0.1 that misbehaves on demand. `faults`
@@ -109,8 +112,11 @@ describe('model download (against a local hub on 127.0.0.1)', () => {
 	const config = Buffer.from('{"projection_dim": 32}');
 	const model: KnownModel = {
 		id: 'test/tiny',
+		label: 'tiny',
 		revision: '0123456789abcdef0123456789abcdef01234567',
 		description: 'test',
+		goodFor: 'tests',
+		variants: ['fp32'],
 		files: [
 			{ path: 'config.json' },
 			{ path: 'onnx/vision_model.onnx', sha256: sha256(big), size: big.length },
@@ -227,5 +233,72 @@ describe('model download (against a local hub on 127.0.0.1)', () => {
 			assert.match(e.message, /--model \/path\/to\/folder/);
 			return true;
 		});
+	});
+});
+
+describe('known models of other families (from a local hub)', () => {
+	const hub = new FakeHub();
+	const serve = async (fixture: string, skip: string[] = []): Promise<void> => {
+		hub.files.clear();
+		const root = path.join(fixturesDir, fixture);
+		for (const rel of ['config.json', 'preprocessor_config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'onnx/text_model.onnx', 'onnx/vision_model.onnx', 'onnx/text_model_quantized.onnx', 'onnx/vision_model_quantized.onnx']) {
+			if (!skip.includes(rel)) {
+				hub.files.set(rel, await fs.readFile(path.join(root, rel)));
+			}
+		}
+	};
+	before(() => hub.start());
+	after(() => hub.stop());
+
+	it('lists each model with a pinned revision, the files of every variant it offers, a size and a purpose', () => {
+		assert.ok(KNOWN_MODELS.some(m => m.id === DEFAULT_MODEL_ID));
+		for (const m of KNOWN_MODELS) {
+			assert.match(m.revision, /^[0-9a-f]{40}$/, m.id);
+			assert.ok(m.variants.length > 0 && m.goodFor.length > 20, m.id);
+			for (const v of m.variants) {
+				const paths = filesForVariant(m, v).map(f => f.path);
+				for (const need of ['config.json', 'preprocessor_config.json', 'tokenizer.json', onnxFileName('text', v), onnxFileName('vision', v)]) {
+					assert.ok(paths.includes(need), `${m.id} ${v} lists ${need}`);
+				}
+				assert.ok(downloadSize(m, v) > 1e8, `${m.id} ${v}: a size to show before downloading`);
+				assert.ok(m.speed?.[v], `${m.id} ${v}: the bench speed behind the time estimate`);
+			}
+		}
+		assert.deepEqual(findKnownModel('Xenova/mobileclip_s2')?.variants, ['fp32'], 'MobileCLIP: no int8 (not shown to hold its parity)');
+	});
+
+	it('MobileCLIP asked for as int8 resolves to the variant it offers, downloads it and reads as CLIP I/O', async () => {
+		await serve('tiny-mobileclip');
+		const cacheDir = await tempDir('clip-known-');
+		const spec = await resolveModel('Xenova/mobileclip_s2', { variant: 'quantized', cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
+		assert.equal(spec.variant, 'fp32');
+		assert.equal(spec.family, 'clip');
+		assert.equal(await needsDownload('Xenova/mobileclip_s2', { variant: 'quantized', cacheDir }), false);
+		assert.ok(!hub.requests.some(r => r.path.includes('_quantized')), 'no int8 file fetched');
+		const enc = new ClipEncoder(spec, { provider: 'cpu', threads: 1 });
+		try {
+			assert.equal((await enc.encodeText('a red circle')).length, spec.dim, 'the fixed 77-token text graph gets rows of 77');
+		} finally {
+			await enc.dispose();
+		}
+	});
+
+	it('a SigLIP model gets its pinned scale and bias beside the files; without them, probabilities are relative', async () => {
+		await serve('tiny-siglip-multilingual', ['onnx/model.onnx']);
+		const cacheDir = await tempDir('clip-known-');
+		const plain = await resolveModel('pulsejet/siglip-base-patch16-256-multilingual-onnx', { variant: 'quantized', cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
+		assert.equal(plain.family, 'siglip');
+		assert.equal(plain.link, 'softmax', 'no published bias: a softmax, and the log says why');
+		const pinned: KnownModel = { ...findKnownModel('pulsejet/siglip-base-patch16-256-multilingual-onnx')!, id: 'test/siglip-pinned', logitParams: { logScale: 2.5, bias: -3, source: 'test (pinned)' } };
+		(KNOWN_MODELS as KnownModel[]).push(pinned);
+		try {
+			const spec = await resolveModel('test/siglip-pinned', { variant: 'quantized', cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
+			assert.equal(spec.link, 'sigmoid');
+			assert.equal(spec.logitBias, -3);
+			assert.ok(Math.abs(spec.logitScale - Math.exp(2.5)) < 1e-9);
+			assert.match(spec.scoringSource, /clip-search-logits\.json \(test \(pinned\)\)/);
+		} finally {
+			(KNOWN_MODELS as KnownModel[]).pop();
+		}
 	});
 });

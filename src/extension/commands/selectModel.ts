@@ -1,33 +1,98 @@
-/** @file Select Model…: a known model (with its variants and download sizes) or a local folder. */
+/**
+ * @file Select Model…: a known model (each offered variant with its download size, its speed and
+ * what it is for) or a local folder. Switching re-embeds every image, so the cost is shown first.
+ *
+ * [Note: switching models] Vectors of two models never mix (the index's stamp holds the model
+ * key): a new model means every image is embedded again. Before the setting changes, the user sees
+ * how many images that is, how long it takes at the bench speed of the new model and what it
+ * downloads, and confirms.
+ */
 import * as vscode from 'vscode';
-import { downloadSize, KNOWN_MODELS } from '../../core/modelRegistry';
-import { SECTION, SettingKeys } from '../settings';
+import { downloadSize, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/modelRegistry';
+import type { ModelVariant } from '../../core/modelSpec';
+import { readSettings, SECTION, SettingKeys } from '../settings';
 import type { CommandDef } from './registry';
+
+const VARIANT_LABEL: Record<ModelVariant, string> = { quantized: 'int8', fp32: 'fp32' };
+
+function megabytes(bytes: number): string {
+	return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(0)} MB`;
+}
+
+/** "≈ 12 min": the time to embed `images` at `rate` images per second. */
+export function durationText(images: number, rate: number): string {
+	const seconds = images / rate;
+	if (seconds < 90) {
+		return vscode.l10n.t('≈ {0} s', Math.max(1, Math.round(seconds)));
+	}
+	if (seconds < 90 * 60) {
+		return vscode.l10n.t('≈ {0} min', Math.round(seconds / 60));
+	}
+	return vscode.l10n.t('≈ {0} h', (seconds / 3600).toFixed(1));
+}
+
+function pickItem(m: KnownModel, variant: ModelVariant, current: boolean): vscode.QuickPickItem & { value: string } {
+	const speed = m.speed?.[variant];
+	const parts = [VARIANT_LABEL[variant], megabytes(downloadSize(m, variant))];
+	if (speed) {
+		parts.push(vscode.l10n.t('{0} img/s, {1} ms a query on 2 cores', speed.imagesPerSecond.toFixed(1), speed.textQueryMs.toFixed(0)));
+	}
+	return {
+		label: `${current ? '$(check) ' : ''}${m.label}`,
+		description: parts.join(' · '),
+		detail: `${m.id} — ${m.goodFor}`,
+		value: `${m.id}|${variant}`,
+	};
+}
 
 export const selectModelCommand: CommandDef = {
 	id: 'clipSearch.selectModel',
-	run: async () => {
+	run: async ({ index }) => {
+		const settings = readSettings(undefined);
 		const items: (vscode.QuickPickItem & { value?: string })[] = [
-			...KNOWN_MODELS.flatMap(m => [
-				{ label: m.id, description: vscode.l10n.t('int8, {0} MB download', (downloadSize(m, 'quantized') / 1e6).toFixed(0)), detail: m.description, value: `${m.id}|quantized` },
-				{ label: m.id, description: vscode.l10n.t('fp32, {0} MB download', (downloadSize(m, 'fp32') / 1e6).toFixed(0)), detail: m.description, value: `${m.id}|fp32` },
-			]),
-			{ label: vscode.l10n.t('$(folder) Local model folder…'), detail: vscode.l10n.t('A folder in the transformers.js layout (config.json, preprocessor_config.json, tokenizer.json, onnx/)') },
+			...KNOWN_MODELS.flatMap(m => m.variants.map(v => pickItem(m, v, settings.model === m.id && (settings.modelVariant === v || m.variants.length === 1)))),
+			{ label: vscode.l10n.t('$(folder) Local model folder…'), detail: vscode.l10n.t('A CLIP, MobileCLIP or SigLIP folder in the transformers.js layout (config.json, preprocessor_config.json, tokenizer.json, onnx/)') },
 		];
-		const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Select Model') });
+		const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Select Model'), matchOnDetail: true });
 		if (!pick) {
 			return;
 		}
 		const config = vscode.workspace.getConfiguration(SECTION);
+		let model: string;
+		let variant: ModelVariant | undefined;
 		if (pick.value) {
-			const [id, variant] = pick.value.split('|');
-			await config.update(SettingKeys.model, id, vscode.ConfigurationTarget.Global);
-			await config.update(SettingKeys.modelVariant, variant, vscode.ConfigurationTarget.Global);
+			const [id, v] = pick.value.split('|');
+			model = id;
+			variant = v as ModelVariant;
 		} else {
 			const folder = await vscode.window.showOpenDialog({ canSelectFolders: true, canSelectFiles: false, title: vscode.l10n.t('Model folder') });
-			if (folder?.[0]) {
-				await config.update(SettingKeys.model, folder[0].fsPath, vscode.ConfigurationTarget.Global);
+			if (!folder?.[0]) {
+				return;
 			}
+			model = folder[0].fsPath;
+		}
+		if (model === settings.model && (variant === undefined || variant === settings.modelVariant)) {
+			return;
+		}
+		const images = index.folders().reduce((n, f) => n + (f.summary ? f.summary.files - f.summary.failed : 0), 0);
+		if (images > 0) {
+			const known = findKnownModel(model);
+			const speed = known && variant ? known.speed?.[variant] : undefined;
+			const cost = speed ? durationText(images, speed.imagesPerSecond) : vscode.l10n.t('time depends on the model');
+			const download = known && variant ? vscode.l10n.t(', after a {0} download', megabytes(downloadSize(known, variant))) : '';
+			const switchNow = vscode.l10n.t('Switch and Re-index');
+			const answer = await vscode.window.showWarningMessage(
+				vscode.l10n.t('Switch to {0}? Its vectors cannot be mixed with the current ones, so all {1} images are embedded again ({2} at the speed measured on 2 cores{3}). Searches answer again as soon as the first images are embedded with it.', known?.label ?? model, images, cost, download),
+				{ modal: true },
+				switchNow,
+			);
+			if (answer !== switchNow) {
+				return;
+			}
+		}
+		await config.update(SettingKeys.model, model, vscode.ConfigurationTarget.Global);
+		if (variant) {
+			await config.update(SettingKeys.modelVariant, variant, vscode.ConfigurationTarget.Global);
 		}
 	},
 };

@@ -27,7 +27,7 @@ import { dot, softmax } from '../../core/vectors';
 import { updateTagsFile } from '../../core/autoTag';
 import { readClassesFile } from '../../core/classesFile';
 import { currentLockHolder } from '../../core/lock';
-import { downloadSize, findKnownModel } from '../../core/modelRegistry';
+import { downloadSize, findKnownModel, offeredVariant } from '../../core/modelRegistry';
 import { needsDownload, resolveModel } from '../../core/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/modelSpec';
 import { search, similar } from '../../core/search';
@@ -192,7 +192,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 				(err: unknown) => (ClipError.is(err, 'ModelNotFound') || ClipError.is(err, 'ModelInvalid') ? describeError(err) : undefined),
 			);
 		}
-		return { id: known?.id ?? cfg.model, needsDownload: needs, downloadBytes: known ? downloadSize(known, cfg.variant) : 0, localMissing };
+		return { id: known?.id ?? cfg.model, needsDownload: needs, downloadBytes: known ? downloadSize(known, offeredVariant(known, cfg.variant)) : 0, localMissing };
 	},
 
 	async ensureModel() {
