@@ -119,6 +119,23 @@ try {
 	check(row.includes('error-dialog.png') && /Payment gateway unavailable/i.test(row), `the screenshot is found by its text, with the matched line ("${row.replace(/\s+/g, ' ')}")`);
 	await page.screenshot({ path: path.join(artifacts, 'quickpick-text.png') });
 	await page.keyboard.press('Escape');
+
+	// Select Model: the known models with what each costs, and a confirmation before re-embedding.
+	await runCommand(page, 'CLIP: Select Model');
+	const siglipRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'SigLIP 2 base/16' }).first();
+	check(await siglipRow.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'Select Model lists SigLIP 2');
+	const rowText = (await siglipRow.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(/MB|GB/.test(rowText) && /img\/s/.test(rowText), `each model shows its download and speed ("${rowText}")`);
+	await page.screenshot({ path: path.join(artifacts, 'select-model.png') });
+	await page.locator('.quick-input-widget input').fill('MobileCLIP');
+	await page.waitForTimeout(500);
+	await page.keyboard.press('Enter');
+	const dialog = page.locator('.monaco-dialog-box');
+	check(await dialog.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'switching asks first');
+	const dialogText = (await dialog.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(/embedded again/.test(dialogText) && /≈/.test(dialogText), `with the number of images and a time estimate ("${dialogText}")`);
+	await page.screenshot({ path: path.join(artifacts, 'switch-model-confirm.png') });
+	await page.keyboard.press('Escape');
 } catch (err) {
 	log(`FAILED: ${err?.stack ?? err}`);
 	failed++;

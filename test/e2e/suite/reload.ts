@@ -4,6 +4,7 @@
  * window was closed. Search, tags and status must work from what pass 1 committed.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { activateExtension, eventually, searchTop, settled, states, test, ws } from './common';
@@ -47,4 +48,25 @@ test('turning indexing on walks the folder and indexes what changed meanwhile', 
 	assert.equal(s.result?.incremental, false, 'a walk, since events were not watched while off');
 	assert.equal(s.result?.embedded, 0, 'a copy reuses its vector');
 	assert.ok((await searchTop('a photo of an orange circle')).includes('while-closed/orange-circle-copy.png'));
+});
+
+test('switching to a SigLIP 2 model folder embeds every image again with it; search, status and tags follow', async () => {
+	const config = vscode.workspace.getConfiguration('clipSearch');
+	const siglip = path.join(path.dirname(config.get<string>('model')!), 'tiny-siglip2');
+	const tagsFile = path.join(ws(), '.vscode', 'image-tags.json');
+	const before = JSON.parse(await fs.readFile(tagsFile, 'utf8')) as { key?: string };
+	await config.update('model', siglip, vscode.ConfigurationTarget.Workspace);
+	// 33 files, 32 distinct contents (while-closed/ holds a byte copy): 32 embedded with the new model.
+	const [s] = await settled(x => x.state === 'ready' && (x.result?.embedded ?? 0) === 32, { timeoutMs: 120_000 });
+	assert.equal(s.summary?.files, 33);
+	const statuses = await vscode.commands.executeCommand<{ status: { model: { key: string; dim: number } } }[]>('clipSearch.showStatus');
+	await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+	assert.match(statuses[0].status.model.key, /tiny-siglip2@local-[0-9a-f]{16}#fp32/);
+	const top = await searchTop('a photo of a red circle');
+	assert.ok(top.length > 0, 'a query is encoded with the SigLIP text tower and answered from the new index');
+	// Auto-tag: the model is part of the tags' key, so every image is tagged again, with sigmoid probabilities.
+	await eventually('the tags are made again with the new model', async () => {
+		const t = JSON.parse(await fs.readFile(tagsFile, 'utf8')) as { key?: string; images: Record<string, unknown> };
+		return t.key !== before.key && Object.keys(t.images).length === 33;
+	}, 60_000);
 });
