@@ -241,11 +241,14 @@ async function figureFamilies(files: string[]): Promise<void> {
 	const queries = Array.from({ length: QUICK ? 6 : 12 }, (_, i) => `a photo of ${['a red', 'a blue', 'an old', 'a small'][i % 4]} ${['car', 'login form', 'diagram with arrows', 'error icon', 'beach', 'cat'][i % 6]} number ${i}`);
 	for (const [name, dir] of families) {
 		const cells: string[] = [];
+		const firstBatch: Partial<Record<ModelVariant, Float32Array[]>> = {};
 		for (const variant of ['fp32', 'quantized'] as ModelVariant[]) {
 			const spec = await loadModelSpec(dir, { variant });
 			const images = await decodeAll(files.slice(0, QUICK ? 16 : 24), spec);
 			const encoder = new ClipEncoder(spec, { provider: 'cpu' });
 			await encoder.encodeImages(images.slice(0, 8)); // sessions (and the int8 conversion) outside the timing
+			// The int8/fp32 agreement on the same 8 images in the same order (decodeAll's order is the completion order).
+			firstBatch[variant] = await encoder.encodeImages(await decodeAll(files.slice(0, 8), spec, 1));
 			const runs: number[] = [];
 			for (let r = 0; r < RUNS; r++) {
 				const { ms } = await timed(async () => {
@@ -265,6 +268,9 @@ async function figureFamilies(files: string[]): Promise<void> {
 			results[`family ${name} ${variant}`] = { imagesPerSecond: rate, textQueryMs: median(textMs) };
 			cells.push(`${variant === 'fp32' ? 'fp32' : 'int8'} ${rate.toFixed(1)} img/s, ${median(textMs).toFixed(0)} ms a query`);
 		}
+		// On random weights: trained weights (with their outliers) may quantize better or worse.
+		const agreement = firstBatch.fp32!.map((v, i) => dot(v, firstBatch.quantized![i]));
+		cells.push(`int8 vs fp32 image cosine mean ${(agreement.reduce((a, b) => a + b, 0) / agreement.length).toFixed(4)}, worst ${Math.min(...agreement).toFixed(4)}`);
 		rows.push({ figure: `10. ${name}: inference at batch 8, text query`, value: cells.join(' · ') });
 	}
 	rows.push({ figure: '    * SigLIP text towers benched with a 32,000-token vocabulary (a lookup table: same time per query)', value: '' });

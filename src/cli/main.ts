@@ -156,6 +156,7 @@ async function cmdIndex(root: string | undefined, values: Values): Promise<numbe
 	const threads = numberOption(values, 'threads');
 	const batchSize = numberOption(values, 'batch-size');
 	const spec = await resolveModel(modelRef, { variant, onProgress: downloadReporter(json), log });
+	log(`model: ${spec.id} (${spec.family} family, ${spec.variant}, ${spec.dim}-d; labels by ${spec.link}: ${spec.scoringSource})`);
 	const lock = await acquireIndexLock(dir, { purpose: `clip-search index ${absRoot}` });
 	const controller = new AbortController();
 	const onSignal = (): void => controller.abort();

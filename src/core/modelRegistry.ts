@@ -48,8 +48,9 @@ export interface KnownModel {
 	 */
 	logitParams?: { logScale: number; bias: number; source: string };
 	/**
-	 * Images per second and ms per text query measured by `npm run bench` (random weights, the
-	 * same architecture) on a 2-core AMD EPYC with VNNI: the time estimate shown before switching.
+	 * Images per second and ms per text query measured by `npm run bench -- --only families` (random
+	 * weights, the same architecture; the median of three runs) on a 2-core AMD EPYC with VNNI: the
+	 * time estimate shown before switching.
 	 */
 	speed?: Partial<Record<ModelVariant, { imagesPerSecond: number; textQueryMs: number }>>;
 }
@@ -64,7 +65,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		description: "OpenAI's CLIP ViT-B/32 (224 px, 512-d), ONNX export for transformers.js",
 		goodFor: 'The default: quick to download and to index, English queries. The weakest at retrieval (Crossmodal-3600 English 59.4 on Immich’s table).',
 		variants: ['quantized', 'fp32'],
-		speed: { fp32: { imagesPerSecond: 41.2, textQueryMs: 9 }, quantized: { imagesPerSecond: 96.8, textQueryMs: 5 } },
+		speed: { fp32: { imagesPerSecond: 41.2, textQueryMs: 10 }, quantized: { imagesPerSecond: 96.8, textQueryMs: 4 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -103,8 +104,8 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		description: "Apple's MobileCLIP-S2 (256 px, 512-d; FastViT-MCi2 image tower), ONNX export for transformers.js",
 		goodFor: 'Better than ViT-B/32 at recognising things (ImageNet zero-shot 74.4 vs ~63; Apple’s figures) with a smaller image tower, though about half its speed on this CPU. English. Offered in full precision only: its int8 image file is reported numerically broken.',
 		variants: ['fp32'],
-		// int8 measured 7.0 img/s (its convolutions run on slow ConvInteger kernels): one more reason not to offer it.
-		speed: { fp32: { imagesPerSecond: 22.3, textQueryMs: 23 } },
+		// int8 measured 7.1 img/s (its convolutions run on slow ConvInteger kernels): one more reason not to offer it.
+		speed: { fp32: { imagesPerSecond: 22.3, textQueryMs: 20 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -123,7 +124,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		goodFor: 'The best retrieval of these (Crossmodal-3600 English 75.2 on Immich’s table), and queries in many languages (Gemma tokenizer, multilingual training). About a quarter of ViT-B/32’s speed here, and a larger download.',
 		variants: ['quantized', 'fp32'],
 		logitParams: { logScale: 4.724453449249268, bias: -16.771724700927734, source: 'onnx-community/siglip2-base-patch16-224-ONNX@ba1f3b0 (pinned)' },
-		speed: { fp32: { imagesPerSecond: 9.5, textQueryMs: 41 }, quantized: { imagesPerSecond: 21.9, textQueryMs: 16 } },
+		speed: { fp32: { imagesPerSecond: 9.9, textQueryMs: 41 }, quantized: { imagesPerSecond: 23.1, textQueryMs: 16 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -143,7 +144,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		description: "Google's SigLIP base, patch 16, 256 px, multilingual (768-d), ONNX for transformers.js (a community export)",
 		goodFor: 'Queries in other languages (trained on WebLI without a language filter; SentencePiece tokenizer). Zero-shot probabilities are relative only: its trained bias is not published with the split files.',
 		variants: ['quantized', 'fp32'],
-		speed: { fp32: { imagesPerSecond: 7.6, textQueryMs: 39 }, quantized: { imagesPerSecond: 18.2, textQueryMs: 16 } },
+		speed: { fp32: { imagesPerSecond: 7.6, textQueryMs: 40 }, quantized: { imagesPerSecond: 17.3, textQueryMs: 17 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },

@@ -145,6 +145,32 @@ for (const f of FAMILIES) {
 	});
 }
 
+describe('SigLIP tokenizer templates', () => {
+	it('a template with a start and an end token keeps both when the text is truncated', async () => {
+		const dir = await tempDir();
+		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const tokFile = path.join(dir, 'tokenizer.json');
+		const tok = JSON.parse(await fs.readFile(tokFile, 'utf8'));
+		const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
+		tok.post_processor.single = [special('<bos>'), { Sequence: { id: 'A', type_id: 0 } }, special('<eos>')];
+		tok.post_processor.special_tokens['<bos>'] = { id: '<bos>', ids: [2], tokens: ['<bos>'] };
+		await fs.writeFile(tokFile, JSON.stringify(tok));
+		const enc = new ClipEncoder(await loadModelSpec(dir, { parts: 'tokenizer' }), { provider: 'cpu' });
+		const t = await enc.tokenizer();
+		const short = t.encode('a red circle');
+		assert.equal(short[0], 2, '<bos> first');
+		assert.equal(short.at(-1), 1, '<eos> last');
+		const long = t.encode('a red circle '.repeat(40));
+		assert.equal(long.length, 64);
+		assert.deepEqual([long[0], long[63]], [2, 1], 'both template tokens survive truncation');
+		const { data, length, lengths } = t.encodeBatch(['a red circle']);
+		assert.equal(length, 64, 'padded to the model length');
+		assert.equal(lengths[0], short.length);
+		assert.ok(Array.from(data.slice(short.length), Number).every(id => id === 0), 'with <pad> (id 0), as tokenizer_config.json names it');
+		await enc.dispose();
+	});
+});
+
 describe('where SigLIP keeps its scale and bias', () => {
 	it('reads them from the combined graph once (folded exp(scale) and an anonymous bias) and keeps a sidecar', async () => {
 		const dir = await tempDir();

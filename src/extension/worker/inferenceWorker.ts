@@ -72,7 +72,9 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 			onProgress: p => send({ kind: 'event', type: 'download', file: p.file, loaded: p.loaded, total: p.total, status: p.status }),
 		}).then(
 			spec => {
-				log(`model: ${modelKey(spec)} (${spec.dim}-d, input ${spec.preprocess.width}×${spec.preprocess.height}) ready in ${Date.now() - started} ms`);
+				log(
+					`model: ${modelKey(spec)} (${spec.family} family, ${spec.dim}-d, input ${spec.preprocess.width}×${spec.preprocess.height}, labels by ${spec.link}: ${spec.scoringSource}) ready in ${Date.now() - started} ms`,
+				);
 				return spec;
 			},
 			err => {
