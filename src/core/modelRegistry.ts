@@ -176,3 +176,23 @@ export function downloadSize(model: KnownModel, variant: ModelVariant): number {
 export function offeredVariant(model: KnownModel, variant: ModelVariant): ModelVariant {
 	return model.variants.includes(variant) ? variant : model.variants[0];
 }
+
+/**
+ * The new model's images per second on this machine: its bench speed, scaled by how this machine
+ * did against the bench with the current model (a run of this window that embedded enough images to
+ * time); the bench speed alone when there is no such run or the current model has no bench figure.
+ */
+export function estimatedRate(
+	benchRate: number,
+	currentModel: string,
+	currentVariant: ModelVariant,
+	folders: readonly { lastResult?: { embedded: number; seconds: number } }[],
+): { imagesPerSecond: number; calibrated: boolean } {
+	const current = findKnownModel(currentModel);
+	const currentBench = current?.speed?.[offeredVariant(current, currentVariant)]?.imagesPerSecond;
+	const run = folders.map(f => f.lastResult).find(r => r && r.embedded >= 32 && r.seconds > 0);
+	if (!currentBench || !run) {
+		return { imagesPerSecond: benchRate, calibrated: false };
+	}
+	return { imagesPerSecond: benchRate * (run.embedded / run.seconds / currentBench), calibrated: true };
+}

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { downloadModel, fileUrl } from '../../src/core/download';
 import { ClipError } from '../../src/core/errors';
 import { ClipEncoder } from '../../src/core/encoder';
-import { DEFAULT_MODEL_ID, downloadSize, filesForVariant, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../src/core/modelRegistry';
+import { DEFAULT_MODEL_ID, downloadSize, estimatedRate, filesForVariant, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../src/core/modelRegistry';
 import { needsDownload, resolveModel } from '../../src/core/modelResolver';
 import { onnxFileName } from '../../src/core/modelSpec';
 import { fixturesDir, tempDir } from '../helpers';
@@ -265,6 +265,18 @@ describe('known models of other families (from a local hub)', () => {
 			}
 		}
 		assert.deepEqual(findKnownModel('Xenova/mobileclip_s2')?.variants, ['fp32'], 'MobileCLIP: no int8 (not shown to hold its parity)');
+	});
+
+	it('the time estimate before a switch: the bench speed, scaled by how this machine did with the current model', () => {
+		const clip = findKnownModel(DEFAULT_MODEL_ID)!;
+		const bench = clip.speed!.quantized!.imagesPerSecond;
+		assert.deepEqual(estimatedRate(10, DEFAULT_MODEL_ID, 'quantized', []), { imagesPerSecond: 10, calibrated: false }, 'no run to learn from');
+		assert.deepEqual(estimatedRate(10, '/some/folder', 'fp32', [{ lastResult: { embedded: 500, seconds: 5 } }]), { imagesPerSecond: 10, calibrated: false }, 'a local folder has no bench figure');
+		assert.equal(estimatedRate(10, DEFAULT_MODEL_ID, 'quantized', [{ lastResult: { embedded: 3, seconds: 1 } }]).calibrated, false, 'too few images to time');
+		// This machine indexed at half the bench speed: the new model is expected at half its bench speed too.
+		const half = estimatedRate(10, DEFAULT_MODEL_ID, 'quantized', [{}, { lastResult: { embedded: 200, seconds: 400 / bench } }]);
+		assert.equal(half.calibrated, true);
+		assert.ok(Math.abs(half.imagesPerSecond - 5) < 1e-9, `${half.imagesPerSecond}`);
 	});
 
 	it('MobileCLIP asked for as int8 resolves to the variant it offers, downloads it and reads as CLIP I/O', async () => {

@@ -8,7 +8,7 @@
  * downloads, and confirms.
  */
 import * as vscode from 'vscode';
-import { downloadSize, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/modelRegistry';
+import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/modelRegistry';
 import type { ModelVariant } from '../../core/modelSpec';
 import { readSettings, SECTION, SettingKeys } from '../settings';
 import type { CommandDef } from './registry';
@@ -74,15 +74,19 @@ export const selectModelCommand: CommandDef = {
 		if (model === settings.model && (variant === undefined || variant === settings.modelVariant)) {
 			return;
 		}
-		const images = index.folders().reduce((n, f) => n + (f.summary ? f.summary.files - f.summary.failed : 0), 0);
+		const folders = index.folders();
+		const images = folders.reduce((n, f) => n + (f.summary ? f.summary.files - f.summary.failed : 0), 0);
 		if (images > 0) {
 			const known = findKnownModel(model);
 			const speed = known && variant ? known.speed?.[variant] : undefined;
-			const cost = speed ? durationText(images, speed.imagesPerSecond) : vscode.l10n.t('time depends on the model');
+			const rate = speed ? estimatedRate(speed.imagesPerSecond, settings.model, settings.modelVariant, folders) : undefined;
+			const cost = rate
+				? vscode.l10n.t('{0} {1}', durationText(images, rate.imagesPerSecond), rate.calibrated ? vscode.l10n.t('at the speed this machine indexed with the current model, scaled by the bench ratio') : vscode.l10n.t('at the speed measured on 2 cores'))
+				: vscode.l10n.t('the time depends on the model');
 			const download = known && variant ? vscode.l10n.t(', after a {0} download', megabytes(downloadSize(known, variant))) : '';
 			const switchNow = vscode.l10n.t('Switch and Re-index');
 			const answer = await vscode.window.showWarningMessage(
-				vscode.l10n.t('Switch to {0}? Its vectors cannot be mixed with the current ones, so all {1} images are embedded again ({2} at the speed measured on 2 cores{3}). Searches answer again as soon as the first images are embedded with it.', known?.label ?? model, images, cost, download),
+				vscode.l10n.t('Switch to {0}? Its vectors cannot be mixed with the current ones, so all {1} images are embedded again ({2}{3}). Searches answer again as soon as the first images are embedded with it.', known?.label ?? model, images, cost, download),
 				{ modal: true },
 				switchNow,
 			);
