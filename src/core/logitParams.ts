@@ -5,8 +5,8 @@
  * tower, so the split ONNX files (text_model.onnx, vision_model.onnx) do not carry them and
  * config.json only holds their initial values. They are looked up, in order: config.json's
  * `logit_scale` / `logit_bias` (logs/raw values as the parameters store them: our own convention,
- * also what tools/ writes); a sidecar `clip-search-logits.json` written once when derived; the
- * combined graph onnx/model.onnx (or model_quantized.onnx), read once and saved in the sidecar:
+ * also what tools/ writes); a sidecar `clip-search-logits.json` written once when derived; for
+ * SigLIP, the combined graph onnx/model.onnx (or model_quantized.onnx), read once and saved in the sidecar:
  * initializers named `logit_scale` and `logit_bias` when the export kept them, else the constants
  * of the node that makes `logits_per_text` (exporters fold exp(logit_scale) into one constant:
  * logits_per_text = Add(Mul(MatMul(text, imageᵀ), scale), bias)); and, for a known model, the values its
@@ -122,13 +122,14 @@ function scalarOf(t: onnx.ITensorProto | undefined): number | undefined {
  * s is a constant (exp folded in) or Exp(constant). Undefined when the graph has another shape.
  */
 export function logitParamsFromGraph(bytes: Uint8Array): { logScale: number; bias?: number } | undefined {
-	const graph = onnx.ModelProto.decode(bytes).graph;
-	if (!graph) {
-		return undefined;
-	}
+	// Named initializers first: a scan that skips every large tensor, no graph decoded.
 	const named = readScalarInitializers(bytes, ['logit_scale', 'logit_bias']);
 	if (named.has('logit_scale')) {
 		return { logScale: named.get('logit_scale')!, bias: named.get('logit_bias') };
+	}
+	const graph = onnx.ModelProto.decode(bytes).graph;
+	if (!graph) {
+		return undefined;
 	}
 	const initializers = new Map((graph.initializer ?? []).map(t => [t.name ?? '', t]));
 	const producer = new Map<string, onnx.INodeProto>();
@@ -168,8 +169,12 @@ function finite(v: unknown): number | undefined {
 	return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
-/** Finds the model's logit scale and bias (see [Note: where scale and bias live]); undefined when nothing says. */
-export async function findLogitParams(dir: string, config: Record<string, unknown>): Promise<LogitParams | undefined> {
+/**
+ * Finds the model's logit scale and bias (see [Note: where scale and bias live]); undefined when
+ * nothing says. The combined graph is read only when `readCombinedGraph` (SigLIP: its bias matters;
+ * a CLIP folder keeps the default of 100 rather than reading a 600 MB graph for it).
+ */
+export async function findLogitParams(dir: string, config: Record<string, unknown>, readCombinedGraph: boolean): Promise<LogitParams | undefined> {
 	const logScale = finite(config.logit_scale);
 	if (logScale !== undefined) {
 		return { logScale, bias: finite(config.logit_bias), source: 'config.json' };
@@ -182,7 +187,7 @@ export async function findLogitParams(dir: string, config: Record<string, unknow
 	if (saved && finite(saved.logit_scale) !== undefined) {
 		return { logScale: finite(saved.logit_scale)!, bias: finite(saved.logit_bias), source: `${LOGITS_SIDECAR} (${String(saved.source ?? 'derived')})` };
 	}
-	for (const name of ['onnx/model.onnx', 'onnx/model_quantized.onnx']) {
+	for (const name of readCombinedGraph ? ['onnx/model.onnx', 'onnx/model_quantized.onnx'] : []) {
 		const file = path.join(dir, name);
 		const bytes = await fs.readFile(file).catch(() => undefined);
 		if (!bytes) {

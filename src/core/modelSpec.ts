@@ -293,7 +293,7 @@ export async function loadModelSpec(
 	contextLength ??= 77;
 	// [Note: logit scale] config.json's logit_scale_init_value is the temperature *before* training
 	// (ln(1/0.07)); the trained one lives in the weights and is 100 for OpenAI's CLIP.
-	const logits = await findLogitParams(abs, config);
+	const logits = await findLogitParams(abs, config, family === 'siglip');
 	const logitScale = logits ? Math.exp(logits.logScale) : family === 'clip' ? 100 : 10;
 	const logitBias = family === 'siglip' ? logits?.bias : undefined;
 	const link = family === 'siglip' && logitBias !== undefined ? 'sigmoid' : 'softmax';
