@@ -115,9 +115,15 @@ export class ClipEncoder {
 		const feeds: Record<string, ort.Tensor> = {};
 		feeds.input_ids = new ort.Tensor('int64', data, [texts.length, length]);
 		if (names.includes('attention_mask')) {
-			// Real tokens (up to and including the end token) 1, padding 0.
+			// Real tokens (up to and including the end token) 1, padding 0 — except where the Python
+			// tokenizer returns no mask (SiglipTokenizer): the model then sees its padding, so a graph
+			// that takes a mask gets ones everywhere (transformers.js would mask the padding).
 			const mask = new BigInt64Array(data.length);
-			lengths.forEach((n, r) => mask.fill(1n, r * length, r * length + n));
+			if (!this.spec.maskPadding) {
+				mask.fill(1n);
+			} else {
+				lengths.forEach((n, r) => mask.fill(1n, r * length, r * length + n));
+			}
 			feeds.attention_mask = new ort.Tensor('int64', mask, [texts.length, length]);
 		}
 		const out = await this.run(tower, feeds, this.spec.textModelPath);

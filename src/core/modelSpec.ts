@@ -70,6 +70,8 @@ export interface ModelSpec {
 	lowercase: boolean;
 	/** Remove ASCII punctuation and collapse spaces first, as Python's SiglipTokenizer does. */
 	stripPunctuation: boolean;
+	/** Whether a graph's attention_mask hides the padding (false where Python's tokenizer gives no mask: SiglipTokenizer). */
+	maskPadding: boolean;
 	/** Size of the joint embedding (projection_dim; SigLIP: the text tower's output size). */
 	dim: number;
 	/** exp(logit_scale): the temperature that turns cosines into logits for labelling. */
@@ -326,6 +328,7 @@ export async function loadModelSpec(
 		textPadLength: family === 'siglip' ? contextLength : undefined,
 		lowercase: family === 'siglip' && tokenizerConfig?.do_lower_case === true,
 		stripPunctuation: family === 'siglip' && tokenizerConfig?.tokenizer_class === 'SiglipTokenizer',
+		maskPadding: !(family === 'siglip' && tokenizerConfig?.tokenizer_class === 'SiglipTokenizer'),
 		dim,
 		logitScale,
 		logitBias,

@@ -14,6 +14,7 @@ import { probeProbabilities, trainProbe } from '../../src/core/fewShot';
 import { LOGITS_SIDECAR, logitParamsFromGraph } from '../../src/core/logitParams';
 import { loadModelSpec } from '../../src/core/modelSpec';
 import { decodeImage, toPixelBatch } from '../../src/core/preprocess';
+import { onnx } from 'onnx-proto';
 import { cosine, fixtureImagesDir, fixturesDir, tempDir } from '../helpers';
 
 /** The Python reference of the image side (transformers' PIL processor + onnxruntime): tools/make_family_models.py. */
@@ -169,6 +170,56 @@ describe('SigLIP tokenizer templates', () => {
 		assert.ok(Array.from(data.slice(short.length), Number).every(id => id === 0), 'with <pad> (id 0), as tokenizer_config.json names it');
 		await enc.dispose();
 	});
+});
+
+/**
+ * A text graph that reports the attention mask it was fed: pooler_output = [Σ mask, 1, 1, …] per row,
+ * so the first component of the normalised vector gives the number of ones back.
+ */
+function maskReportingGraph(dim: number): Uint8Array {
+	const T = onnx.TensorProto.DataType;
+	const vi = (name: string, type: number, dims: (string | number)[]) =>
+		onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: type, shape: { dim: dims.map(d => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } });
+	const floats = (name: string, values: number[]) => onnx.TensorProto.create({ name, dataType: T.FLOAT, dims: [values.length], floatData: values });
+	const graph = onnx.GraphProto.create({
+		name: 'mask-report',
+		input: [vi('input_ids', T.INT64, ['batch', 'seq']), vi('attention_mask', T.INT64, ['batch', 'seq'])],
+		output: [vi('pooler_output', T.FLOAT, ['batch', dim])],
+		initializer: [
+			onnx.TensorProto.create({ name: 'axes', dataType: T.INT64, dims: [1], int64Data: [1] }),
+			floats('first', [1, ...Array(dim - 1).fill(0)]),
+			floats('rest', [0, ...Array(dim - 1).fill(1)]),
+		],
+		node: [
+			onnx.NodeProto.create({ opType: 'ReduceSum', input: ['attention_mask', 'axes'], output: ['sum'], attribute: [onnx.AttributeProto.create({ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 })] }),
+			onnx.NodeProto.create({ opType: 'Cast', input: ['sum'], output: ['sumf'], attribute: [onnx.AttributeProto.create({ name: 'to', type: onnx.AttributeProto.AttributeType.INT, i: T.FLOAT })] }),
+			onnx.NodeProto.create({ opType: 'Mul', input: ['sumf', 'first'], output: ['scaled'] }),
+			onnx.NodeProto.create({ opType: 'Add', input: ['scaled', 'rest'], output: ['pooler_output'] }),
+		],
+	});
+	return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 17 }], graph })).finish();
+}
+
+describe('the attention mask a SigLIP text graph gets', () => {
+	for (const [fixture, expected, why] of [
+		['tiny-siglip2', 'the real tokens', 'Gemma’s Python tokenizer returns a mask: padding hidden'],
+		['tiny-siglip-multilingual', 'every position', 'Python’s SiglipTokenizer returns none: the model sees its padding'],
+	] as const) {
+		it(`${fixture}: ${expected} (${why})`, async () => {
+			const dir = await tempDir();
+			await fs.cp(path.join(fixturesDir, fixture), dir, { recursive: true });
+			await fs.writeFile(path.join(dir, 'onnx/text_model.onnx'), maskReportingGraph(32));
+			const enc = new ClipEncoder(await loadModelSpec(dir), { provider: 'cpu', threads: 1 });
+			try {
+				const tok = await enc.tokenizer();
+				const v = await enc.encodeText('a red circle');
+				const ones = Math.round(Math.sqrt((31 * v[0] ** 2) / (1 - v[0] ** 2)));
+				assert.equal(ones, expected === 'every position' ? 64 : tok.encode('a red circle').length);
+			} finally {
+				await enc.dispose();
+			}
+		});
+	}
 });
 
 describe('where SigLIP keeps its scale and bias', () => {
