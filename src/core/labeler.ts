@@ -9,7 +9,8 @@
  * ("none of these"). The default global threshold is 0: always the best class, as CLIP's
  * zero-shot classifier does. In multi-label mode every class at or above its threshold is
  * kept; there the default is 1/number-of-classes (better than chance), since probabilities
- * are shared among the classes an image shows.
+ * are shared among the classes an image shows. SigLIP's sigmoid probabilities are not shared: the
+ * same default keeps the rule one, and a class's own threshold is how to tune it.
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
