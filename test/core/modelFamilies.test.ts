@@ -237,6 +237,19 @@ describe('where SigLIP keeps its scale and bias', () => {
 		assert.match(again.scoringSource, new RegExp(LOGITS_SIDECAR.replace('.', '\\.')));
 	});
 
+	it('a damaged sidecar or combined graph is passed over, never fatal', async () => {
+		const dir = await tempDir();
+		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		await fs.writeFile(path.join(dir, LOGITS_SIDECAR), '{ "logit_scale": ');
+		const spec = await loadModelSpec(dir);
+		assert.equal(spec.link, 'sigmoid', 'derived again from the combined graph');
+		assert.match(spec.scoringSource, /onnx\/model\.onnx/);
+		await fs.rm(path.join(dir, LOGITS_SIDECAR));
+		await fs.writeFile(path.join(dir, 'onnx/model.onnx'), 'not a protobuf, not even close to one');
+		const fallback = await loadModelSpec(dir);
+		assert.equal(fallback.link, 'softmax');
+	});
+
 	it('without them: a softmax that ranks as SigLIP does, and the log says why', async () => {
 		const dir = await tempDir();
 		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
@@ -267,6 +280,19 @@ describe('folders of an unknown family or shape', () => {
 		const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'));
 		await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'blip' }));
 		await assert.rejects(loadModelSpec(dir), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /model_type.*blip.*clip, siglip, siglip2/.test((e as Error).message));
+	});
+
+	it('a pad or end token the tokenizer does not have is named, with the config key', async () => {
+		const dir = await tempDir();
+		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const file = path.join(dir, 'tokenizer_config.json');
+		const config = JSON.parse(await fs.readFile(file, 'utf8'));
+		await fs.writeFile(file, JSON.stringify({ ...config, pad_token: '<nope>' }));
+		const enc = new ClipEncoder(await loadModelSpec(dir, { parts: 'tokenizer' }), { provider: 'cpu' });
+		await assert.rejects(enc.tokenizer(), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /"<nope>".*pad_token/.test((e as Error).message));
+		await fs.writeFile(file, JSON.stringify({ ...config, eos_token: '<end?>' }));
+		const enc2 = new ClipEncoder(await loadModelSpec(dir, { parts: 'tokenizer' }), { provider: 'cpu' });
+		await assert.rejects(enc2.tokenizer(), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /"<end\?>".*eos_token/.test((e as Error).message));
 	});
 
 	it('a SigLIP folder whose graph lacks pooler_output names the missing output', async () => {
