@@ -7,7 +7,7 @@
  * `logit_scale` / `logit_bias` (logs/raw values as the parameters store them: our own convention,
  * also what tools/ writes); a sidecar `clip-search-logits.json` written once when derived; for
  * SigLIP, the combined graph onnx/model.onnx (or model_quantized.onnx), read once and saved in the sidecar:
- * initializers named `logit_scale` and `logit_bias` when the export kept them, else the constants
+ * initializers named `logit_scale` and `logit_bias` when the export kept them (the scale as its log), else the constants
  * of the node that makes `logits_per_text` (exporters fold exp(logit_scale) into one constant:
  * logits_per_text = Add(Mul(MatMul(text, imageᵀ), scale), bias)); and, for a known model, the values its
  * registry entry pins (also saved as the sidecar at download). OpenAI's CLIP uses no bias and a
@@ -16,7 +16,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
-import { Reader } from 'protobufjs/minimal';
 import { writeFileAtomic } from './atomicFile';
 
 export const LOGITS_SIDECAR = 'clip-search-logits.json';
@@ -29,82 +28,7 @@ export interface LogitParams {
 	source: string;
 }
 
-const FLOAT = 1;
-
-/**
- * Reads the float scalars named in `names` from an ONNX file's graph initializers without decoding
- * the rest of the graph (a combined SigLIP graph is ~1 GB: its large tensors are skipped, not parsed).
- */
-export function readScalarInitializers(bytes: Uint8Array, names: string[]): Map<string, number> {
-	const wanted = new Set(names);
-	const found = new Map<string, number>();
-	const model = new Reader(bytes);
-	while (model.pos < model.len) {
-		const tag = model.uint32();
-		if (tag >>> 3 !== 7 || (tag & 7) !== 2) {
-			model.skipType(tag & 7);
-			continue;
-		}
-		const end = model.uint32() + model.pos;
-		while (model.pos < end) {
-			const gtag = model.uint32();
-			if (gtag >>> 3 !== 5 || (gtag & 7) !== 2) {
-				model.skipType(gtag & 7);
-				continue;
-			}
-			const tensorEnd = model.uint32() + model.pos;
-			const tensor = readTensor(model, tensorEnd);
-			if (tensor.name && wanted.has(tensor.name) && tensor.value !== undefined) {
-				found.set(tensor.name, tensor.value);
-			}
-			model.pos = tensorEnd;
-		}
-		model.pos = end;
-	}
-	return found;
-}
-
-function readTensor(r: Reader, end: number): { name?: string; value?: number } {
-	let name: string | undefined;
-	let dataType: number | undefined;
-	let raw: Uint8Array | undefined;
-	let floatData: number | undefined;
-	let elements = 1;
-	while (r.pos < end) {
-		const tag = r.uint32();
-		const field = tag >>> 3;
-		if (field === 1 && (tag & 7) === 0) {
-			elements *= Number(r.int64());
-		} else if (field === 1 && (tag & 7) === 2) {
-			const e = r.uint32() + r.pos;
-			while (r.pos < e) {
-				elements *= Number(r.int64());
-			}
-		} else if (field === 2) {
-			dataType = r.int32();
-		} else if (field === 8) {
-			name = r.string();
-		} else if (field === 4 && (tag & 7) === 2) {
-			const e = r.uint32() + r.pos;
-			floatData = r.float();
-			r.pos = e;
-		} else if (field === 4 && (tag & 7) === 5) {
-			floatData = r.float();
-		} else if (field === 9) {
-			const len = r.uint32();
-			// A scalar's raw data is 4 bytes; anything bigger is a weight we do not want to copy.
-			raw = len === 4 ? r.buf.subarray(r.pos, r.pos + 4) : undefined;
-			r.pos += len;
-		} else {
-			r.skipType(tag & 7);
-		}
-	}
-	if (dataType !== FLOAT || elements !== 1) {
-		return { name };
-	}
-	const value = raw ? new DataView(raw.buffer, raw.byteOffset, 4).getFloat32(0, true) : floatData;
-	return { name, value };
-}
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
 
 function scalarOf(t: onnx.ITensorProto | undefined): number | undefined {
 	if (!t || t.dataType !== FLOAT || (t.dims ?? []).reduce((a, d) => a * Number(d), 1) !== 1) {
@@ -122,16 +46,16 @@ function scalarOf(t: onnx.ITensorProto | undefined): number | undefined {
  * s is a constant (exp folded in) or Exp(constant). Undefined when the graph has another shape.
  */
 export function logitParamsFromGraph(bytes: Uint8Array): { logScale: number; bias?: number } | undefined {
-	// Named initializers first: a scan that skips every large tensor, no graph decoded.
-	const named = readScalarInitializers(bytes, ['logit_scale', 'logit_bias']);
-	if (named.has('logit_scale')) {
-		return { logScale: named.get('logit_scale')!, bias: named.get('logit_bias') };
-	}
+	// Decoded once (weights stay views into `bytes`); the result is kept in the sidecar.
 	const graph = onnx.ModelProto.decode(bytes).graph;
 	if (!graph) {
 		return undefined;
 	}
 	const initializers = new Map((graph.initializer ?? []).map(t => [t.name ?? '', t]));
+	const namedScale = scalarOf(initializers.get('logit_scale'));
+	if (namedScale !== undefined) {
+		return { logScale: namedScale, bias: scalarOf(initializers.get('logit_bias')) };
+	}
 	const producer = new Map<string, onnx.INodeProto>();
 	for (const node of graph.node ?? []) {
 		for (const out of node.output ?? []) {

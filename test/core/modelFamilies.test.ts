@@ -34,6 +34,23 @@ interface Reference {
 	probabilities: number[][];
 }
 
+/** A scratch copy of a fixture model folder, to damage or change. */
+async function fixtureCopy(name: string): Promise<string> {
+	const dir = await tempDir();
+	await fs.cp(path.join(fixturesDir, name), dir, { recursive: true });
+	return dir;
+}
+
+/** Runs `fn` with an encoder of the folder in `dir`, released after. */
+async function withEncoder(dir: string, fn: (enc: ClipEncoder) => Promise<void>): Promise<void> {
+	const enc = new ClipEncoder(await loadModelSpec(dir), { provider: 'cpu', threads: 1 });
+	try {
+		await fn(enc);
+	} finally {
+		await enc.dispose();
+	}
+}
+
 const FAMILIES = [
 	{ name: 'tiny-siglip2', family: 'siglip', output: 'pooler_output' },
 	{ name: 'tiny-siglip-multilingual', family: 'siglip', output: 'pooler_output' },
@@ -148,8 +165,7 @@ for (const f of FAMILIES) {
 
 describe('SigLIP tokenizer templates', () => {
 	it('a template with a start and an end token keeps both when the text is truncated', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip2');
 		const tokFile = path.join(dir, 'tokenizer.json');
 		const tok = JSON.parse(await fs.readFile(tokFile, 'utf8'));
 		const special = (id: string) => ({ SpecialToken: { id, type_id: 0 } });
@@ -206,26 +222,21 @@ describe('the attention mask a SigLIP text graph gets', () => {
 		['tiny-siglip-multilingual', 'every position', 'Python’s SiglipTokenizer returns none: the model sees its padding'],
 	] as const) {
 		it(`${fixture}: ${expected} (${why})`, async () => {
-			const dir = await tempDir();
-			await fs.cp(path.join(fixturesDir, fixture), dir, { recursive: true });
+			const dir = await fixtureCopy(fixture);
 			await fs.writeFile(path.join(dir, 'onnx/text_model.onnx'), maskReportingGraph(32));
-			const enc = new ClipEncoder(await loadModelSpec(dir), { provider: 'cpu', threads: 1 });
-			try {
+			await withEncoder(dir, async enc => {
 				const tok = await enc.tokenizer();
 				const v = await enc.encodeText('a red circle');
 				const ones = Math.round(Math.sqrt((31 * v[0] ** 2) / (1 - v[0] ** 2)));
 				assert.equal(ones, expected === 'every position' ? 64 : tok.encode('a red circle').length);
-			} finally {
-				await enc.dispose();
-			}
+			});
 		});
 	}
 });
 
 describe('where SigLIP keeps its scale and bias', () => {
 	it('reads them from the combined graph once (folded exp(scale) and an anonymous bias) and keeps a sidecar', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip2');
 		await fs.rm(path.join(dir, LOGITS_SIDECAR), { force: true });
 		const found = logitParamsFromGraph(await fs.readFile(path.join(dir, 'onnx/model.onnx')));
 		assert.ok(found && Math.abs(found.logScale - 4.7244534) < 1e-5 && Math.abs(found.bias! + 1.5) < 1e-6, JSON.stringify(found));
@@ -237,9 +248,14 @@ describe('where SigLIP keeps its scale and bias', () => {
 		assert.match(again.scoringSource, new RegExp(LOGITS_SIDECAR.replace('.', '\\.')));
 	});
 
+	it('reads them by name when the export kept the parameters (the scale as its log)', () => {
+		const scalar = (name: string, v: number) => onnx.TensorProto.create({ name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [], floatData: [v] });
+		const bytes = onnx.ModelProto.encode(onnx.ModelProto.create({ graph: { name: 'g', initializer: [scalar('logit_scale', 2.5), scalar('logit_bias', -3)] } })).finish();
+		assert.deepEqual(logitParamsFromGraph(bytes), { logScale: 2.5, bias: -3 });
+	});
+
 	it('a damaged sidecar or combined graph is passed over, never fatal', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip2');
 		await fs.writeFile(path.join(dir, LOGITS_SIDECAR), '{ "logit_scale": ');
 		const spec = await loadModelSpec(dir);
 		assert.equal(spec.link, 'sigmoid', 'derived again from the combined graph');
@@ -251,8 +267,7 @@ describe('where SigLIP keeps its scale and bias', () => {
 	});
 
 	it('without them: a softmax that ranks as SigLIP does, and the log says why', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip2');
 		await fs.rm(path.join(dir, LOGITS_SIDECAR), { force: true });
 		await fs.rm(path.join(dir, 'onnx/model.onnx'));
 		const spec = await loadModelSpec(dir);
@@ -261,30 +276,24 @@ describe('where SigLIP keeps its scale and bias', () => {
 	});
 
 	it('a graph that does not fit the config fails with the file named, not a bare runtime error', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip-multilingual'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip-multilingual');
 		await fs.cp(path.join(fixturesDir, 'tiny-clip/onnx/text_model.onnx'), path.join(dir, 'onnx/text_model.onnx'));
-		const enc = new ClipEncoder(await loadModelSpec(dir), { provider: 'cpu', threads: 1 });
-		try {
+		await withEncoder(dir, async enc => {
 			await assert.rejects(enc.encodeText('a cat'), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /text_model\.onnx: the model failed to run/.test((e as Error).message));
-		} finally {
-			await enc.dispose();
-		}
+		});
 	});
 });
 
 describe('folders of an unknown family or shape', () => {
 	it('an unknown model_type names the key and the families read', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip2');
 		const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'));
 		await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'blip' }));
 		await assert.rejects(loadModelSpec(dir), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /model_type.*blip.*clip, siglip, siglip2/.test((e as Error).message));
 	});
 
 	it('a pad or end token the tokenizer does not have is named, with the config key', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip2'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip2');
 		const file = path.join(dir, 'tokenizer_config.json');
 		const config = JSON.parse(await fs.readFile(file, 'utf8'));
 		await fs.writeFile(file, JSON.stringify({ ...config, pad_token: '<nope>' }));
@@ -296,30 +305,22 @@ describe('folders of an unknown family or shape', () => {
 	});
 
 	it('a SigLIP folder whose graph lacks pooler_output names the missing output', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip-multilingual'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip-multilingual');
 		// A CLIP graph (32 positions) in a SigLIP folder: it outputs text_embeds, not pooler_output.
 		await fs.cp(path.join(fixturesDir, 'tiny-clip/onnx/text_model.onnx'), path.join(dir, 'onnx/text_model.onnx'));
 		const config = JSON.parse(await fs.readFile(path.join(dir, 'config.json'), 'utf8'));
 		config.text_config.max_position_embeddings = 32;
 		await fs.writeFile(path.join(dir, 'config.json'), JSON.stringify(config));
-		const enc = new ClipEncoder(await loadModelSpec(dir), { provider: 'cpu', threads: 1 });
-		try {
+		await withEncoder(dir, async enc => {
 			await assert.rejects(enc.encodeText('a cat'), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /no "pooler_output" output \(it has: text_embeds\)/.test((e as Error).message));
-		} finally {
-			await enc.dispose();
-		}
+		});
 	});
 
 	it('a graph that does not fit the config fails with the file named, not a bare runtime error', async () => {
-		const dir = await tempDir();
-		await fs.cp(path.join(fixturesDir, 'tiny-siglip-multilingual'), dir, { recursive: true });
+		const dir = await fixtureCopy('tiny-siglip-multilingual');
 		await fs.cp(path.join(fixturesDir, 'tiny-clip/onnx/text_model.onnx'), path.join(dir, 'onnx/text_model.onnx'));
-		const enc = new ClipEncoder(await loadModelSpec(dir), { provider: 'cpu', threads: 1 });
-		try {
+		await withEncoder(dir, async enc => {
 			await assert.rejects(enc.encodeText('a cat'), (e: unknown) => ClipError.is(e, 'ModelInvalid') && /text_model\.onnx: the model failed to run/.test((e as Error).message));
-		} finally {
-			await enc.dispose();
-		}
+		});
 	});
 });
