@@ -70,16 +70,8 @@ def siglip_folder(out: Path, image: int, tokenizer_from: str) -> None:
         "image_processor_type": "SiglipImageProcessor", "resample": 2, "rescale_factor": 0.00392156862745098,
         "size": {"height": image, "width": image}})
     onnx_dir = out / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(fam.Named(model.text_model), (torch.ones(1, 64, dtype=torch.long),), str(onnx_dir / "text_model.onnx"),
-                          input_names=["input_ids"], output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
-                                        "last_hidden_state": {0: "batch_size", 1: "sequence_length"}, "pooler_output": {0: "batch_size"}})
-        torch.onnx.export(fam.Named(model.vision_model), (torch.rand(1, 3, image, image),), str(onnx_dir / "vision_model.onnx"),
-                          input_names=["pixel_values"], output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
-                          dynamic_axes={"pixel_values": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"}, "pooler_output": {0: "batch_size"}})
-    fam.quantize(onnx_dir)
+    fam.export_siglip_towers(model, onnx_dir, torch.ones(1, 64, dtype=torch.long), torch.rand(1, 3, image, image))
+    fam.tiny.quantize_twins(onnx_dir)
 
 
 def mobileclip_folder(out: Path, clip_tokenizer: Path) -> None:
@@ -103,24 +95,10 @@ def mobileclip_folder(out: Path, clip_tokenizer: Path) -> None:
         "do_resize": True, "image_processor_type": "CLIPFeatureExtractor", "resample": 2,
         "rescale_factor": 0.00392156862745098, "size": {"shortest_edge": 256}})
 
-    class T(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, ids):
-            return self.m(input_ids=ids).text_embeds
-
     onnx_dir = out / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        torch.onnx.export(T(text), (torch.ones(1, 77, dtype=torch.long),), str(onnx_dir / "text_model.onnx"),
-                          input_names=["input_ids"], output_names=["text_embeds"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch_size"}, "text_embeds": {0: "batch_size"}})
-        torch.onnx.export(vision, (torch.rand(1, 3, 256, 256),), str(onnx_dir / "vision_model.onnx"),
-                          input_names=["pixel_values"], output_names=["image_embeds"], opset_version=17, dynamo=False,
-                          dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}})
-    fam.quantize(onnx_dir)
+    fam.tiny.export_towers(fam.tiny.TextTower(text), vision, onnx_dir, torch.ones(1, 77, dtype=torch.long),
+                           torch.rand(1, 3, 256, 256), fixed_sequence=True)
+    fam.tiny.quantize_twins(onnx_dir)
 
 
 def main() -> int:

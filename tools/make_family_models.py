@@ -15,7 +15,9 @@ Makes three small folders (committed as fixtures; CI never rebuilds them):
   tiny-mobileclip/  like Xenova/mobileclip_s2: CLIP I/O (`text_embeds` / `image_embeds`), a text graph with
                     a fixed sequence length of 77, bilinear resize + centre crop, no normalisation
 
-Weights are random (seeded): the point is the I/O, the tokenizers and the preprocessing, checked
+Weights are random (seeded; the ONNX files come out the same on every run, but the Unigram trainer
+is not deterministic, so re-run make_family_reference.mjs after rebuilding): the point is the I/O, the
+tokenizers and the preprocessing, checked
 against transformers.js on the same folders (tools/make_family_reference.mjs). Sizes are tiny.
 Needs torch, transformers, tokenizers, onnx, onnxruntime (pip's local mirror).
 """
@@ -24,11 +26,14 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import sys
 from pathlib import Path
 
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import train_tiny_clip as tiny  # noqa: E402  (the CLIP tower export and the int8 twins)
 
 CORPUS = [
     "a photo of a red circle", "a blue square on the left", "an icon of a large yellow star",
@@ -106,6 +111,21 @@ class Named(torch.nn.Module):
         return out.last_hidden_state, out.pooler_output
 
 
+def export_siglip_towers(model, onnx_dir: Path, ids: torch.Tensor, px: torch.Tensor) -> None:
+    """The split towers as the transformers.js exports lay them out: last_hidden_state and pooler_output."""
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+    with torch.no_grad():
+        torch.onnx.export(Named(model.text_model), (ids,), str(onnx_dir / "text_model.onnx"), input_names=["input_ids"],
+                          output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
+                          dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
+                                        "last_hidden_state": {0: "batch_size", 1: "sequence_length"},
+                                        "pooler_output": {0: "batch_size"}})
+        torch.onnx.export(Named(model.vision_model), (px,), str(onnx_dir / "vision_model.onnx"), input_names=["pixel_values"],
+                          output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
+                          dynamic_axes={"pixel_values": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"},
+                                        "pooler_output": {0: "batch_size"}})
+
+
 def siglip(out: Path, vocab: int, image: int, seed: int) -> None:
     from transformers import SiglipConfig, SiglipModel
     torch.manual_seed(seed)
@@ -132,20 +152,10 @@ def siglip(out: Path, vocab: int, image: int, seed: int) -> None:
         "processor_class": "SiglipProcessor", "resample": 2, "rescale_factor": 0.00392156862745098,
         "size": {"height": image, "width": image}})
     onnx_dir = out / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
     ids = torch.ones(2, 64, dtype=torch.long)
     px = torch.rand(2, 3, image, image)
+    export_siglip_towers(model, onnx_dir, ids, px)
     with torch.no_grad():
-        torch.onnx.export(Named(model.text_model), (ids,), str(onnx_dir / "text_model.onnx"), input_names=["input_ids"],
-                          output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
-                                        "last_hidden_state": {0: "batch_size", 1: "sequence_length"},
-                                        "pooler_output": {0: "batch_size"}})
-        torch.onnx.export(Named(model.vision_model), (px,), str(onnx_dir / "vision_model.onnx"), input_names=["pixel_values"],
-                          output_names=["last_hidden_state", "pooler_output"], opset_version=17, dynamo=False,
-                          dynamic_axes={"pixel_values": {0: "batch_size"}, "last_hidden_state": {0: "batch_size"},
-                                        "pooler_output": {0: "batch_size"}})
-
         class Joint(torch.nn.Module):
             def __init__(self, m):
                 super().__init__()
@@ -163,29 +173,20 @@ def siglip(out: Path, vocab: int, image: int, seed: int) -> None:
                                         "logits_per_image": {0: "image_batch_size", 1: "text_batch_size"},
                                         "logits_per_text": {0: "text_batch_size", 1: "image_batch_size"},
                                         "text_embeds": {0: "text_batch_size"}, "image_embeds": {0: "image_batch_size"}})
-    quantize(onnx_dir)
-
-
-def quantize(onnx_dir: Path) -> None:
-    # [Note: quantised twins] as transformers.js makes them (see train_tiny_clip.py).
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    quantize_dynamic(str(onnx_dir / "text_model.onnx"), str(onnx_dir / "text_model_quantized.onnx"),
-                     per_channel=True, reduce_range=True, weight_type=QuantType.QInt8)
-    quantize_dynamic(str(onnx_dir / "vision_model.onnx"), str(onnx_dir / "vision_model_quantized.onnx"),
-                     per_channel=True, reduce_range=True, weight_type=QuantType.QUInt8)
+    tiny.quantize_twins(onnx_dir)
 
 
 # ----------------------------------------------------------------------------- MobileCLIP (CLIP I/O)
 
 def mobileclip(out: Path, seed: int) -> None:
     from transformers import CLIPConfig, CLIPModel
-    tiny = ROOT / "test/fixtures/tiny-clip"
+    clip_dir = ROOT / "test/fixtures/tiny-clip"
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
-        shutil.copy(tiny / name, out / name)
-    tc = json.loads((tiny / "tokenizer_config.json").read_text())
+        shutil.copy(clip_dir / name, out / name)
+    tc = json.loads((clip_dir / "tokenizer_config.json").read_text())
     tc["model_max_length"] = 77
     write_json(out / "tokenizer_config.json", tc)
-    vocab = len(json.loads((tiny / "tokenizer.json").read_text())["model"]["vocab"])
+    vocab = len(json.loads((clip_dir / "tokenizer.json").read_text())["model"]["vocab"])
     torch.manual_seed(seed)
     cfg = CLIPConfig(
         text_config={"vocab_size": vocab, "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2,
@@ -204,41 +205,12 @@ def mobileclip(out: Path, seed: int) -> None:
         "do_rescale": True, "do_resize": True, "feature_extractor_type": "CLIPFeatureExtractor",
         "image_processor_type": "CLIPFeatureExtractor", "resample": 2, "rescale_factor": 0.00392156862745098,
         "size": {"shortest_edge": 40}})
-    from transformers import CLIPTextModelWithProjection, CLIPVisionModelWithProjection
-    text = CLIPTextModelWithProjection(cfg.text_config)
-    text.text_model.load_state_dict(model.text_model.state_dict())
-    text.text_projection.load_state_dict(model.text_projection.state_dict())
-    vision = CLIPVisionModelWithProjection(cfg.vision_config)
-    vision.vision_model.load_state_dict(model.vision_model.state_dict())
-    vision.visual_projection.load_state_dict(model.visual_projection.state_dict())
-
-    class T(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, ids):
-            return self.m(input_ids=ids).text_embeds
-
-    class V(torch.nn.Module):
-        def __init__(self, m):
-            super().__init__()
-            self.m = m
-
-        def forward(self, px):
-            return self.m(pixel_values=px).image_embeds
-
+    text, vision = tiny.split_towers(model)
     onnx_dir = out / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
-    with torch.no_grad():
-        # MobileCLIP's exported text graph takes exactly 77 tokens: only the batch is dynamic.
-        torch.onnx.export(T(text.eval()), (torch.ones(1, 77, dtype=torch.long),), str(onnx_dir / "text_model.onnx"),
-                          input_names=["input_ids"], output_names=["text_embeds"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch_size"}, "text_embeds": {0: "batch_size"}})
-        torch.onnx.export(V(vision.eval()), (torch.rand(1, 3, 32, 32),), str(onnx_dir / "vision_model.onnx"),
-                          input_names=["pixel_values"], output_names=["image_embeds"], opset_version=17, dynamo=False,
-                          dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}})
-    quantize(onnx_dir)
+    # MobileCLIP's exported text graph takes exactly 77 tokens: only the batch is dynamic.
+    tiny.export_towers(tiny.TextTower(text), tiny.VisionTower(vision), onnx_dir, torch.ones(1, 77, dtype=torch.long),
+                       torch.rand(1, 3, 32, 32), fixed_sequence=True)
+    tiny.quantize_twins(onnx_dir)
 
 
 IMAGES = ["blue-circle.png", "blue-star.png", "copies/green-triangle-big.png", "copies/red-circle-copy.jpg"]

@@ -210,29 +210,34 @@ class VisionTower(torch.nn.Module):
         return self.model(pixel_values=pixel_values).image_embeds
 
 
-def export(model, out: Path, vocab_size: int):
+def split_towers(model):
+    """CLIPModel → (CLIPTextModelWithProjection, CLIPVisionModelWithProjection) with its weights, in eval mode."""
     from transformers import CLIPTextModelWithProjection, CLIPVisionModelWithProjection
-    onnx_dir = out / "onnx"
-    onnx_dir.mkdir(parents=True, exist_ok=True)
     text = CLIPTextModelWithProjection(model.config.text_config)
     text.text_model.load_state_dict(model.text_model.state_dict())
     text.text_projection.load_state_dict(model.text_projection.state_dict())
     vision = CLIPVisionModelWithProjection(model.config.vision_config)
     vision.vision_model.load_state_dict(model.vision_model.state_dict())
     vision.visual_projection.load_state_dict(model.visual_projection.state_dict())
-    text.eval()
-    vision.eval()
-    ids = torch.randint(0, vocab_size, (2, CONTEXT))
-    px = torch.randn(2, 3, IMAGE_SIZE, IMAGE_SIZE)
+    return text.eval(), vision.eval()
+
+
+def export_towers(text, vision, onnx_dir: Path, ids: torch.Tensor, px: torch.Tensor, fixed_sequence: bool = False):
+    """The two towers as transformers.js lays them out: text_embeds from input_ids, image_embeds from
+    pixel_values (`text` and `vision` return those tensors: TextTower/VisionTower around transformers'
+    models). `fixed_sequence`: only the batch is dynamic in the text graph (MobileCLIP's export)."""
+    onnx_dir.mkdir(parents=True, exist_ok=True)
+    ids_axes = {0: "batch_size"} if fixed_sequence else {0: "batch_size", 1: "sequence_length"}
     with torch.no_grad():
-        torch.onnx.export(TextTower(text), (ids,), str(onnx_dir / "text_model.onnx"), input_names=["input_ids"],
+        torch.onnx.export(text, (ids,), str(onnx_dir / "text_model.onnx"), input_names=["input_ids"],
                           output_names=["text_embeds"], opset_version=17, dynamo=False,
-                          dynamic_axes={"input_ids": {0: "batch_size", 1: "sequence_length"},
-                                        "text_embeds": {0: "batch_size"}})
-        torch.onnx.export(VisionTower(vision), (px,), str(onnx_dir / "vision_model.onnx"),
-                          input_names=["pixel_values"], output_names=["image_embeds"], opset_version=17,
-                          dynamo=False, dynamic_axes={"pixel_values": {0: "batch_size"},
-                                                      "image_embeds": {0: "batch_size"}})
+                          dynamic_axes={"input_ids": ids_axes, "text_embeds": {0: "batch_size"}})
+        torch.onnx.export(vision, (px,), str(onnx_dir / "vision_model.onnx"), input_names=["pixel_values"], output_names=["image_embeds"],
+                          opset_version=17, dynamo=False,
+                          dynamic_axes={"pixel_values": {0: "batch_size"}, "image_embeds": {0: "batch_size"}})
+
+
+def quantize_twins(onnx_dir: Path):
     # [Note: quantised twins] transformers.js makes *_quantized.onnx with dynamic quantisation,
     # per channel, reduce_range, QUInt8 weights for vision models and QInt8 for text ones.
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -240,6 +245,14 @@ def export(model, out: Path, vocab_size: int):
                      per_channel=True, reduce_range=True, weight_type=QuantType.QInt8)
     quantize_dynamic(str(onnx_dir / "vision_model.onnx"), str(onnx_dir / "vision_model_quantized.onnx"),
                      per_channel=True, reduce_range=True, weight_type=QuantType.QUInt8)
+
+
+def export(model, out: Path, vocab_size: int):
+    text, vision = split_towers(model)
+    ids = torch.randint(0, vocab_size, (2, CONTEXT))
+    px = torch.randn(2, 3, IMAGE_SIZE, IMAGE_SIZE)
+    export_towers(TextTower(text), VisionTower(vision), out / "onnx", ids, px)
+    quantize_twins(out / "onnx")
 
 
 # ----------------------------------------------------------------------------- main

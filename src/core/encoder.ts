@@ -119,7 +119,7 @@ export class ClipEncoder {
 			// tokenizer returns no mask (SiglipTokenizer): the model then sees its padding, so a graph
 			// that takes a mask gets ones everywhere (transformers.js would mask the padding).
 			const mask = new BigInt64Array(data.length);
-			if (!this.spec.maskPadding) {
+			if (this.spec.siglipTokenizer) {
 				mask.fill(1n);
 			} else {
 				lengths.forEach((n, r) => mask.fill(1n, r * length, r * length + n));

@@ -10,7 +10,7 @@
  * initializers named `logit_scale` and `logit_bias` when the export kept them (the scale as its log), else the constants
  * of the node that makes `logits_per_text` (exporters fold exp(logit_scale) into one constant:
  * logits_per_text = Add(Mul(MatMul(text, imageᵀ), scale), bias)); and, for a known model, the values its
- * registry entry pins (also saved as the sidecar at download). OpenAI's CLIP uses no bias and a
+ * registry entry pins. OpenAI's CLIP uses no bias and a
  * trained scale of exactly 100 (the clamp it hit), the default when nothing says otherwise.
  */
 import { promises as fs } from 'node:fs';
@@ -98,7 +98,12 @@ function finite(v: unknown): number | undefined {
  * nothing says. The combined graph is read only when `readCombinedGraph` (SigLIP: its bias matters;
  * a CLIP folder keeps the default of 100 rather than reading a 600 MB graph for it).
  */
-export async function findLogitParams(dir: string, config: Record<string, unknown>, readCombinedGraph: boolean): Promise<LogitParams | undefined> {
+export async function findLogitParams(
+	dir: string,
+	config: Record<string, unknown>,
+	readCombinedGraph: boolean,
+	pinned?: LogitParams,
+): Promise<LogitParams | undefined> {
 	const logScale = finite(config.logit_scale);
 	if (logScale !== undefined) {
 		return { logScale, bias: finite(config.logit_bias), source: 'config.json' };
@@ -127,13 +132,10 @@ export async function findLogitParams(dir: string, config: Record<string, unknow
 			continue;
 		}
 		const params: LogitParams = { ...found, source: name };
-		await saveLogitParams(dir, params).catch(() => undefined); // a read-only folder: read again next time
+		const body = { logit_scale: params.logScale, ...(params.bias !== undefined ? { logit_bias: params.bias } : {}), source: params.source };
+		// A read-only folder: derived again next time.
+		await writeFileAtomic(sidecar, `${JSON.stringify(body, null, 2)}\n`).catch(() => undefined);
 		return params;
 	}
-	return undefined;
-}
-
-export async function saveLogitParams(dir: string, params: LogitParams): Promise<void> {
-	const body = { logit_scale: params.logScale, ...(params.bias !== undefined ? { logit_bias: params.bias } : {}), source: params.source };
-	await writeFileAtomic(path.join(dir, LOGITS_SIDECAR), `${JSON.stringify(body, null, 2)}\n`);
+	return pinned;
 }

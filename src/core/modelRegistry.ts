@@ -44,7 +44,7 @@ export interface KnownModel {
 	files: ModelFile[];
 	/**
 	 * The trained logit scale (its log) and bias, for models whose split files do not carry them
-	 * (logitParams.ts); written beside the downloaded files as clip-search-logits.json.
+	 * (logitParams.ts: what the folder says first, these last).
 	 */
 	logitParams?: { logScale: number; bias: number; source: string };
 	/**

@@ -6,7 +6,6 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
 import { ClipError } from './errors';
-import { LOGITS_SIDECAR, saveLogitParams } from './logitParams';
 import { DEFAULT_MODEL_ID, findKnownModel, type KnownModel, KNOWN_MODELS, offeredVariant } from './modelRegistry';
 import { loadModelSpec, type ModelParts, type ModelSpec, type ModelVariant } from './modelSpec';
 import { defaultModelCache } from './paths';
@@ -20,10 +19,6 @@ export interface ResolveOptions extends DownloadOptions {
 	legacyCacheDirs?: string[];
 	/** When false, a known model that is not in the cache is an error instead of a download. */
 	allowDownload?: boolean;
-}
-
-async function isFile(p: string): Promise<boolean> {
-	return (await fs.stat(p).catch(() => undefined))?.isFile() ?? false;
 }
 
 async function isDirectory(p: string): Promise<boolean> {
@@ -97,8 +92,5 @@ export async function resolveModel(ref: string | undefined, options: ResolveOpti
 		}
 		await downloadModel(known, offered, dir, options);
 	}
-	if (known.logitParams && !(await isFile(path.join(dir, LOGITS_SIDECAR)))) {
-		await saveLogitParams(dir, known.logitParams);
-	}
-	return loadModelSpec(dir, { variant: offered, id: known.id, revision: known.revision, parts: options.parts });
+	return loadModelSpec(dir, { variant: offered, id: known.id, revision: known.revision, parts: options.parts, logitParams: known.logitParams });
 }

@@ -22,7 +22,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError } from './errors';
 import { cachedSha256 } from './fileDigest';
-import { findLogitParams } from './logitParams';
+import { findLogitParams, type LogitParams } from './logitParams';
 
 export type ModelVariant = 'fp32' | 'quantized';
 
@@ -68,10 +68,11 @@ export interface ModelSpec {
 	textPadLength: number | undefined;
 	/** Lowercase texts before tokenising (tokenizer_config.json's do_lower_case, SigLIP family). */
 	lowercase: boolean;
-	/** Remove ASCII punctuation and collapse spaces first, as Python's SiglipTokenizer does. */
-	stripPunctuation: boolean;
-	/** Whether a graph's attention_mask hides the padding (false where Python's tokenizer gives no mask: SiglipTokenizer). */
-	maskPadding: boolean;
+	/**
+	 * The text goes through Python's SiglipTokenizer rules: ASCII punctuation removed and spaces
+	 * collapsed first, and no attention mask (a graph that takes one sees the padding).
+	 */
+	siglipTokenizer: boolean;
 	/** Size of the joint embedding (projection_dim; SigLIP: the text tower's output size). */
 	dim: number;
 	/** exp(logit_scale): the temperature that turns cosines into logits for labelling. */
@@ -220,7 +221,7 @@ export function parsePreprocessorConfig(cfg: Record<string, unknown>, file: stri
  */
 export async function loadModelSpec(
 	dir: string,
-	options: { variant?: ModelVariant; id?: string; revision?: string; parts?: ModelParts } = {},
+	options: { variant?: ModelVariant; id?: string; revision?: string; parts?: ModelParts; logitParams?: LogitParams } = {},
 ): Promise<ModelSpec> {
 	const variant = options.variant ?? 'fp32';
 	const parts = options.parts ?? 'all';
@@ -295,7 +296,7 @@ export async function loadModelSpec(
 	contextLength ??= 77;
 	// [Note: logit scale] config.json's logit_scale_init_value is the temperature *before* training
 	// (ln(1/0.07)); the trained one lives in the weights and is 100 for OpenAI's CLIP.
-	const logits = await findLogitParams(abs, config, family === 'siglip');
+	const logits = await findLogitParams(abs, config, family === 'siglip', options.logitParams);
 	const logitScale = logits ? Math.exp(logits.logScale) : family === 'clip' ? 100 : 10;
 	const logitBias = family === 'siglip' ? logits?.bias : undefined;
 	const link = family === 'siglip' && logitBias !== undefined ? 'sigmoid' : 'softmax';
@@ -327,8 +328,7 @@ export async function loadModelSpec(
 		contextLength,
 		textPadLength: family === 'siglip' ? contextLength : undefined,
 		lowercase: family === 'siglip' && tokenizerConfig?.do_lower_case === true,
-		stripPunctuation: family === 'siglip' && tokenizerConfig?.tokenizer_class === 'SiglipTokenizer',
-		maskPadding: !(family === 'siglip' && tokenizerConfig?.tokenizer_class === 'SiglipTokenizer'),
+		siglipTokenizer: family === 'siglip' && tokenizerConfig?.tokenizer_class === 'SiglipTokenizer',
 		dim,
 		logitScale,
 		logitBias,

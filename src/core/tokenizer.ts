@@ -54,7 +54,7 @@ export function tokenizerFilesOf(spec: ModelSpec): TokenizerFiles {
 		family: spec.family,
 		padLength: spec.textPadLength,
 		lowercase: spec.lowercase,
-		stripPunctuation: spec.stripPunctuation,
+		stripPunctuation: spec.siglipTokenizer,
 	};
 }
 

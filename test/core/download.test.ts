@@ -295,7 +295,7 @@ describe('known models of other families (from a local hub)', () => {
 		}
 	});
 
-	it('a SigLIP model gets its pinned scale and bias beside the files; without them, probabilities are relative', async () => {
+	it('a SigLIP model gets its pinned scale and bias; without them, probabilities are relative', async () => {
 		await serve('tiny-siglip-multilingual', ['onnx/model.onnx']);
 		const cacheDir = await tempDir('clip-known-');
 		const plain = await resolveModel('pulsejet/siglip-base-patch16-256-multilingual-onnx', { variant: 'quantized', cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
@@ -308,7 +308,7 @@ describe('known models of other families (from a local hub)', () => {
 			assert.equal(spec.link, 'sigmoid');
 			assert.equal(spec.logitBias, -3);
 			assert.ok(Math.abs(spec.logitScale - Math.exp(2.5)) < 1e-9);
-			assert.match(spec.scoringSource, /clip-search-logits\.json \(test \(pinned\)\)/);
+			assert.match(spec.scoringSource, /^test \(pinned\): scale 12\.182, bias -3\.000$/);
 		} finally {
 			(KNOWN_MODELS as KnownModel[]).pop();
 		}
