@@ -5,14 +5,7 @@
 import * as vscode from 'vscode';
 import { Disposable } from './lifecycle';
 import { describeHolderShort } from './holderText';
-import type { FolderStatus, WorkspaceIndex } from './workspaceIndex';
-
-function committedImages(folders: FolderStatus[]): { images: number; failed: number } {
-	return {
-		images: folders.reduce((n, f) => n + (f.summary ? f.summary.files - f.summary.failed : 0), 0),
-		failed: folders.reduce((n, f) => n + (f.summary?.failed ?? 0), 0),
-	};
-}
+import { committedImages, type WorkspaceIndex } from './workspaceIndex';
 
 export class StatusBar extends Disposable {
 	private readonly item = this.register(vscode.window.createStatusBarItem('clipSearch.status', vscode.StatusBarAlignment.Left, 10));

@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { megabytes } from './format';
 import { describeError } from '../core/errors';
 import type { IndexProgress, IndexResult } from '../core/indexer';
 import type { LockHolder } from '../core/lock';
@@ -36,6 +37,14 @@ export interface FolderStatus {
 	summary?: { files: number; failed: number };
 	/** The execution provider the image model runs on, once known. */
 	provider?: string;
+}
+
+/** What the folders' committed indexes hold: images indexed, and files that failed. */
+export function committedImages(folders: readonly FolderStatus[]): { images: number; failed: number } {
+	return {
+		images: folders.reduce((n, f) => n + (f.summary ? f.summary.files - f.summary.failed : 0), 0),
+		failed: folders.reduce((n, f) => n + (f.summary?.failed ?? 0), 0),
+	};
 }
 
 export class WorkspaceIndex extends Disposable {
@@ -331,7 +340,7 @@ export class WorkspaceIndex extends Disposable {
 			}
 			return false;
 		}
-		const size = state.downloadBytes ? ` (${(state.downloadBytes / 1e6).toFixed(0)} MB)` : '';
+		const size = state.downloadBytes ? ` (${megabytes(state.downloadBytes)})` : '';
 		const download = vscode.l10n.t('Download');
 		const local = vscode.l10n.t('Use a Local Folder…');
 		const choice = await vscode.window.showInformationMessage(
@@ -353,7 +362,7 @@ export class WorkspaceIndex extends Disposable {
 					const cancel = token.onCancellationRequested(() => void this.worker.request('cancelDownload', {}));
 					const sub = this.worker.onEvent(e => {
 						if (e.type === 'download' && e.total) {
-							progress.report({ message: `${e.file}: ${(e.loaded / 1e6).toFixed(0)} / ${(e.total / 1e6).toFixed(0)} MB` });
+							progress.report({ message: `${e.file}: ${megabytes(e.loaded)} / ${megabytes(e.total)}` });
 						}
 					});
 					try {

@@ -10,14 +10,12 @@
 import * as vscode from 'vscode';
 import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/modelRegistry';
 import type { ModelVariant } from '../../core/modelSpec';
+import { megabytes } from '../format';
 import { readSettings, SECTION, SettingKeys } from '../settings';
+import { committedImages } from '../workspaceIndex';
 import type { CommandDef } from './registry';
 
 const VARIANT_LABEL: Record<ModelVariant, string> = { quantized: 'int8', fp32: 'fp32' };
-
-function megabytes(bytes: number): string {
-	return bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : `${(bytes / 1e6).toFixed(0)} MB`;
-}
 
 /** "≈ 12 min": the time to embed `images` at `rate` images per second. */
 export function durationText(images: number, rate: number): string {
@@ -75,7 +73,7 @@ export const selectModelCommand: CommandDef = {
 			return;
 		}
 		const folders = index.folders();
-		const images = folders.reduce((n, f) => n + (f.summary ? f.summary.files - f.summary.failed : 0), 0);
+		const { images } = committedImages(folders);
 		if (images > 0) {
 			const known = findKnownModel(model);
 			const speed = known && variant ? known.speed?.[variant] : undefined;
