@@ -7,11 +7,11 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ClipEncoder } from '../src/core/encoder';
-import { indexFolder } from '../src/core/indexer';
-import { openIndexForWriting } from '../src/core/indexSession';
-import { loadModelSpec, type ModelVariant } from '../src/core/modelSpec';
-import { decodeImage } from '../src/core/preprocess';
+import { ClipEncoder } from '../src/core/model/encoder';
+import { indexFolder } from '../src/core/index/indexer';
+import { openIndexForWriting } from '../src/core/index/indexSession';
+import { loadModelSpec, type ModelVariant } from '../src/core/model/modelSpec';
+import { decodeImage } from '../src/core/model/preprocess';
 
 async function main(): Promise<void> {
 	const [modelDir, imagesDir, variant] = process.argv.slice(2);

@@ -7,8 +7,8 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../core/imageFiles';
-import { defaultModelCache } from '../core/paths';
+import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../core/index/imageFiles';
+import { defaultModelCache } from '../core/common/paths';
 import { findDuplicatesCommand } from './commands/findDuplicates';
 import { findSimilarCommand } from './commands/findSimilar';
 import { indexingCommands } from './commands/indexing';

@@ -1,7 +1,7 @@
 /**
  * @file How the status bar names whoever else is writing an index. No vscode import: unit-tested.
  */
-import type { LockHolder } from '../core/lock';
+import type { LockHolder } from '../core/index/lock';
 
 /** "CLIP: another window is indexing" or "CLIP: clip-search (pid 1234) is indexing". */
 export function describeHolderShort(holder: LockHolder): string {

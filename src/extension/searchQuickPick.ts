@@ -5,8 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeError } from '../core/errors';
-import type { SearchResult } from '../core/search';
+import { describeError } from '../core/common/errors';
+import type { SearchResult } from '../core/search/search';
 import { formatReference, relativeReference } from './references';
 import { readSettings } from './settings';
 import type { WorkerClient } from './workerClient';

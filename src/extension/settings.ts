@@ -4,9 +4,9 @@
  * package.json `contributes.configuration`, add its key here and read it in readSettings().
  */
 import * as vscode from 'vscode';
-import type { LabelClass } from '../core/labeler';
-import type { ProviderSetting } from '../core/providers';
-import { isProviderSetting } from '../core/providers';
+import type { LabelClass } from '../core/labels/labeler';
+import type { ProviderSetting } from '../core/model/providers';
+import { isProviderSetting } from '../core/model/providers';
 
 export const SECTION = 'clipSearch';
 

@@ -5,8 +5,8 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeError } from '../core/errors';
-import { readTagsFile } from '../core/tagsFile';
+import { describeError } from '../core/common/errors';
+import { readTagsFile } from '../core/labels/tagsFile';
 import { Disposable } from './lifecycle';
 import type { Logger } from './logger';
 import type { TagsModel } from './tagsView';

@@ -4,7 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { DuplicateGroup } from '../core/duplicates';
+import type { DuplicateGroup } from '../core/search/duplicates';
 import { Disposable } from './lifecycle';
 
 export interface TagEntry {

@@ -5,7 +5,7 @@
  */
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { ClipError, type ClipErrorCode } from '../core/errors';
+import { ClipError, type ClipErrorCode } from '../core/common/errors';
 import type { EventMessage, RequestMap, RequestType, WorkerConfig, WorkerMessage } from './worker/protocol';
 
 type Listener = (event: EventMessage) => void;

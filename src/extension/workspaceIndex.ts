@@ -7,10 +7,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { megabytes } from './format';
-import { describeError } from '../core/errors';
-import type { IndexProgress, IndexResult } from '../core/indexer';
-import type { LockHolder } from '../core/lock';
-import { defaultIndexDir, indexDirName } from '../core/paths';
+import { describeError } from '../core/common/errors';
+import type { IndexProgress, IndexResult } from '../core/index/indexer';
+import type { LockHolder } from '../core/index/lock';
+import { defaultIndexDir, indexDirName } from '../core/common/paths';
 import { ChangeBatcher } from './changeBatcher';
 import { IndexScheduler, type RunOutcome, type Work } from './indexScheduler';
 import { Disposable, toDisposable } from './lifecycle';
@@ -148,7 +148,7 @@ export class WorkspaceIndex extends Disposable {
 
 	/**
 	 * Where a folder's index lives: one per folder for every window and the CLI (the per-user
-	 * cache folder, see core/paths.ts), or .vscode/ in the folder. See [Note: index location].
+	 * cache folder, see core/common/paths.ts), or .vscode/ in the folder. See [Note: index location].
 	 */
 	indexDir(folder: vscode.WorkspaceFolder): string {
 		if (readSettings(folder.uri).indexLocation === 'workspace') {

@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
-import { ClipEncoder } from '../../src/core/encoder';
-import { indexFolder } from '../../src/core/indexer';
-import { openIndexForWriting } from '../../src/core/indexSession';
-import { loadModelSpec } from '../../src/core/modelSpec';
-import { search } from '../../src/core/search';
-import { walkImages } from '../../src/core/walker';
+import { ClipEncoder } from '../../src/core/model/encoder';
+import { indexFolder } from '../../src/core/index/indexer';
+import { openIndexForWriting } from '../../src/core/index/indexSession';
+import { loadModelSpec } from '../../src/core/model/modelSpec';
+import { search } from '../../src/core/search/search';
+import { walkImages } from '../../src/core/index/walker';
 import { fixtureImagesDir, tempDir, tinyModelDir } from '../helpers';
 
 const OPS = Number(process.env.CLIP_STRESS_OPS ?? 3000);

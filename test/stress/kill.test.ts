@@ -9,7 +9,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { IndexStore } from '../../src/core/indexStore';
+import { IndexStore } from '../../src/core/index/indexStore';
 import { cosine, repoRoot, tempDir, tinyModelDir } from '../helpers';
 
 const cli = path.join(repoRoot, 'dist', 'cli.js');

@@ -22,7 +22,7 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
-import { ClipError, describeError } from '../errors';
+import { ClipError, describeError } from '../common/errors';
 import { type Box, insideQuad, minAreaRect, type Point, regions, unclip } from './geometry';
 
 export interface OcrLine {

@@ -6,8 +6,8 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ClipError, describeError } from '../errors';
-import type { IndexStore } from '../indexStore';
+import { ClipError, describeError } from '../common/errors';
+import type { IndexStore } from '../index/indexStore';
 import type { OcrLine } from './ocrEngine';
 
 export interface TextRecognizer {

@@ -2,10 +2,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseClassesText } from '../../core/classesFile';
-import { describeError } from '../../core/errors';
-import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labeler';
-import { readTagsFile, writeTagsFile } from '../../core/tagsFile';
+import { parseClassesText } from '../../core/labels/classesFile';
+import { describeError } from '../../core/common/errors';
+import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labels/labeler';
+import { readTagsFile, writeTagsFile } from '../../core/labels/tagsFile';
 import { readSettings, SECTION, SettingKeys } from '../settings';
 import { classesFileOf, tagsFileOf } from '../tagsSync';
 import type { CommandDef } from './registry';

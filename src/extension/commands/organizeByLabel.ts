@@ -1,7 +1,7 @@
 /** @file Organize Images by Label…: copy or move tagged images into per-class folders, after a confirmation. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { describeError } from '../../core/errors';
+import { describeError } from '../../core/common/errors';
 import type { CommandDef } from './registry';
 
 export const organizeByLabelCommand: CommandDef = {

@@ -4,7 +4,7 @@
  * the log), except cancellations, which are silent.
  */
 import * as vscode from 'vscode';
-import { ClipError, describeError } from '../../core/errors';
+import { ClipError, describeError } from '../../core/common/errors';
 import type { Logger } from '../logger';
 import type { ResultsPanel } from '../resultsPanel';
 import type { StatusBar } from '../statusBar';

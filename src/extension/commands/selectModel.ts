@@ -8,8 +8,8 @@
  * downloads, and confirms.
  */
 import * as vscode from 'vscode';
-import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/modelRegistry';
-import type { ModelVariant } from '../../core/modelSpec';
+import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/model/modelRegistry';
+import type { ModelVariant } from '../../core/model/modelSpec';
 import { megabytes } from '../format';
 import { readSettings, SECTION, SettingKeys } from '../settings';
 import { committedImages } from '../workspaceIndex';

@@ -1,14 +1,14 @@
 /**
  * @file Teaching classes from the Explorer or the Image Tags view: Add as Examples of Class… and
  * Not This Class. The classes file is edited in place (comments, layout and other keys kept; see
- * core/classesFile.ts) and the folder's tags are brought up to date at once.
+ * core/labels/classesFile.ts) and the folder's tags are brought up to date at once.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { writeFileAtomic } from '../../core/atomicFile';
-import { addToClass, parseClassesText } from '../../core/classesFile';
-import { ClipError } from '../../core/errors';
+import { writeFileAtomic } from '../../core/common/atomicFile';
+import { addToClass, parseClassesText } from '../../core/labels/classesFile';
+import { ClipError } from '../../core/common/errors';
 import { classesFileOf } from '../tagsSync';
 import type { CommandDef, Services } from './registry';
 

@@ -3,7 +3,7 @@
  * workspace folders and all decoding, so the extension host's thread never runs a model or
  * decodes an image. Sessions are created lazily on first use and reused.
  *
- * [Note: queries during indexing] Each workspace folder has a FolderSession (core/folderSession.ts):
+ * [Note: queries during indexing] Each workspace folder has a FolderSession (core/index/folderSession.ts):
  * reads come from the committed index on disk, reloaded when another window or a CLI run commits a
  * newer generation, or from the store this worker is writing, so a query typed during indexing is
  * answered from what has been indexed so far. The text tower and the image tower are separate
@@ -11,27 +11,27 @@
  */
 import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
-import { findDuplicates } from '../../core/duplicates';
-import { ClipEncoder } from '../../core/encoder';
-import { ClipError, describeError } from '../../core/errors';
-import { FolderSession } from '../../core/folderSession';
-import { indexFolder } from '../../core/indexer';
-import { adoptLegacyIndex } from '../../core/indexMigration';
-import { openIndexForWriting } from '../../core/indexSession';
-import { indexStatus } from '../../core/indexStatus';
-import { IndexStore } from '../../core/indexStore';
-import { describeWarning, Labeler } from '../../core/labeler';
+import { findDuplicates } from '../../core/search/duplicates';
+import { ClipEncoder } from '../../core/model/encoder';
+import { ClipError, describeError } from '../../core/common/errors';
+import { FolderSession } from '../../core/index/folderSession';
+import { indexFolder } from '../../core/index/indexer';
+import { adoptLegacyIndex } from '../../core/index/indexMigration';
+import { openIndexForWriting } from '../../core/index/indexSession';
+import { indexStatus } from '../../core/index/indexStatus';
+import { IndexStore } from '../../core/index/indexStore';
+import { describeWarning, Labeler } from '../../core/labels/labeler';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { recognizeText } from '../../core/ocr/ocrPass';
-import { dot, softmax } from '../../core/vectors';
-import { updateTagsFile } from '../../core/autoTag';
-import { readClassesFile } from '../../core/classesFile';
-import { currentLockHolder } from '../../core/lock';
-import { downloadSize, findKnownModel, offeredVariant } from '../../core/modelRegistry';
-import { needsDownload, resolveModel } from '../../core/modelResolver';
-import { modelKey, type ModelSpec } from '../../core/modelSpec';
-import { search, similar } from '../../core/search';
-import { thumbnail } from '../../core/thumbnail';
+import { dot, softmax } from '../../core/common/vectors';
+import { updateTagsFile } from '../../core/labels/autoTag';
+import { readClassesFile } from '../../core/labels/classesFile';
+import { currentLockHolder } from '../../core/index/lock';
+import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/modelRegistry';
+import { needsDownload, resolveModel } from '../../core/model/modelResolver';
+import { modelKey, type ModelSpec } from '../../core/model/modelSpec';
+import { search, similar } from '../../core/search/search';
+import { thumbnail } from '../../core/search/thumbnail';
 import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
 const port = parentPort;

@@ -3,14 +3,14 @@
  * an id and get exactly one response; the worker also sends events (progress, logs) unasked.
  * Only plain data crosses: paths, numbers, strings.
  */
-import type { TagUpdate } from '../../core/autoTag';
-import type { DuplicateGroup } from '../../core/duplicates';
-import type { IndexProgress, IndexResult } from '../../core/indexer';
-import type { IndexStatusReport } from '../../core/indexStatus';
-import type { LockHolder } from '../../core/lock';
-import type { ImageLabel, LabelClass } from '../../core/labeler';
-import type { ProviderSetting } from '../../core/providers';
-import type { SearchResult } from '../../core/search';
+import type { TagUpdate } from '../../core/labels/autoTag';
+import type { DuplicateGroup } from '../../core/search/duplicates';
+import type { IndexProgress, IndexResult } from '../../core/index/indexer';
+import type { IndexStatusReport } from '../../core/index/indexStatus';
+import type { LockHolder } from '../../core/index/lock';
+import type { ImageLabel, LabelClass } from '../../core/labels/labeler';
+import type { ProviderSetting } from '../../core/model/providers';
+import type { SearchResult } from '../../core/search/search';
 
 export interface WorkerConfig {
 	/** A model folder or a known id. */
@@ -40,7 +40,7 @@ export interface FolderRef {
 	legacyIndexDirs?: string[];
 }
 
-/** Auto-tagging of a folder: its classes file and tags file (see core/autoTag.ts). */
+/** Auto-tagging of a folder: its classes file and tags file (see core/labels/autoTag.ts). */
 export interface AutoTagRef {
 	classesFile: string;
 	tagsFile: string;

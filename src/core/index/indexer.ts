@@ -1,0 +1,375 @@
+/**
+ * @file Brings an index up to date with a folder: walks it, skips what is unchanged (same size and
+ * mtime), reuses vectors by content hash (renamed, moved and duplicated files are not embedded
+ * again), embeds what is new in batches, and forgets what is gone.
+ *
+ * [Note: pipeline] Reading, hashing and decoding run ahead of inference: up to
+ * `decodeConcurrency` files decode at once (sharp works on libuv's threads), their results wait
+ * in a queue of at most two batches, and decoding is held back while more than
+ * `maxPixelsInFlight` source pixels are being decoded. So inference of one batch overlaps the
+ * decoding of the next, and memory stays bounded whatever the images' sizes.
+ *
+ * [Note: decoding while inference runs] Overlapping the two only pays when inference leaves a
+ * core idle. When its threads take every core (the CLI's default), decoding alongside it makes the
+ * two fight for the cores: onnxruntime's parallel loops wait for their slowest thread, and a batch
+ * took up to 1.4× longer (fp32 end to end fell to 72 % of the serial bound in one bench run). So then
+ * decoding waits while a batch is inferred (`exclusiveInference`) and runs on all cores between
+ * batches; with a core to spare (the extension leaves one to the editor), they overlap.
+ *
+ * [Note: resume] The index is committed every `checkpointSeconds` and when the run ends or is
+ * cancelled. A run that was killed restarts from the last commit: files committed then are
+ * unchanged and skipped.
+ */
+import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
+import { BoundedQueue, Gate, WeightedSemaphore } from '../common/concurrency';
+import type { ClipEncoder } from '../model/encoder';
+import { ClipError, describeError } from '../common/errors';
+import { contentHash } from '../common/files';
+import type { IndexStore } from './indexStore';
+import { type DecodedImage, type DecodeOptions, decodeImage } from '../model/preprocess';
+import { statPaths, type WalkedFile, walkImages } from './walker';
+
+export interface IndexProgress {
+	phase: 'scanning' | 'embedding' | 'saving' | 'done' | 'reading text';
+	/** Image files found by the walk so far. */
+	found: number;
+	/** Files that need work (new or changed). */
+	todo: number;
+	/** Of those, finished (embedded, reused or failed). */
+	done: number;
+	failed: number;
+	imagesPerSecond: number;
+}
+
+export interface IndexOptions extends DecodeOptions {
+	include?: string[];
+	exclude?: string[];
+	gitignore?: boolean;
+	/**
+	 * Only these paths changed (relative to the root, '/'-separated: files, or folders created,
+	 * moved or deleted): compare just them with the catalog instead of walking the whole folder.
+	 */
+	paths?: Iterable<string>;
+	batchSize?: number;
+	decodeConcurrency?: number;
+	maxPixelsInFlight?: number;
+	checkpointSeconds?: number;
+	/** Decoding waits while a batch is inferred (default: when inference uses every core). */
+	exclusiveInference?: boolean;
+	signal?: AbortSignal;
+	onProgress?: (progress: IndexProgress) => void;
+	log?: (message: string) => void;
+}
+
+export interface IndexResult {
+	/** Image files looked at: found by the walk, or among the changed paths of an incremental run. */
+	scanned: number;
+	embedded: number;
+	reused: number;
+	removed: number;
+	/** The files that failed in this run. */
+	failed: { path: string; error: string }[];
+	seconds: number;
+	cancelled: boolean;
+	/** True when only the changed paths were compared (no walk of the folder). */
+	incremental: boolean;
+	/** What the index holds after the run: files in the catalog, and how many of them failed. */
+	totalFiles: number;
+	totalFailed: number;
+	/** The new or changed files this run looked at (what auto-tagging labels afresh). */
+	changed: string[];
+}
+
+interface Pending {
+	file: WalkedFile;
+	hash: string;
+	image: DecodedImage;
+}
+
+export interface ScanOutcome {
+	/** New or changed files, to read and embed. */
+	todo: WalkedFile[];
+	scanned: number;
+	removed: number;
+}
+
+/** Whether a catalog entry (or a file it stands for) differs from what is on disk now. */
+function changed(store: IndexStore, file: WalkedFile): boolean {
+	const known = store.files.get(file.rel);
+	return !known || known.size !== file.size || known.mtimeMs !== file.mtimeMs;
+}
+
+/** Phase 1 of a full run: walk the folder; what is new or changed, what is gone. */
+async function scanFolder(store: IndexStore, options: IndexOptions, progress: IndexProgress, report: () => void): Promise<ScanOutcome | undefined> {
+	const todo: WalkedFile[] = [];
+	const seen = new Set<string>();
+	let lastReport = 0;
+	for await (const file of walkImages(store.root, {
+		include: options.include,
+		exclude: options.exclude,
+		gitignore: options.gitignore,
+		signal: options.signal,
+		onError: (rel, err) => options.log?.(`cannot read ${rel}: ${describeError(err)}`),
+	})) {
+		seen.add(file.rel);
+		progress.found++;
+		if (changed(store, file)) {
+			todo.push(file);
+		}
+		if (progress.found - lastReport >= 500) {
+			lastReport = progress.found;
+			report();
+		}
+	}
+	if (options.signal?.aborted) {
+		return undefined;
+	}
+	let removed = 0;
+	for (const rel of [...store.files.keys()]) {
+		if (!seen.has(rel)) {
+			store.removeFile(rel);
+			removed++;
+		}
+	}
+	return { todo, scanned: progress.found, removed };
+}
+
+/** Phase 1 of an incremental run: only the changed paths (see the note in walker.ts). */
+async function scanChangedPaths(store: IndexStore, paths: Iterable<string>, options: IndexOptions, progress: IndexProgress): Promise<ScanOutcome> {
+	const changes = await statPaths(store.root, paths, {
+		include: options.include,
+		exclude: options.exclude,
+		gitignore: options.gitignore,
+		signal: options.signal,
+		onError: (rel, err) => options.log?.(`cannot read ${rel}: ${describeError(err)}`),
+	});
+	progress.found = changes.files.length;
+	const seen = new Set(changes.files.map(f => f.rel));
+	// Files below a gone path, or below a walked folder but not found by its walk, leave the catalog.
+	const prefixes = [...changes.gone, ...changes.walkedFolders].map(p => `${p}/`);
+	let removed = 0;
+	for (const rel of changes.gone) {
+		if (store.files.has(rel)) {
+			store.removeFile(rel);
+			removed++;
+		}
+	}
+	if (prefixes.length) {
+		for (const rel of [...store.files.keys()]) {
+			if (!seen.has(rel) && prefixes.some(p => rel.startsWith(p))) {
+				store.removeFile(rel);
+				removed++;
+			}
+		}
+	}
+	return { todo: changes.files.filter(f => changed(store, f)), scanned: changes.files.length, removed };
+}
+
+/**
+ * Phase 1 alone: what is new, changed or gone, by a walk or by the changed `paths`; gone files
+ * leave the catalog. (indexFolder runs it first; the bench times it on its own.)
+ */
+export async function scanForChanges(
+	store: IndexStore,
+	options: IndexOptions = {},
+	progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 },
+	report: () => void = () => undefined,
+): Promise<ScanOutcome | undefined> {
+	return options.paths === undefined ? scanFolder(store, options, progress, report) : scanChangedPaths(store, options.paths, options, progress);
+}
+
+export async function indexFolder(store: IndexStore, encoder: ClipEncoder, options: IndexOptions = {}): Promise<IndexResult> {
+	const started = performance.now();
+	const log = options.log ?? (() => undefined);
+	const signal = options.signal;
+	const batchSize = Math.max(1, options.batchSize ?? 16);
+	const progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 };
+	const report = (): void => options.onProgress?.({ ...progress });
+	const incremental = options.paths !== undefined;
+	const result: IndexResult = { scanned: 0, embedded: 0, reused: 0, removed: 0, failed: [], seconds: 0, cancelled: false, incremental, totalFiles: 0, totalFailed: 0, changed: [] };
+	const totals = (): void => {
+		result.totalFiles = store.files.size;
+		result.totalFailed = store.failedCount;
+	};
+
+	// 1. Scan: what is new or changed, what is gone.
+	const paths = options.paths === undefined ? undefined : [...options.paths];
+	const scan = await scanForChanges(store, { ...options, paths }, progress, report);
+	if (!scan || signal?.aborted) {
+		result.cancelled = true;
+		result.scanned = progress.found;
+		result.seconds = (performance.now() - started) / 1000;
+		totals();
+		return result;
+	}
+	const todo = scan.todo;
+	result.changed = todo.map(f => f.rel);
+	result.scanned = scan.scanned;
+	result.removed = scan.removed;
+	const scanMs = performance.now() - started;
+	log(
+		paths
+			? `scan: compared ${paths.length} changed path(s) only (incremental): ${scan.scanned} images, ${todo.length} new or changed, ${result.removed} removed (${scanMs.toFixed(1)} ms)`
+			: `scan: ${progress.found} images, ${todo.length} new or changed, ${result.removed} removed (${scanMs.toFixed(0)} ms)`,
+	);
+
+	// 2. Read, hash, decode (ahead), embed (in batches).
+	progress.phase = 'embedding';
+	progress.todo = todo.length;
+	report();
+	const queue = new BoundedQueue<Pending>(batchSize * 2);
+	const exclusive = options.exclusiveInference ?? encoder.intraOpThreads >= os.availableParallelism();
+	const inferring = new Gate();
+	const pixels = new WeightedSemaphore(options.maxPixelsInFlight ?? 64_000_000);
+	const concurrency = Math.max(1, options.decodeConcurrency ?? 4);
+	/** Files waiting for a hash that is being embedded in this run (duplicates within the run). */
+	const waiting = new Map<string, WalkedFile[]>();
+	const embedStarted = performance.now();
+	let embeddedSinceStart = 0;
+
+	const fail = (file: WalkedFile, hash: string | undefined, err: unknown): void => {
+		const error = describeError(err);
+		store.setFile(file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash, error });
+		result.failed.push({ path: file.rel, error });
+		progress.failed++;
+		progress.done++;
+	};
+
+	const prepare = async (file: WalkedFile): Promise<void> => {
+		let bytes: Buffer;
+		try {
+			bytes = await fs.readFile(file.abs);
+		} catch (err) {
+			const code = (err as NodeJS.ErrnoException).code;
+			if (code === 'ENOENT') {
+				store.removeFile(file.rel); // vanished since the scan: nothing to index
+				progress.done++;
+				return;
+			}
+			fail(file, undefined, new ClipError('FileUnreadable', `${file.rel}: cannot read the file (${code ?? describeError(err)}).`, { file: file.rel }));
+			return;
+		}
+		const hash = contentHash(bytes);
+		if (store.hasEmbedding(hash)) {
+			store.setFile(file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash });
+			result.reused++;
+			progress.done++;
+			return;
+		}
+		const others = waiting.get(hash);
+		if (others) {
+			others.push(file);
+			return;
+		}
+		waiting.set(hash, []);
+		let release: (() => void) | undefined;
+		try {
+			await inferring.pass();
+			const image = await decodeImage(file.rel, bytes, encoder.spec.preprocess, {
+				...options,
+				beforeDecode: async (n: number) => {
+					release = await pixels.acquire(n);
+				},
+			});
+			release?.();
+			release = undefined;
+			await queue.push({ file, hash, image });
+		} catch (err) {
+			release?.();
+			for (const dup of [file, ...(waiting.get(hash) ?? [])]) {
+				fail(dup, hash, err);
+			}
+			waiting.delete(hash);
+		}
+	};
+
+	let stopped = false;
+	const producer = (async () => {
+		let next = 0;
+		const workers = Array.from({ length: Math.min(concurrency, todo.length) }, async () => {
+			while (next < todo.length && !signal?.aborted && !stopped) {
+				await prepare(todo[next++]);
+			}
+		});
+		try {
+			await Promise.all(workers);
+		} finally {
+			queue.close();
+		}
+	})();
+
+	let lastCheckpoint = performance.now();
+	const checkpointMs = (options.checkpointSeconds ?? 10) * 1000;
+	try {
+		for (;;) {
+			const batch = await queue.take(batchSize, batchSize);
+			if (batch.length === 0) {
+				break;
+			}
+			if (exclusive) {
+				inferring.close();
+			}
+			let vectors: Float32Array[];
+			try {
+				vectors = await encoder.encodeImages(batch.map(p => p.image));
+			} finally {
+				inferring.open();
+			}
+			batch.forEach((p, i) => {
+				store.addEmbedding(p.hash, vectors[i]);
+				for (const file of [p.file, ...(waiting.get(p.hash) ?? [])]) {
+					store.setFile(file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash: p.hash });
+					progress.done++;
+				}
+				result.reused += waiting.get(p.hash)?.length ?? 0;
+				waiting.delete(p.hash);
+			});
+			result.embedded += batch.length;
+			embeddedSinceStart += batch.length;
+			progress.imagesPerSecond = embeddedSinceStart / ((performance.now() - embedStarted) / 1000);
+			report();
+			if (performance.now() - lastCheckpoint >= checkpointMs) {
+				progress.phase = 'saving';
+				await store.save();
+				progress.phase = 'embedding';
+				lastCheckpoint = performance.now();
+			}
+		}
+	} finally {
+		// On an error in inference, stop the producer too (a closed queue drops its pushes).
+		stopped = true;
+		queue.close();
+		await producer.catch(() => undefined);
+	}
+	result.cancelled = signal?.aborted ?? false;
+	const embedMs = performance.now() - embedStarted;
+	if (result.embedded) {
+		log(`embed: ${result.embedded} images in ${(embedMs / 1000).toFixed(1)} s (${progress.imagesPerSecond.toFixed(1)} img/s, ${encoder.providersUsed.vision ?? 'no'} provider)`);
+	}
+
+	// 3. Forget vectors no file uses (only after a complete run: a cancelled one may not have
+	// reached the renamed copy yet), then commit.
+	if (!result.cancelled) {
+		const dropped = store.collectGarbage();
+		if (dropped) {
+			log(`removed ${dropped} vectors no file uses any more`);
+		}
+	}
+	if (encoder.providersUsed.vision) {
+		store.provider = encoder.providersUsed.vision;
+	}
+	progress.phase = 'saving';
+	report();
+	if (store.isDirty) {
+		const saveStart = performance.now();
+		await store.save();
+		log(`save: ${(performance.now() - saveStart).toFixed(0)} ms`);
+	}
+	progress.phase = 'done';
+	report();
+	result.failed.sort((a, b) => (a.path < b.path ? -1 : 1));
+	result.seconds = (performance.now() - started) / 1000;
+	totals();
+	return result;
+}

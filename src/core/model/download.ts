@@ -1,0 +1,272 @@
+/**
+ * @file Downloads a known model from Hugging Face into the model cache: one file at a time into
+ * `<file>.part`, resumed with an HTTP range request after a drop, retried with backoff on
+ * network errors and 5xx answers, verified (pinned SHA-256, else the hash the server states),
+ * then renamed into place. Progress is reported per file in bytes; an AbortSignal cancels and
+ * keeps the partial file for the next try.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { writeFileAtomic } from '../common/atomicFile';
+import { ClipError, describeError } from '../common/errors';
+import { filesForVariant, type KnownModel, type ModelFile } from './modelRegistry';
+import type { ModelVariant } from './modelSpec';
+
+export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+
+export interface DownloadProgress {
+	file: string;
+	/** Bytes of this file on disk so far. */
+	loaded: number;
+	/** Bytes of this file in all, when known. */
+	total: number | undefined;
+	/** 'start' | 'progress' | 'done' per file. */
+	status: 'start' | 'progress' | 'done';
+}
+
+export interface DownloadOptions {
+	/** The hub's base URL; HF_ENDPOINT in the environment overrides the default. */
+	endpoint?: string;
+	signal?: AbortSignal;
+	onProgress?: (p: DownloadProgress) => void;
+	/** Attempts per file for retryable failures (network errors, 5xx). */
+	retries?: number;
+	/** First backoff delay; doubled after each failed attempt. */
+	backoffMs?: number;
+	log?: (message: string) => void;
+}
+
+/** The folder a known model's revision lives in, under the model cache. */
+export function modelCacheDir(cacheDir: string, model: KnownModel): string {
+	return path.join(cacheDir, model.id.replace(/[\\/]/g, '--'), model.revision);
+}
+
+export function fileUrl(endpoint: string, model: KnownModel, file: string): string {
+	return `${endpoint.replace(/\/+$/, '')}/${model.id}/resolve/${model.revision}/${file.split('/').map(encodeURIComponent).join('/')}`;
+}
+
+/** Files of the variant not yet complete in `dir`. */
+export async function missingFiles(dir: string, model: KnownModel, variant: ModelVariant): Promise<ModelFile[]> {
+	const missing: ModelFile[] = [];
+	for (const f of filesForVariant(model, variant)) {
+		const st = await fs.stat(path.join(dir, f.path)).catch(() => undefined);
+		if (!st?.isFile() || (f.size !== undefined && st.size !== f.size)) {
+			missing.push(f);
+		}
+	}
+	return missing;
+}
+
+/** Downloads whatever the variant still lacks into `dir`. Returns the folder. */
+export async function downloadModel(model: KnownModel, variant: ModelVariant, dir: string, options: DownloadOptions = {}): Promise<string> {
+	const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_ENDPOINT;
+	const todo = await missingFiles(dir, model, variant);
+	for (const file of todo) {
+		await downloadFile(model, file, dir, endpoint, options);
+	}
+	if (todo.length) {
+		await writeFileAtomic(
+			path.join(dir, 'download.json'),
+			JSON.stringify({ id: model.id, revision: model.revision, endpoint, completed: new Date().toISOString() }, null, 2),
+		);
+	}
+	return dir;
+}
+
+class RetryableError extends Error {}
+
+async function downloadFile(model: KnownModel, file: ModelFile, dir: string, endpoint: string, options: DownloadOptions): Promise<void> {
+	const url = fileUrl(endpoint, model, file.path);
+	const dest = path.join(dir, file.path);
+	const part = `${dest}.part`;
+	await fs.mkdir(path.dirname(dest), { recursive: true });
+	const retries = options.retries ?? 4;
+	let delay = options.backoffMs ?? 1000;
+	const offlineHint = `To work offline, copy the model folder (config.json, preprocessor_config.json, tokenizer.json, onnx/*.onnx) to this machine and pass its path as the model (--model /path/to/folder, or the clipSearch.model setting).`;
+	options.onProgress?.({ file: file.path, loaded: 0, total: file.size, status: 'start' });
+	for (let attempt = 1; ; attempt++) {
+		try {
+			await fetchInto(url, part, file, options);
+			break;
+		} catch (err) {
+			if (ClipError.is(err)) {
+				throw err;
+			}
+			if (options.signal?.aborted) {
+				throw new ClipError('Cancelled', `Download of ${model.id} (${file.path}) was cancelled; the partial file is kept and the next try resumes it.`);
+			}
+			const retryable = err instanceof RetryableError || err instanceof TypeError || (err as NodeJS.ErrnoException).code !== undefined;
+			if (!retryable || attempt >= retries) {
+				throw new ClipError('DownloadFailed', `Cannot download ${model.id} file ${file.path} from ${url}: ${describeError(err)}. ${offlineHint}`, {
+					file: file.path,
+					cause: err,
+				});
+			}
+			options.log?.(`download ${file.path}: ${describeError(err)}; retrying in ${delay} ms (attempt ${attempt + 1} of ${retries})`);
+			await sleep(delay, options.signal);
+			delay *= 2;
+		}
+	}
+	await fs.rename(part, dest);
+	const size = (await fs.stat(dest)).size;
+	options.onProgress?.({ file: file.path, loaded: size, total: size, status: 'done' });
+}
+
+/** One attempt: fetch (resuming from the .part file), append, verify. */
+async function fetchInto(url: string, part: string, file: ModelFile, options: DownloadOptions): Promise<void> {
+	const have = (await fs.stat(part).catch(() => undefined))?.size ?? 0;
+	// The first answer of an LFS file is a redirect whose headers state the content hash and size;
+	// follow redirects by hand so that those headers are not lost.
+	let response: Response;
+	let stated: { sha256?: string; gitSha1?: string; size?: number } = {};
+	let target = url;
+	for (let hop = 0; ; hop++) {
+		response = await fetch(target, {
+			redirect: 'manual',
+			signal: options.signal,
+			headers: have > 0 ? { Range: `bytes=${have}-` } : {},
+		});
+		stated = { ...statedHashes(response), ...stated };
+		const location = response.headers.get('location');
+		if (response.status >= 300 && response.status < 400 && location && hop < 5) {
+			await response.body?.cancel();
+			target = new URL(location, target).toString();
+			continue;
+		}
+		break;
+	}
+	if (response.status === 404 || response.status === 401 || response.status === 403) {
+		await response.body?.cancel();
+		throw new ClipError(
+			'DownloadFailed',
+			`Cannot download ${file.path} from ${url}: the server answered ${response.status} (${response.status === 404 ? 'no such file at this revision' : 'access denied'}).`,
+			{ file: file.path },
+		);
+	}
+	if (response.status >= 500 || response.status === 429 || response.status === 408) {
+		await response.body?.cancel();
+		throw new RetryableError(`the server answered ${response.status}`);
+	}
+	if (response.status === 416 && have > 0) {
+		// The partial file is already complete (or longer than the file): start again.
+		await response.body?.cancel();
+		await fs.rm(part, { force: true });
+		throw new RetryableError('the saved partial file does not fit the file on the server');
+	}
+	if (response.status !== 200 && response.status !== 206) {
+		await response.body?.cancel();
+		throw new ClipError('DownloadFailed', `Cannot download ${file.path} from ${url}: unexpected answer ${response.status}.`, { file: file.path });
+	}
+	const resuming = response.status === 206 && have > 0;
+	const contentLength = Number(response.headers.get('content-length') ?? NaN);
+	const total = file.size ?? stated.size ?? (Number.isFinite(contentLength) ? contentLength + (resuming ? have : 0) : undefined);
+	const sha256 = createHash('sha256');
+	const sha1 = createHash('sha1');
+	let loaded = 0;
+	if (resuming) {
+		await hashFile(part, [sha256], have);
+		loaded = have;
+	}
+	const handle = await fs.open(part, resuming ? 'a' : 'w');
+	const chunks: Buffer[] = [];
+	try {
+		let lastReport = 0;
+		for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+			const buf = Buffer.from(chunk);
+			await handle.write(buf);
+			sha256.update(buf);
+			if (stated.gitSha1) {
+				chunks.push(buf); // plain Git files are small: the blob hash needs the size first
+			}
+			loaded += buf.length;
+			if (loaded - lastReport >= 1 << 20) {
+				lastReport = loaded;
+				options.onProgress?.({ file: file.path, loaded, total, status: 'progress' });
+			}
+		}
+		await handle.sync();
+	} catch (err) {
+		throw err instanceof Error && err.name === 'AbortError' ? err : new RetryableError(`the connection broke after ${loaded} bytes (${describeError(err)})`);
+	} finally {
+		await handle.close();
+	}
+	if (total !== undefined && loaded < total) {
+		throw new RetryableError(`the connection closed after ${loaded} of ${total} bytes`);
+	}
+	const actual = sha256.digest('hex');
+	const expected = file.sha256 ?? stated.sha256;
+	let problem: string | undefined;
+	if (expected && actual !== expected) {
+		problem = `SHA-256 is ${actual}, expected ${expected}${file.sha256 ? ' (pinned)' : ' (stated by the server)'}`;
+	} else if (!expected && stated.gitSha1 && !resuming) {
+		const content = Buffer.concat(chunks);
+		sha1.update(`blob ${content.length}\0`).update(content);
+		const blob = sha1.digest('hex');
+		if (blob !== stated.gitSha1) {
+			problem = `Git blob SHA-1 is ${blob}, the server states ${stated.gitSha1}`;
+		}
+	} else if (file.size !== undefined && loaded !== file.size) {
+		problem = `size is ${loaded} bytes, expected ${file.size}`;
+	}
+	if (problem) {
+		await fs.rm(part, { force: true });
+		throw new ClipError('ChecksumMismatch', `Downloaded ${file.path} from ${url} is corrupt (${problem}); it was discarded. Try again.`, {
+			file: file.path,
+		});
+	}
+}
+
+/** Hashes Hugging Face states in headers: X-Linked-Etag (LFS, SHA-256) or ETag (Git blob SHA-1). */
+function statedHashes(response: Response): { sha256?: string; gitSha1?: string; size?: number } {
+	const clean = (v: string | null): string | undefined => v?.replace(/^W\//, '').replace(/"/g, '').trim().toLowerCase() || undefined;
+	const linked = clean(response.headers.get('x-linked-etag'));
+	const etag = clean(response.headers.get('etag'));
+	const size = Number(response.headers.get('x-linked-size') ?? NaN);
+	const out: { sha256?: string; gitSha1?: string; size?: number } = {};
+	if (linked && /^[0-9a-f]{64}$/.test(linked)) {
+		out.sha256 = linked;
+	} else if (etag && /^[0-9a-f]{64}$/.test(etag)) {
+		out.sha256 = etag;
+	} else if (etag && /^[0-9a-f]{40}$/.test(etag)) {
+		out.gitSha1 = etag;
+	}
+	if (Number.isFinite(size)) {
+		out.size = size;
+	}
+	return out;
+}
+
+async function hashFile(file: string, hashes: Hash[], length: number): Promise<void> {
+	const handle = await fs.open(file, 'r');
+	try {
+		const buf = Buffer.alloc(1 << 20);
+		let pos = 0;
+		while (pos < length) {
+			const { bytesRead } = await handle.read(buf, 0, Math.min(buf.length, length - pos), pos);
+			if (bytesRead === 0) {
+				break;
+			}
+			for (const h of hashes) {
+				h.update(buf.subarray(0, bytesRead));
+			}
+			pos += bytesRead;
+		}
+	} finally {
+		await handle.close();
+	}
+}
+
+function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+	return new Promise((resolve, reject) => {
+		const t = setTimeout(resolve, ms);
+		signal?.addEventListener(
+			'abort',
+			() => {
+				clearTimeout(t);
+				reject(new ClipError('Cancelled', 'The download was cancelled.'));
+			},
+			{ once: true },
+		);
+	});
+}

@@ -1,0 +1,267 @@
+/**
+ * @file The two towers on ONNX Runtime. Sessions are created lazily, on the first text or
+ * image to encode, and reused; `dispose()` releases them. Input and output names are read from
+ * the graphs: only inputs the graph has are fed, a text graph with a fixed sequence length gets
+ * rows padded to it, and the embeddings are taken by the family's output name (`text_embeds` /
+ * `image_embeds` for CLIP, `pooler_output` for SigLIP). Embeddings come back L2-normalised.
+ */
+import * as os from 'node:os';
+import * as ort from 'onnxruntime-node';
+import { ClipError, describeError } from '../common/errors';
+import { fastInt8Model } from './int8Weights';
+import type { ModelSpec } from './modelSpec';
+import { providerCandidates, skipReason, type ConcreteProvider, type ProviderSetting } from './providers';
+import { type DecodedImage, toPixelBatch } from './preprocess';
+import { ClipTokenizer, tokenizerFilesOf } from './tokenizer';
+import { normalizedRows } from '../common/vectors';
+
+export interface EncoderOptions {
+	provider?: ProviderSetting;
+	/** Threads for one inference (ORT intra-op). Default: all cores. */
+	threads?: number;
+	/** Receives one line per notable event (provider chosen, provider failures, timings). */
+	log?: (message: string) => void;
+	/**
+	 * For a quantized model on the CPU, load its weights converted to int8 (see int8Weights.ts;
+	 * lossless, made once). Default true; the bench turns it off to measure the difference.
+	 */
+	int8Conversion?: boolean;
+}
+
+const TEXT_CACHE_SIZE = 512;
+
+interface Tower {
+	session: ort.InferenceSession;
+	provider: ConcreteProvider;
+}
+
+let ortLogLevelSet = false;
+
+/** The text graph's sequence length when it is fixed (MobileCLIP's exports), else undefined. */
+function fixedSequenceLength(session: ort.InferenceSession): number | undefined {
+	const meta = (session as { inputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[] }).inputMetadata;
+	const ids = meta?.find(m => m.name === 'input_ids');
+	const n = ids?.shape?.[1];
+	return typeof n === 'number' && n > 0 ? n : undefined;
+}
+
+export class ClipEncoder {
+	private text?: Promise<Tower>;
+	private vision?: Promise<Tower>;
+	private tokenizerPromise?: Promise<ClipTokenizer>;
+	private readonly textCache = new Map<string, Float32Array>();
+	private pixelBuffer?: Float32Array;
+	private disposed = false;
+	/** The providers the towers actually run on, once created. */
+	readonly providersUsed: { text?: ConcreteProvider; vision?: ConcreteProvider } = {};
+	readonly providerFailures: string[] = [];
+
+	constructor(
+		readonly spec: ModelSpec,
+		private readonly options: EncoderOptions = {},
+	) {}
+
+	get dim(): number {
+		return this.spec.dim;
+	}
+
+	tokenizer(): Promise<ClipTokenizer> {
+		this.tokenizerPromise ??= ClipTokenizer.load(tokenizerFilesOf(this.spec));
+		return this.tokenizerPromise;
+	}
+
+	/** The provider the image tower runs on (creates the session if needed). */
+	async visionProvider(): Promise<ConcreteProvider> {
+		return (await this.visionTower()).provider;
+	}
+
+	/**
+	 * Text embeddings, remembered: class prompts are embedded again on every auto-tag run and a
+	 * query while it is refined; a text seen before costs a map lookup. Bounded (oldest out first).
+	 */
+	async encodeTexts(texts: string[]): Promise<Float32Array[]> {
+		const found = new Map<string, Float32Array>();
+		for (const t of texts) {
+			const v = this.textCache.get(t);
+			if (v) {
+				found.set(t, v);
+			}
+		}
+		const missing = [...new Set(texts.filter(t => !found.has(t)))];
+		const vectors = await this.encodeTextsUncached(missing);
+		missing.forEach((t, i) => {
+			found.set(t, vectors[i]);
+			this.textCache.set(t, vectors[i]);
+			if (this.textCache.size > TEXT_CACHE_SIZE) {
+				this.textCache.delete(this.textCache.keys().next().value!);
+			}
+		});
+		// Copies: a caller may change what it gets.
+		return texts.map(t => Float32Array.from(found.get(t)!));
+	}
+
+	private async encodeTextsUncached(texts: string[]): Promise<Float32Array[]> {
+		if (texts.length === 0) {
+			return [];
+		}
+		const [tokenizer, tower] = await Promise.all([this.tokenizer(), this.textTower()]);
+		const names = tower.session.inputNames;
+		if (!names.includes('input_ids')) {
+			throw new ClipError('ModelInvalid', `${this.spec.textModelPath}: the text model has no "input_ids" input (it has: ${names.join(', ')}).`, {
+				file: this.spec.textModelPath,
+			});
+		}
+		const { data, length, lengths } = tokenizer.encodeBatch(texts, fixedSequenceLength(tower.session));
+		const feeds: Record<string, ort.Tensor> = {};
+		feeds.input_ids = new ort.Tensor('int64', data, [texts.length, length]);
+		if (names.includes('attention_mask')) {
+			// Real tokens (up to and including the end token) 1, padding 0 — except where the Python
+			// tokenizer returns no mask (SiglipTokenizer): the model then sees its padding, so a graph
+			// that takes a mask gets ones everywhere (transformers.js would mask the padding).
+			const mask = new BigInt64Array(data.length);
+			if (this.spec.siglipTokenizer) {
+				mask.fill(1n);
+			} else {
+				lengths.forEach((n, r) => mask.fill(1n, r * length, r * length + n));
+			}
+			feeds.attention_mask = new ort.Tensor('int64', mask, [texts.length, length]);
+		}
+		const out = await this.run(tower, feeds, this.spec.textModelPath);
+		return this.embeddings(out, this.spec.outputs.text, this.spec.textModelPath, texts.length);
+	}
+
+	async encodeText(text: string): Promise<Float32Array> {
+		return (await this.encodeTexts([text]))[0];
+	}
+
+	/** Embeds a batch of decoded images (already at the model's input size). */
+	async encodeImages(images: DecodedImage[]): Promise<Float32Array[]> {
+		if (images.length === 0) {
+			return [];
+		}
+		const tower = await this.visionTower();
+		if (this.spec.parts !== 'all') {
+			throw new ClipError('ModelNotFound', `${this.spec.dir} was loaded without its image part (preprocessor_config.json and the vision model): it cannot embed images.`, {
+				file: this.spec.dir,
+			});
+		}
+		const { height, width } = this.spec.preprocess;
+		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
+		const name = tower.session.inputNames.includes('pixel_values') ? 'pixel_values' : tower.session.inputNames[0];
+		const out = await this.run(tower, { [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) }, this.spec.visionModelPath);
+		return this.embeddings(out, this.spec.outputs.image, this.spec.visionModelPath, images.length);
+	}
+
+	/** One inference; a graph that does not fit the folder's config (sizes, lengths) is named as such. */
+	private async run(tower: Tower, feeds: Record<string, ort.Tensor>, file: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+		try {
+			return await tower.session.run(feeds);
+		} catch (err) {
+			throw new ClipError(
+				'ModelInvalid',
+				`${file}: the model failed to run (${describeError(err).split('\n')[0]}); its inputs do not fit what the folder's config.json and tokenizer_config.json say. Re-download the model or fix the folder.`,
+				{ file, cause: err },
+			);
+		}
+	}
+
+	private embeddings(out: ort.InferenceSession.OnnxValueMapType, name: string, file: string, n: number): Float32Array[] {
+		const tensor = out[name] as ort.Tensor | undefined;
+		if (!tensor) {
+			throw new ClipError(
+				'ModelInvalid',
+				`${file}: the model has no "${name}" output (it has: ${Object.keys(out).join(', ')}); a ${this.spec.family === 'clip' ? 'CLIP' : 'SigLIP'} graph (config.json's model_type) must have it. Export the towers as transformers.js does.`,
+				{ file },
+			);
+		}
+		const data = tensor.data as Float32Array;
+		if (tensor.type !== 'float32' || data.length !== n * this.spec.dim) {
+			throw new ClipError(
+				'ModelInvalid',
+				`${file}: "${name}" has shape [${tensor.dims.join(', ')}] (${tensor.type}); expected [${n}, ${this.spec.dim}] float32 as config.json says (${this.spec.family === 'clip' ? 'projection_dim' : 'text_config.hidden_size'}).`,
+				{ file },
+			);
+		}
+		try {
+			return normalizedRows(data, this.spec.dim);
+		} catch (err) {
+			throw new ClipError('ModelInvalid', `${file}: the model produced an empty or non-finite embedding (${describeError(err)}).`, { file });
+		}
+	}
+
+	private textTower(): Promise<Tower> {
+		this.text ??= this.createTower(this.spec.textModelPath, 'text');
+		return this.text;
+	}
+
+	private visionTower(): Promise<Tower> {
+		this.vision ??= this.createTower(this.spec.visionModelPath, 'vision');
+		return this.vision;
+	}
+
+	/** Threads one inference uses (onnxruntime's intra-op pool). */
+	get intraOpThreads(): number {
+		return this.options.threads ?? Math.max(1, os.availableParallelism());
+	}
+
+	private async createTower(file: string, which: 'text' | 'vision'): Promise<Tower> {
+		if (this.disposed) {
+			throw new ClipError('Cancelled', 'The encoder was disposed.');
+		}
+		if (!ortLogLevelSet) {
+			// Our own log reports provider failures; ORT's native logger would print them to stderr too.
+			ort.env.logLevel = 'fatal';
+			ortLogLevelSet = true;
+		}
+		const log = this.options.log ?? (() => undefined);
+		const threads = this.intraOpThreads;
+		const candidates = providerCandidates(this.options.provider ?? 'auto');
+		const errors: string[] = [];
+		const auto = (this.options.provider ?? 'auto') === 'auto';
+		for (const provider of candidates) {
+			const skip = auto ? skipReason(provider) : undefined;
+			if (skip) {
+				errors.push(`${provider}: ${skip}`);
+				this.providerFailures.push(`${which} ${provider}: ${skip}`);
+				log(`${which} model: skipping the ${provider} execution provider (${skip})`);
+				continue;
+			}
+			const started = Date.now();
+			try {
+				const load = provider === 'cpu' && this.spec.variant === 'quantized' && this.options.int8Conversion !== false ? await fastInt8Model(file, { log }) : file;
+				const session = await ort.InferenceSession.create(load, {
+					executionProviders: [provider],
+					intraOpNumThreads: threads,
+					interOpNumThreads: 1,
+					graphOptimizationLevel: 'all',
+					logSeverityLevel: 3,
+				});
+				this.providersUsed[which] = provider;
+				log(`${which} model: ${provider} execution provider, ${threads} threads, session created in ${Date.now() - started} ms (${load})`);
+				return { session, provider };
+			} catch (err) {
+				const reason = `${provider}: ${describeError(err)}`;
+				errors.push(reason);
+				this.providerFailures.push(`${which} ${reason}`);
+				log(`${which} model: the ${provider} execution provider did not start (${describeError(err)}); trying the next one`);
+			}
+		}
+		const invalid = errors.find(e => /protobuf|invalid model|load model/i.test(e));
+		if (invalid) {
+			throw new ClipError('ModelInvalid', `${file}: not a valid ONNX model (${invalid}). Re-download the model.`, { file });
+		}
+		throw new ClipError('ProviderUnavailable', `${file}: no execution provider could run the model (${errors.join('; ')}). Try --provider cpu.`, {
+			file,
+		});
+	}
+
+	async dispose(): Promise<void> {
+		this.disposed = true;
+		const towers = [this.text, this.vision];
+		this.text = this.vision = undefined;
+		for (const tower of towers) {
+			const t = await tower?.catch(() => undefined);
+			await t?.session.release();
+		}
+	}
+}

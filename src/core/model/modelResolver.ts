@@ -1,0 +1,96 @@
+/**
+ * @file Turns what the user names as a model (a folder path or a known id) into a ModelSpec,
+ * downloading a known model on first use when that is allowed.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
+import { ClipError } from '../common/errors';
+import { DEFAULT_MODEL_ID, findKnownModel, type KnownModel, KNOWN_MODELS, offeredVariant } from './modelRegistry';
+import { loadModelSpec, type ModelParts, type ModelSpec, type ModelVariant } from './modelSpec';
+import { defaultModelCache } from '../common/paths';
+
+export interface ResolveOptions extends DownloadOptions {
+	variant?: ModelVariant;
+	cacheDir?: string;
+	/** What is needed of the folder (default: all of it). */
+	parts?: ModelParts;
+	/** Cache folders an older version downloaded into: a complete model there is moved, not downloaded again. */
+	legacyCacheDirs?: string[];
+	/** When false, a known model that is not in the cache is an error instead of a download. */
+	allowDownload?: boolean;
+}
+
+async function isDirectory(p: string): Promise<boolean> {
+	return (await fs.stat(p).catch(() => undefined))?.isDirectory() ?? false;
+}
+
+/**
+ * [Note: shared model cache] The extension and the CLI download known models into one per-user
+ * cache (paths.ts). Versions before 0.2 of the extension downloaded into VS Code's global storage:
+ * a model complete there is moved into the shared cache instead of being downloaded again.
+ */
+async function adoptLegacyModel(known: KnownModel, variant: ModelVariant, dir: string, legacyCacheDirs: string[] = []): Promise<void> {
+	if ((await missingFiles(dir, known, variant)).length === 0) {
+		return;
+	}
+	for (const legacy of legacyCacheDirs) {
+		const old = modelCacheDir(legacy, known);
+		if (path.resolve(old) !== path.resolve(dir) && (await isDirectory(old)) && (await missingFiles(old, known, variant)).length === 0) {
+			await fs.mkdir(path.dirname(dir), { recursive: true });
+			await fs.rm(dir, { recursive: true, force: true });
+			await fs.rename(old, dir).catch(async () => {
+				await fs.cp(old, dir, { recursive: true });
+				await fs.rm(old, { recursive: true, force: true });
+			});
+			return;
+		}
+	}
+}
+
+/** True when `ref` names a known model whose files are not all in the cache yet. */
+export async function needsDownload(ref: string, options: Pick<ResolveOptions, 'variant' | 'cacheDir' | 'legacyCacheDirs'> = {}): Promise<boolean> {
+	const known = findKnownModel(ref);
+	if (!known || (await isDirectory(ref))) {
+		return false;
+	}
+	const variant = offeredVariant(known, options.variant ?? 'fp32');
+	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
+	await adoptLegacyModel(known, variant, dir, options.legacyCacheDirs);
+	return (await missingFiles(dir, known, variant)).length > 0;
+}
+
+export async function resolveModel(ref: string | undefined, options: ResolveOptions = {}): Promise<ModelSpec> {
+	const name = ref ?? DEFAULT_MODEL_ID;
+	const variant = options.variant ?? 'fp32';
+	if (await isDirectory(name)) {
+		return loadModelSpec(name, { variant, parts: options.parts });
+	}
+	const known = findKnownModel(name);
+	if (!known) {
+		const looksLikePath = name.includes(path.sep) || name.startsWith('.') || path.isAbsolute(name);
+		throw new ClipError(
+			'ModelNotFound',
+			looksLikePath && !name.includes('/')
+				? `Model folder not found: ${path.resolve(name)}.`
+				: `Unknown model "${name}": not a folder on this machine, and not one of the known ids (${KNOWN_MODELS.map(m => m.id).join(', ')}). Pass a model folder in the transformers.js layout or a known id.`,
+			{ file: name },
+		);
+	}
+	// A variant the model does not offer (MobileCLIP has no int8) falls back to the one it does.
+	const offered = offeredVariant(known, variant);
+	const dir = modelCacheDir(options.cacheDir ?? defaultModelCache(), known);
+	await adoptLegacyModel(known, offered, dir, options.legacyCacheDirs);
+	const missing = await missingFiles(dir, known, offered);
+	if (missing.length) {
+		if (options.allowDownload === false) {
+			throw new ClipError(
+				'ModelNotFound',
+				`${known.id} (${offered}) is not downloaded yet (missing ${missing.map(f => f.path).join(', ')} in ${dir}). Download it first, or pass a local model folder.`,
+				{ file: dir },
+			);
+		}
+		await downloadModel(known, offered, dir, options);
+	}
+	return loadModelSpec(dir, { variant: offered, id: known.id, revision: known.revision, parts: options.parts, logitParams: known.logitParams });
+}
