@@ -6,7 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { megabytes } from './format';
+import { formatBytes } from '../core/common/sizes';
 import { describeError } from '../core/common/errors';
 import type { IndexProgress, IndexResult } from '../core/index/indexer';
 import type { LockHolder } from '../core/index/lock';
@@ -340,7 +340,7 @@ export class WorkspaceIndex extends Disposable {
 			}
 			return false;
 		}
-		const size = state.downloadBytes ? ` (${megabytes(state.downloadBytes)})` : '';
+		const size = state.downloadBytes ? ` (${formatBytes(state.downloadBytes)})` : '';
 		const download = vscode.l10n.t('Download');
 		const local = vscode.l10n.t('Use a Local Folder…');
 		const choice = await vscode.window.showInformationMessage(
@@ -362,7 +362,7 @@ export class WorkspaceIndex extends Disposable {
 					const cancel = token.onCancellationRequested(() => void this.worker.request('cancelDownload', {}));
 					const sub = this.worker.onEvent(e => {
 						if (e.type === 'download' && e.total) {
-							progress.report({ message: `${e.file}: ${megabytes(e.loaded)} / ${megabytes(e.total)}` });
+							progress.report({ message: `${e.file}: ${formatBytes(e.loaded)} / ${formatBytes(e.total)}` });
 						}
 					});
 					try {

@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/model/modelRegistry';
 import type { ModelVariant } from '../../core/model/modelSpec';
-import { megabytes } from '../format';
+import { formatBytes } from '../../core/common/sizes';
 import { readSettings, SECTION, SettingKeys } from '../settings';
 import { committedImages } from '../workspaceIndex';
 import type { CommandDef } from './registry';
@@ -31,7 +31,7 @@ export function durationText(images: number, rate: number): string {
 
 function pickItem(m: KnownModel, variant: ModelVariant, current: boolean): vscode.QuickPickItem & { value: string } {
 	const speed = m.speed?.[variant];
-	const parts = [VARIANT_LABEL[variant], megabytes(downloadSize(m, variant))];
+	const parts = [VARIANT_LABEL[variant], formatBytes(downloadSize(m, variant))];
 	if (speed) {
 		parts.push(vscode.l10n.t('{0} img/s, {1} ms a query on 2 cores', speed.imagesPerSecond.toFixed(1), speed.textQueryMs.toFixed(0)));
 	}
@@ -81,7 +81,7 @@ export const selectModelCommand: CommandDef = {
 			const cost = rate
 				? vscode.l10n.t('{0} {1}', durationText(images, rate.imagesPerSecond), rate.calibrated ? vscode.l10n.t('at the speed this machine indexed with the current model, scaled by the bench ratio') : vscode.l10n.t('at the speed measured on 2 cores'))
 				: vscode.l10n.t('the time depends on the model');
-			const download = known && variant ? vscode.l10n.t(', after a {0} download', megabytes(downloadSize(known, variant))) : '';
+			const download = known && variant ? vscode.l10n.t(', after a {0} download', formatBytes(downloadSize(known, variant))) : '';
 			const switchNow = vscode.l10n.t('Switch and Re-index');
 			const answer = await vscode.window.showWarningMessage(
 				vscode.l10n.t('Switch to {0}? Its vectors cannot be mixed with the current ones, so all {1} images are embedded again ({2}{3}). Searches answer again as soon as the first images are embedded with it.', known?.label ?? model, images, cost, download),

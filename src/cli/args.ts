@@ -1,0 +1,147 @@
+/**
+ * @file The CLI's options and their checks: one table of every option, each command taking the few
+ * it names, and numbers checked against what they may be (a message that says what is allowed).
+ */
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { defaultIndexDir } from '../core/common/paths';
+import type { ModelVariant } from '../core/model/modelSpec';
+import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/model/providers';
+
+export const OPTIONS = {
+	model: { type: 'string', value: '<dir|id>', help: 'a known model id (clip-search models) or a local model folder (absolute, or starting with ./)' },
+	variant: { type: 'string', value: 'fp32|quantized', help: 'which weights of the model (default: fp32 in the CLI)' },
+	index: { type: 'string', value: '<dir>', help: 'the index folder (default: the index of the current folder)' },
+	provider: { type: 'string', value: PROVIDERS.join('|'), help: 'where the model runs (default: auto)' },
+	threads: { type: 'string', value: 'N', help: 'threads for inference (default: every core)' },
+	'batch-size': { type: 'string', value: 'N', help: 'images per inference batch' },
+	json: { type: 'boolean', help: 'print one JSON document on stdout' },
+	k: { type: 'string', short: 'k', value: 'N', help: 'how many results (default 10)' },
+	'min-score': { type: 'string', value: 'S', help: 'hide results scoring below S (cosine, -1 to 1)' },
+	relative: { type: 'string', value: 'D', help: 'hide results more than D below the best score (0 to 2)' },
+	scope: { type: 'string', value: '<folder>', help: 'only images under this folder of the index' },
+	classes: { type: 'string', value: '"a,b,c"', help: 'class names, comma-separated' },
+	'classes-file': { type: 'string', value: '<file.json>', help: 'a classes file (prompts, examples, negatives, thresholds)' },
+	threshold: { type: 'string', value: 'T', help: 'probability under which an image gets no label (0 to 1)' },
+	multi: { type: 'boolean', help: 'every class above the threshold, not just the best' },
+	out: { type: 'string', value: '<tags.json>', help: 'also write the labels as a tags file' },
+	labels: { type: 'string', value: '<classes.json>', help: 'keep a tags file current with these classes (with --tags)' },
+	tags: { type: 'string', value: '<tags.json>', help: 'the tags file that --labels keeps current' },
+	ocr: { type: 'boolean', help: 'also read the text inside the images' },
+	text: { type: 'string', value: '"<text>"', help: 'embed this text' },
+	image: { type: 'string', value: '<file>', help: 'embed this image' },
+	help: { type: 'boolean', short: 'h', help: 'show this help' },
+} as const;
+
+export type OptionName = keyof typeof OPTIONS;
+type ParseOptions = { [K in OptionName]: { type: (typeof OPTIONS)[K]['type']; short?: string } };
+export type Values = Partial<{ [K in OptionName]: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }>;
+
+/** A mistake in how a command was called: exit code 2 and that command's usage. */
+export class UsageError extends Error {
+	constructor(
+		message: string,
+		readonly command?: string,
+	) {
+		super(message);
+	}
+}
+
+export interface CommandDef {
+	name: string;
+	/** One line for the list of commands. */
+	summary: string;
+	/** What follows `clip-search` on each usage line (options that take values are listed in `options`). */
+	usage: string[];
+	/** The options this command takes (`--help` is always taken). */
+	options: readonly OptionName[];
+	/** Lines printed after the options by `help <command>`. */
+	notes?: string[];
+	run(positionals: string[], values: Values): Promise<number> | number;
+}
+
+/**
+ * Parses a command's arguments with only its options. A negative number after an option that takes
+ * a value is that option's value (`-k -5`, `--min-score -0.2`), not an unknown option, so that the
+ * number check can say what is allowed.
+ */
+export function parseCommandArgs(def: CommandDef, argv: string[]): { values: Values; positionals: string[] } {
+	const names: OptionName[] = [...def.options, 'help'];
+	const options = Object.fromEntries(names.map(n => [n, { type: OPTIONS[n].type, ...('short' in OPTIONS[n] ? { short: OPTIONS[n].short } : {}) }])) as Partial<ParseOptions>;
+	const args: string[] = [];
+	for (let i = 0; i < argv.length; i++) {
+		const a = argv[i];
+		const name = a.startsWith('--') ? a.slice(2) : a.length === 2 && a.startsWith('-') ? names.find(n => 'short' in OPTIONS[n] && OPTIONS[n].short === a[1]) : undefined;
+		if (name && name in options && OPTIONS[name as OptionName].type === 'string' && /^-\d|^-\.\d/.test(argv[i + 1] ?? '')) {
+			args.push(`--${name}=${argv[++i]}`);
+		} else {
+			args.push(a);
+		}
+	}
+	try {
+		const { values, positionals } = parseArgs({ args, options: options as ParseOptions, allowPositionals: true, strict: true });
+		return { values: values as Values, positionals };
+	} catch (err) {
+		throw new UsageError(err instanceof Error ? err.message : String(err), def.name);
+	}
+}
+
+interface Range {
+	min: number;
+	max: number;
+	/** Whole numbers only. */
+	integer?: boolean;
+}
+
+/** A numeric option, checked against its range; the message names the option and what it may be. */
+export function numberOption(values: Values, name: OptionName, range: Range): number | undefined {
+	const raw = values[name];
+	if (raw === undefined || typeof raw === 'boolean') {
+		return undefined;
+	}
+	const n = Number(raw);
+	const flag = 'short' in OPTIONS[name] ? `-${name}` : `--${name}`;
+	const kind = range.integer ? 'a whole number' : 'a number';
+	const allowed = range.max === Infinity ? `${kind} of at least ${range.min}` : `${kind} from ${range.min} to ${range.max}`;
+	if (raw.trim() === '' || !Number.isFinite(n) || (range.integer && !Number.isInteger(n)) || n < range.min || n > range.max) {
+		throw new UsageError(`${flag} must be ${allowed} (got "${raw}").`);
+	}
+	return n;
+}
+
+export const RANGES = {
+	k: { min: 1, max: 10_000, integer: true },
+	threads: { min: 1, max: 1024, integer: true },
+	batchSize: { min: 1, max: 1024, integer: true },
+	// Cosines lie in [-1, 1]; images whose text matches score above 1 (search.ts), so no upper bound.
+	score: { min: -1, max: Infinity },
+	relative: { min: 0, max: 2 },
+	probability: { min: 0, max: 1 },
+} as const satisfies Record<string, Range>;
+
+export function threadsOption(values: Values): number | undefined {
+	return numberOption(values, 'threads', RANGES.threads);
+}
+
+export function variantOption(values: Values): ModelVariant | undefined {
+	const v = values.variant;
+	if (v === undefined) {
+		return undefined;
+	}
+	if (v !== 'fp32' && v !== 'quantized') {
+		throw new UsageError(`--variant must be fp32 or quantized (got "${v}").`);
+	}
+	return v;
+}
+
+export function providerOption(values: Values): ProviderSetting {
+	const p = values.provider ?? 'auto';
+	if (!isProviderSetting(p)) {
+		throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')} (got "${p}").`);
+	}
+	return p;
+}
+
+export function indexDirFor(values: Values, root = process.cwd()): string {
+	return values.index ? path.resolve(values.index) : defaultIndexDir(root);
+}

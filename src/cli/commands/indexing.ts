@@ -1,0 +1,141 @@
+/** @file `clip-search index`: embeds a folder's images, optionally reads their text and keeps a tags file current. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { ClipError } from '../../core/common/errors';
+import { indexFolder, type IndexProgress } from '../../core/index/indexer';
+import { openIndexForWriting } from '../../core/index/indexSession';
+import { IndexStore } from '../../core/index/indexStore';
+import { acquireIndexLock } from '../../core/index/lock';
+import { type TagUpdate, updateTagsFile } from '../../core/labels/autoTag';
+import { readClassesFile } from '../../core/labels/classesFile';
+import { describeWarning, Labeler } from '../../core/labels/labeler';
+import { ClipEncoder } from '../../core/model/encoder';
+import { resolveModel } from '../../core/model/modelResolver';
+import type { ModelVariant } from '../../core/model/modelSpec';
+import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
+import { recognizeText, type TextPassResult } from '../../core/ocr/ocrPass';
+import { type CommandDef, indexDirFor, numberOption, providerOption, RANGES, threadsOption, UsageError, type Values, variantOption } from '../args';
+import { downloadReporter, log, printFailures, progressBar } from '../output';
+
+export const indexCommand: CommandDef = {
+	name: 'index',
+	summary: 'embed the images under a folder (only new and changed ones after the first run)',
+	usage: ['index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider P] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]'],
+	options: ['model', 'variant', 'index', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json'],
+	notes: ['With no --model, an existing index keeps its model; a new one gets Xenova/clip-vit-base-patch32.'],
+	run: ([root], values) => runIndex(root, values),
+};
+
+async function runIndex(root: string | undefined, values: Values): Promise<number> {
+	if (!root) {
+		throw new UsageError('index needs the folder to index: clip-search index <root>');
+	}
+	const absRoot = path.resolve(root);
+	const st = await fs.stat(absRoot).catch(() => undefined);
+	if (!st?.isDirectory()) {
+		throw new ClipError('InvalidArgument', `Not a folder: ${absRoot}.`);
+	}
+	const dir = indexDirFor(values, absRoot);
+	const json = values.json ?? false;
+	// With no --model, an existing index keeps its model; a new one gets the default.
+	let modelRef = values.model;
+	let variant = variantOption(values);
+	if (!modelRef && (await IndexStore.exists(dir))) {
+		const existing = await IndexStore.load(dir).catch(() => undefined);
+		modelRef = existing?.model.id;
+		variant ??= existing?.model.variant as ModelVariant | undefined;
+	}
+	// Every option is checked before anything slow or exclusive (a download, the lock) starts.
+	if ((values.labels === undefined) !== (values.tags === undefined)) {
+		throw new UsageError('--labels and --tags go together: clip-search index <root> --labels classes.json --tags tags.json');
+	}
+	const classes = values.labels ? await readClassesFile(path.resolve(values.labels)) : undefined;
+	const provider = providerOption(values);
+	const threads = threadsOption(values);
+	const batchSize = numberOption(values, 'batch-size', RANGES.batchSize);
+	const spec = await resolveModel(modelRef, { variant, onProgress: downloadReporter(json), log });
+	log(`model: ${spec.id} (${spec.family} family, ${spec.variant}, ${spec.dim}-d; labels by ${spec.link}: ${spec.scoringSource})`);
+	const lock = await acquireIndexLock(dir, { purpose: `clip-search index ${absRoot}` });
+	const controller = new AbortController();
+	const onSignal = (): void => controller.abort();
+	process.once('SIGINT', onSignal);
+	process.once('SIGTERM', onSignal);
+	const encoder = new ClipEncoder(spec, { provider, threads, log });
+	try {
+		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${m}\n`));
+		const tty = !json && process.stderr.isTTY;
+		const result = await indexFolder(store, encoder, {
+			signal: controller.signal,
+			batchSize,
+			// For the crash tests: commit often, so that a kill lands between commits.
+			checkpointSeconds: Number(process.env.CLIP_SEARCH_CHECKPOINT_SECONDS) || undefined,
+			log,
+			onProgress: tty ? (p: IndexProgress) => process.stderr.write(`\r${describeProgress(p)}\x1b[K`) : undefined,
+		});
+		if (tty) {
+			process.stderr.write('\n');
+		}
+		let text: TextPassResult | undefined;
+		if (values.ocr && !result.cancelled) {
+			const ocr = new OcrEngine(bundledOcrModels(), { threads, log });
+			try {
+				text = await recognizeText(store, ocr, {
+					signal: controller.signal,
+					log,
+					onProgress: tty ? (done, todo) => process.stderr.write(`\rReading text… ${done}/${todo}\x1b[K`) : undefined,
+				});
+				if (tty) {
+					process.stderr.write('\n');
+				}
+			} finally {
+				await ocr.dispose();
+			}
+		}
+		let tags: TagUpdate | undefined;
+		if (classes && !result.cancelled) {
+			const labeler = await Labeler.create(encoder, classes, { store });
+			for (const w of labeler.warnings) {
+				process.stderr.write(`clip-search: ${describeWarning(w, path.resolve(values.labels!))}\n`);
+			}
+			tags = await updateTagsFile(path.resolve(values.tags!), store, labeler, { changed: result.changed });
+		}
+		if (json) {
+			// The JSON shape is a contract (README): the engine's newer fields stay out of it.
+			const { scanned, embedded, reused, removed, failed, seconds, cancelled } = result;
+			const shape = { scanned, embedded, reused, removed, failed, seconds, ...(text ? { text } : {}), ...(tags ? { tags } : {}) };
+			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
+		} else {
+			process.stdout.write(
+				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${absRoot}: ${result.scanned} images, ${result.embedded} embedded, ` +
+					`${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s ` +
+					`(${encoder.providersUsed.vision ?? store.provider ?? 'no'} provider)\n`,
+			);
+			printFailures(result.failed);
+			process.stdout.write(`Index: ${dir}\n`);
+			if (text) {
+				process.stdout.write(`Text: ${text.read} image(s) read (${text.withText} with text, ${text.failed} failed) in ${text.seconds.toFixed(1)} s\n`);
+			}
+			if (tags) {
+				process.stdout.write(
+					tags.written
+						? `Tags: ${path.resolve(values.tags!)} (${tags.full ? 'all' : tags.labelled} labelled, ${tags.dropped} dropped, ${tags.images} tagged)\n`
+						: `Tags: ${path.resolve(values.tags!)} unchanged\n`,
+				);
+			}
+		}
+		return result.cancelled ? 130 : 0;
+	} finally {
+		process.off('SIGINT', onSignal);
+		process.off('SIGTERM', onSignal);
+		await encoder.dispose();
+		await lock.release();
+	}
+}
+
+function describeProgress(p: IndexProgress): string {
+	if (p.phase === 'scanning') {
+		return `Scanning… ${p.found} images`;
+	}
+	const frac = p.todo ? p.done / p.todo : 1;
+	return `${progressBar(frac)} ${p.done}/${p.todo} · ${p.imagesPerSecond.toFixed(1)} img/s${p.failed ? ` · ${p.failed} failed` : ''}${p.phase === 'saving' ? ' · saving' : ''}`;
+}

@@ -1,0 +1,50 @@
+/** @file `clip-search label`: zero-shot (or taught) labels for the indexed images. */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { readClassesFile } from '../../core/labels/classesFile';
+import { describeWarning, Labeler, parseClasses, tagsFileContent } from '../../core/labels/labeler';
+import { type CommandDef, numberOption, RANGES, UsageError } from '../args';
+import { table } from '../output';
+import { withReadIndex } from '../readIndex';
+
+export const labelCommand: CommandDef = {
+	name: 'label',
+	summary: 'label the indexed images with the closest of your classes',
+	usage: ['label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]'],
+	options: ['classes', 'classes-file', 'index', 'threshold', 'multi', 'scope', 'out', 'provider', 'threads', 'json'],
+	run: async (_positionals, values) => {
+		let classes;
+		if (values['classes-file']) {
+			classes = await readClassesFile(path.resolve(values['classes-file']));
+		} else if (values.classes) {
+			classes = parseClasses(values.classes, '--classes');
+		} else {
+			throw new UsageError('label needs classes: --classes "cat,dog,icon" or --classes-file classes.json');
+		}
+		const threshold = numberOption(values, 'threshold', RANGES.probability);
+		return withReadIndex(values, async ({ store, encoder }) => {
+			const labeler = await Labeler.create(encoder, classes, { store });
+			for (const w of labeler.warnings) {
+				process.stderr.write(`clip-search: ${describeWarning(w, values['classes-file'] ?? '--classes')}\n`);
+			}
+			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: values.scope });
+			if (values.out) {
+				await fs.writeFile(path.resolve(values.out), tagsFileContent(labels, { model: store.model.key, classes }));
+			}
+			if (values.json) {
+				process.stdout.write(`${JSON.stringify(labels)}\n`);
+			} else {
+				process.stdout.write(
+					table(
+						['label', 'p', 'path'],
+						labels.map(l => [values.multi ? (l.labels ?? []).join('+') || '(none)' : (l.label ?? '(none)'), l.score.toFixed(3), l.path]),
+					),
+				);
+				if (values.out) {
+					process.stdout.write(`Tags written to ${path.resolve(values.out)}\n`);
+				}
+			}
+			return 0;
+		});
+	},
+};

@@ -1,0 +1,101 @@
+/** @file `clip-search models`, `embed` and `tokenize`: the known models, and a model's raw outputs. */
+import * as path from 'node:path';
+import { readFileOrThrow } from '../../core/common/files';
+import { formatBytes } from '../../core/common/sizes';
+import { ClipEncoder } from '../../core/model/encoder';
+import { downloadSize, KNOWN_MODELS } from '../../core/model/modelRegistry';
+import { resolveModel } from '../../core/model/modelResolver';
+import { decodeImage } from '../../core/model/preprocess';
+import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/tokenizer';
+import { type CommandDef, providerOption, threadsOption, UsageError, variantOption } from '../args';
+import { downloadReporter, log, table } from '../output';
+
+export const modelsCommand: CommandDef = {
+	name: 'models',
+	summary: 'the known models: download size, speed, what each is for',
+	usage: ['models [--json]'],
+	options: ['json'],
+	run: (_positionals, values) => {
+		const rows = KNOWN_MODELS.flatMap(m =>
+			m.variants.map(v => ({
+				id: m.id,
+				variant: v,
+				revision: m.revision,
+				downloadBytes: downloadSize(m, v),
+				imagesPerSecond: m.speed?.[v]?.imagesPerSecond,
+				textQueryMs: m.speed?.[v]?.textQueryMs,
+				goodFor: m.goodFor,
+			})),
+		);
+		if (values.json) {
+			process.stdout.write(`${JSON.stringify({ models: rows })}\n`);
+			return 0;
+		}
+		process.stdout.write(
+			table(
+				['model', 'variant', 'download', 'img/s*', 'query ms*'],
+				rows.map(r => [r.id, r.variant, formatBytes(r.downloadBytes), r.imagesPerSecond?.toFixed(1) ?? '?', r.textQueryMs?.toFixed(0) ?? '?']),
+			) + '* npm run bench on a 2-core AMD EPYC (random weights, the same architectures). Use one with --model <id>.\n',
+		);
+		return 0;
+	},
+};
+
+export const embedCommand: CommandDef = {
+	name: 'embed',
+	summary: "a text's or an image's embedding",
+	usage: ['embed --model <dir|id> (--text "<t>" | --image <file>) [--variant fp32|quantized] [--provider P] [--json]'],
+	options: ['model', 'variant', 'text', 'image', 'provider', 'threads', 'json'],
+	run: async (_positionals, values) => {
+		if (!values.model) {
+			throw new UsageError('embed needs --model <dir|id>');
+		}
+		if ((values.text === undefined) === (values.image === undefined)) {
+			throw new UsageError('embed needs exactly one of --text "<t>" or --image <file>');
+		}
+		const provider = providerOption(values);
+		const threads = threadsOption(values);
+		const spec = await resolveModel(values.model, {
+			variant: variantOption(values),
+			parts: values.text !== undefined ? 'text' : 'all',
+			onProgress: downloadReporter(values.json ?? false),
+			log,
+		});
+		const encoder = new ClipEncoder(spec, { provider, threads, log });
+		try {
+			let vector: Float32Array;
+			if (values.text !== undefined) {
+				vector = await encoder.encodeText(values.text);
+			} else {
+				const file = path.resolve(values.image!);
+				const bytes = await readFileOrThrow(file);
+				vector = (await encoder.encodeImages([await decodeImage(file, bytes, spec.preprocess)]))[0];
+			}
+			const out = { model: spec.id, dim: spec.dim, vector: Array.from(vector) };
+			process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `${spec.id} (${spec.dim}-d): [${out.vector.map(v => v.toFixed(5)).join(', ')}]\n`);
+			return 0;
+		} finally {
+			await encoder.dispose();
+		}
+	},
+};
+
+export const tokenizeCommand: CommandDef = {
+	name: 'tokenize',
+	summary: "a text's token ids, as the model's tokenizer gives them",
+	usage: ['tokenize --model <dir|id> "<text>" [--json]'],
+	options: ['model', 'variant', 'json'],
+	run: async (words, values) => {
+		if (!values.model) {
+			throw new UsageError('tokenize needs --model <dir|id>');
+		}
+		if (!words.length) {
+			throw new UsageError('tokenize needs the text: clip-search tokenize --model <dir|id> "a photo of a cat"');
+		}
+		const spec = await resolveModel(values.model, { variant: variantOption(values), parts: 'tokenizer', onProgress: downloadReporter(values.json ?? false), log });
+		const tokenizer = await ClipTokenizer.load(tokenizerFilesOf(spec));
+		const ids = tokenizer.encode(words.join(' '));
+		process.stdout.write(values.json ? `${JSON.stringify({ ids })}\n` : `${ids.join(' ')}\n`);
+		return 0;
+	},
+};

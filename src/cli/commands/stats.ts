@@ -1,0 +1,26 @@
+/** @file `clip-search stats`: what an index holds, its model and provider, and what failed. */
+import { formatBytes } from '../../core/common/sizes';
+import { IndexStore } from '../../core/index/indexStore';
+import { indexStatus } from '../../core/index/indexStatus';
+import { type CommandDef, indexDirFor } from '../args';
+import { printFailures } from '../output';
+
+export const statsCommand: CommandDef = {
+	name: 'stats',
+	summary: 'what an index holds: files, model, provider, failures',
+	usage: ['stats [--index <dir>] [--json]'],
+	options: ['index', 'json'],
+	run: async (_positionals, values) => {
+		const stats = await indexStatus(await IndexStore.load(indexDirFor(values)));
+		if (values.json) {
+			process.stdout.write(`${JSON.stringify(stats)}\n`);
+			return 0;
+		}
+		process.stdout.write(
+			`Root:      ${stats.root}\nIndex:     ${stats.index} (${formatBytes(stats.indexBytes)}, generation ${stats.generation})\nModel:     ${stats.model.id} @ ${stats.model.revision} (${stats.model.variant}, ${stats.model.dim}-d)\n` +
+				`Provider:  ${stats.provider ?? 'unknown'}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
+		);
+		printFailures(stats.failed);
+		return 0;
+	},
+};

@@ -1,0 +1,20 @@
+/** @file Opens a committed index and an encoder for its model: what search, similar and label share. */
+import { ClipEncoder } from '../core/model/encoder';
+import { openIndexForReading } from '../core/index/indexSession';
+import { indexDirFor, providerOption, threadsOption, type Values } from './args';
+import { downloadReporter, log } from './output';
+
+export type ReadIndex = Awaited<ReturnType<typeof openIndexForReading>> & { encoder: ClipEncoder; dir: string };
+
+export async function withReadIndex<T>(values: Values, fn: (ctx: ReadIndex) => Promise<T>): Promise<T> {
+	const dir = indexDirFor(values);
+	const provider = providerOption(values);
+	const threads = threadsOption(values);
+	const ctx = await openIndexForReading(dir, { onProgress: downloadReporter(values.json ?? false), log });
+	const encoder = new ClipEncoder(ctx.spec, { provider, threads, log });
+	try {
+		return await fn({ ...ctx, encoder, dir });
+	} finally {
+		await encoder.dispose();
+	}
+}
