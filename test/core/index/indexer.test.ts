@@ -45,6 +45,19 @@ describe('indexFolder', () => {
 		assert.equal(store.root, root);
 	});
 
+	it('a file rewritten in place is embedded when its content is new, and reused when another file has that content', async () => {
+		// The bench's "one file changed" row once read 0: its solid colour repeated another file's.
+		const { root, open } = await setup();
+		await indexFolder(await open(), encoder);
+		const target = path.join(root, 'red-star.png');
+		await sharp({ create: { width: 24, height: 24, channels: 3, background: { r: 1, g: 2, b: 3 } } }).png().toFile(target);
+		const fresh = await indexFolder(await open(), encoder);
+		assert.deepEqual({ embedded: fresh.embedded, reused: fresh.reused, changed: fresh.changed }, { embedded: 1, reused: 0, changed: ['red-star.png'] });
+		await fs.copyFile(path.join(root, 'blue-cross.png'), target);
+		const repeated = await indexFolder(await open(), encoder);
+		assert.deepEqual({ embedded: repeated.embedded, reused: repeated.reused, changed: repeated.changed }, { embedded: 0, reused: 1, changed: ['red-star.png'] });
+	});
+
 	it('reuses vectors for renamed, moved and duplicated files and forgets deleted ones', async () => {
 		const { root, open } = await setup();
 		await indexFolder(await open(), encoder);

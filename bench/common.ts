@@ -1,0 +1,62 @@
+/**
+ * @file What every bench part shares: the command line (--quick, --runs, --model, --images), the
+ * table of rows the runner prints, results.json's record, and small statistics.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { cacheHome } from '../src/core/common/paths';
+import type { ModelSpec } from '../src/core/model/modelSpec';
+import { type DecodedImage, decodeImage } from '../src/core/model/preprocess';
+
+export const repo = path.resolve(__dirname, '..', '..');
+export const args = process.argv.slice(2);
+export const opt = (name: string): string | undefined => {
+	const i = args.indexOf(`--${name}`);
+	return i >= 0 ? args[i + 1] : undefined;
+};
+export const QUICK = args.includes('--quick');
+export const RUNS = Number(opt('runs') ?? (QUICK ? 1 : 3));
+export const benchCache = path.join(cacheHome(), 'bench');
+
+export interface Row {
+	figure: string;
+	value: string;
+	target?: string;
+	pass?: boolean;
+}
+/** The printed table, in the order the parts add to it. */
+export const rows: Row[] = [];
+/** What bench/results.json records beside the rows. */
+export const results: Record<string, unknown> = {};
+export const say = (m: string): void => console.error(`[bench] ${m}`);
+export const median = (xs: number[]): number => {
+	const s = [...xs].sort((a, b) => a - b);
+	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+export const pct = (xs: number[], p: number): number => {
+	const s = [...xs].sort((a, b) => a - b);
+	return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+export async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }> {
+	const t = performance.now();
+	const value = await fn();
+	return { ms: performance.now() - t, value };
+}
+
+export async function decodeAll(files: string[], spec: ModelSpec, concurrency = 4): Promise<DecodedImage[]> {
+	const out: DecodedImage[] = [];
+	let next = 0;
+	await Promise.all(
+		Array.from({ length: concurrency }, async () => {
+			while (next < files.length) {
+				const f = files[next++];
+				try {
+					out.push(await decodeImage(f, await fs.readFile(f), spec.preprocess));
+				} catch {
+					// counted by the end-to-end figure
+				}
+			}
+		}),
+	);
+	return out;
+}

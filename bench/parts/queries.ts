@@ -1,0 +1,81 @@
+/** @file Bench part `queries`: warm text queries at 10k and 100k vectors, HNSW build time and recall against brute force. */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { IndexStore } from '../../src/core/index/indexStore';
+import { ClipEncoder } from '../../src/core/model/encoder';
+import type { ModelSpec } from '../../src/core/model/modelSpec';
+import { dot, l2normalize } from '../../src/core/common/vectors';
+import { median, pct, QUICK, rows } from '../common';
+
+function clusteredVectors(n: number, dim: number, seed = 1): Float32Array[] {
+	let s = seed;
+	const rand = (): number => {
+		s = (s * 1664525 + 1013904223) >>> 0;
+		return s / 2 ** 32 - 0.5;
+	};
+	const centres = Array.from({ length: 1000 }, () => l2normalize(Float32Array.from({ length: dim }, rand)));
+	return Array.from({ length: n }, (_, i) => {
+		const c = centres[i % centres.length];
+		return l2normalize(Float32Array.from({ length: dim }, (_, d) => c[d] + 0.9 * rand() * 0.25));
+	});
+}
+
+async function buildSyntheticIndex(n: number, dim: number): Promise<{ store: IndexStore; vectors: Float32Array[]; ms: number; rssMB: number }> {
+	const vectors = clusteredVectors(n, dim);
+	const before = process.memoryUsage().rss;
+	const store = IndexStore.create(path.join(os.tmpdir(), `clip-bench-hnsw-${n}`), '/bench', { key: 'bench', id: 'bench', revision: '0', variant: 'fp32', dim });
+	const t = performance.now();
+	vectors.forEach((v, i) => store.addEmbedding(`h${i}`, v));
+	const ms = performance.now() - t;
+	return { store, vectors, ms, rssMB: (process.memoryUsage().rss - before) / 1e6 };
+}
+
+export async function figureHnswAndQueries(spec: ModelSpec): Promise<void> {
+	const sizes = QUICK ? [10_000] : [10_000, 100_000];
+	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
+	await encoder.encodeText('warm up');
+	const queries = ['a red error icon', 'screenshot of a login form', 'diagram with arrows', 'a dog on a beach', 'mountains at sunset', 'a cat', 'company logo', 'a bar chart'];
+	for (const n of sizes) {
+		const { store, vectors, ms, rssMB } = await buildSyntheticIndex(n, spec.dim);
+		const lat: number[] = [];
+		for (let i = 0; i < (QUICK ? 20 : 60); i++) {
+			const t = performance.now();
+			const v = await encoder.encodeText(`${queries[i % queries.length]} ${i}`);
+			store.search(v, 20);
+			lat.push(performance.now() - t);
+		}
+		const p50 = median(lat);
+		rows.push({
+			figure: `5. warm text query at ${n.toLocaleString()} vectors (tokenize + text model + HNSW), p50 / p95`,
+			value: `${p50.toFixed(1)} / ${pct(lat, 95).toFixed(1)} ms`,
+			target: n === 100_000 ? 'p50 ≤ 15 ms' : undefined,
+			pass: n === 100_000 ? p50 <= 15 : undefined,
+		});
+		if (n === sizes[sizes.length - 1]) {
+			rows.push({ figure: `6. HNSW build, ${n.toLocaleString()} × ${spec.dim} (M 16, efConstruction 200)`, value: `${(ms / 1000).toFixed(1)} s, ~${rssMB.toFixed(0)} MB` });
+			const probes = Array.from({ length: 200 }, (_, i) => l2normalize(vectors[(i * 7919) % n].map((x, d) => x + 0.05 * Math.sin(i * 31 + d))));
+			const exact = probes.map(q => {
+				const scored = vectors.map((v, j) => [dot(q, v), j] as const).sort((a, b) => b[0] - a[0]);
+				return new Set(scored.slice(0, 10).map(x => store.labelOf(`h${x[1]}`)));
+			});
+			for (const ef of [10, 25, 50, 100, 200]) {
+				let hits = 0;
+				const t = performance.now();
+				probes.forEach((q, i) => {
+					for (const h of store.search(q, 10, { ef })) {
+						hits += exact[i].has(h.label) ? 1 : 0;
+					}
+				});
+				const each = (performance.now() - t) / probes.length;
+				const recall = hits / (probes.length * 10);
+				rows.push({
+					figure: `6. HNSW search ef ${ef}${ef === 100 ? ' (default)' : ''}: recall@10 vs brute force, latency`,
+					value: `${recall.toFixed(3)}, ${each.toFixed(2)} ms`,
+					target: ef === 100 ? '≥ 0.98' : undefined,
+					pass: ef === 100 ? recall >= 0.98 : undefined,
+				});
+			}
+		}
+	}
+	await encoder.dispose();
+}

@@ -1,0 +1,126 @@
+/**
+ * @file What the bench runs on, made once and cached in ~/.cache/clip-image-search/bench: the
+ * random-weight models (Python tools in a venv), the image corpus (Debian's clip art, wallpapers
+ * and icons), and the corpus line of the table.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import * as path from 'node:path';
+import sharp from 'sharp';
+import { benchCache, median, opt, repo, results, rows, say } from './common';
+
+export function python(): string {
+	const venv = path.join(benchCache, 'venv');
+	const py = path.join(venv, 'bin', 'python');
+	if (!existsSync(py)) {
+		say('creating a Python venv with torch, transformers, onnx, onnxruntime (pip, once)');
+		execFileSync('python3', ['-m', 'venv', venv], { stdio: 'inherit' });
+		execFileSync(py, ['-m', 'pip', 'install', '-q', 'torch', 'transformers', 'onnx', 'onnxruntime', 'onnxscript', 'pillow', 'numpy'], {
+			stdio: 'inherit',
+			env: { ...process.env, PIP_RETRIES: '0' },
+		});
+	}
+	return py;
+}
+
+export function benchModel(): string {
+	const given = opt('model');
+	if (given) {
+		return path.resolve(given);
+	}
+	const dir = path.join(benchCache, 'clip-vit-b32-random');
+	if (!existsSync(path.join(dir, 'onnx', 'vision_model_quantized.onnx'))) {
+		const tok = path.resolve(repo, '..', 'shared', 'clip-tokenizer');
+		if (!existsSync(path.join(tok, 'tokenizer.json'))) {
+			throw new Error(`the bench model needs CLIP's tokenizer files in ${tok}`);
+		}
+		say(`building the random-weight ViT-B/32 into ${dir} (a few minutes, once)`);
+		execFileSync(python(), [path.join(repo, 'tools', 'make_bench_model.py'), '--out', dir, '--tokenizer', tok], { stdio: 'inherit' });
+	}
+	return dir;
+}
+
+/** A random-weight model of another family's architecture, built once (tools/make_family_bench_models.py). */
+export function familyModel(family: 'siglip2' | 'siglip-multilingual' | 'mobileclip-s2'): string {
+	const dir = path.join(benchCache, `${family}-random`);
+	if (!existsSync(path.join(dir, 'onnx', 'vision_model_quantized.onnx'))) {
+		const py = python();
+		if (family === 'mobileclip-s2') {
+			// MobileCLIP's image tower is timm's fastvit_mci2 (timm needs torchvision).
+			execFileSync(py, ['-m', 'pip', 'install', '-q', 'timm', 'torchvision'], { stdio: 'inherit', env: { ...process.env, PIP_RETRIES: '0' } });
+		}
+		say(`building the random-weight ${family} into ${dir} (a few minutes, once)`);
+		execFileSync(py, [path.join(repo, 'tools', 'make_family_bench_models.py'), '--out', dir, '--family', family], { stdio: 'inherit' });
+	}
+	return dir;
+}
+
+export function corpus(): string {
+	const given = opt('images');
+	if (given) {
+		return path.resolve(given);
+	}
+	const dir = path.join(benchCache, 'corpus');
+	if (existsSync(path.join(dir, '.complete'))) {
+		return dir;
+	}
+	const sources = ['/usr/share/openclipart/png', '/usr/share/wallpapers', '/usr/share/icons/oxygen'];
+	if (!sources.every(s => existsSync(s))) {
+		say('installing the image corpus with apt: openclipart-png, plasma-workspace-wallpapers, oxygen-icon-theme');
+		execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'update', '-qq'], { stdio: 'inherit' });
+		execFileSync('apt-get', ['-o', 'DPkg::Lock::Timeout=600', 'install', '-y', '-qq', 'openclipart-png', 'plasma-workspace-wallpapers', 'oxygen-icon-theme'], {
+			stdio: 'inherit',
+			env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+		});
+	}
+	const list = (root: string, re: RegExp): string[] => {
+		const out: string[] = [];
+		const walk = (d: string): void => {
+			for (const e of readdirSync(d, { withFileTypes: true })) {
+				const p = path.join(d, e.name);
+				if (e.isDirectory()) {
+					walk(p);
+				} else if (e.isFile() && re.test(e.name)) {
+					out.push(p);
+				}
+			}
+		};
+		walk(root);
+		return out.sort();
+	};
+	const every = (xs: string[], n: number): string[] => xs.filter((_, i) => i % Math.max(1, Math.floor(xs.length / n)) === 0).slice(0, n);
+	const clipart = every(list(sources[0], /\.png$/i), 120);
+	const wallpapers = every(
+		list(sources[1], /\.(jpg|jpeg|png)$/i).filter(p => !p.includes('images_dark')),
+		24,
+	);
+	const icons = every(list(sources[2], /\.png$/i), 60);
+	mkdirSync(dir, { recursive: true });
+	for (const [i, f] of [...clipart, ...wallpapers, ...icons].entries()) {
+		execFileSync('cp', [f, path.join(dir, `${String(i).padStart(3, '0')}-${path.basename(f)}`)]);
+	}
+	execFileSync('touch', [path.join(dir, '.complete')]);
+	return dir;
+}
+
+export async function describeCorpus(dir: string): Promise<string[]> {
+	const files = readdirSync(dir)
+		.filter(f => !f.startsWith('.'))
+		.map(f => path.join(dir, f));
+	const formats = new Map<string, number>();
+	const mps: number[] = [];
+	for (const f of files) {
+		const m = await sharp(f).metadata().catch(() => undefined);
+		const key = `${m?.format ?? '?'}${m?.channels === 2 ? ' grey+alpha' : m?.channels === 4 ? ' rgba' : ''}`;
+		formats.set(key, (formats.get(key) ?? 0) + 1);
+		if (m?.width && m.height) {
+			mps.push((m.width * m.height) / 1e6);
+		}
+	}
+	const mix = [...formats].map(([k, v]) => `${v} ${k}`).join(', ');
+	results.corpus = { dir, count: files.length, formats: Object.fromEntries(formats), medianMegapixels: median(mps) };
+	rows.push({ figure: 'corpus', value: `${files.length} images (${mix}); median ${median(mps).toFixed(3)} MP` });
+	return files;
+}
+
+// ------------------------------------------------------------------------------------ figures
