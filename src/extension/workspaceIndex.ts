@@ -6,7 +6,6 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { formatBytes } from '../core/common/sizes';
 import { describeError } from '../core/common/errors';
 import type { IndexProgress, IndexResult } from '../core/index/indexer';
 import type { LockHolder } from '../core/index/lock';
@@ -15,7 +14,8 @@ import { ChangeBatcher } from './changeBatcher';
 import { IndexScheduler, type RunOutcome, type Work } from './indexScheduler';
 import { Disposable, toDisposable } from './lifecycle';
 import type { Logger } from './logger';
-import { ModelGate, type ModelState } from './modelGate';
+import { ModelGate } from './modelGate';
+import { downloadModel, offerModel } from './modelPrompts';
 import { readSettings } from './settings';
 import { isRelevantChange } from './watchFilter';
 import { classesFileOf, tagsFileOf } from './tagsSync';
@@ -72,8 +72,8 @@ export class WorkspaceIndex extends Disposable {
 		this.register(toDisposable(() => this.scheduler.dispose()));
 		this.modelGate = new ModelGate({
 			status: () => this.worker.request('modelStatus', {}),
-			offer: state => this.offerModel(state),
-			download: () => this.downloadModel(),
+			offer: state => offerModel(state),
+			download: () => downloadModel(this.worker),
 			onReady: () => this.scheduleAll(),
 			onError: message => this.log.error(`model: ${message}`),
 		});
@@ -324,59 +324,6 @@ export class WorkspaceIndex extends Disposable {
 				void vscode.window.showWarningMessage(outcome.warnings.length === 1 ? outcome.warnings[0] : vscode.l10n.t('{0} (and {1} more: see the log)', outcome.warnings[0], outcome.warnings.length - 1));
 			}
 			this.lastTagProblem.set(root, warnings);
-		}
-	}
-
-	/** The one offer (see [Note: one offer] in modelGate.ts): true when the person chose to download. */
-	private async offerModel(state: ModelState): Promise<boolean> {
-		const select = vscode.l10n.t('Select Model…');
-		if (state.localMissing) {
-			const choice = await vscode.window.showWarningMessage(
-				vscode.l10n.t('CLIP Image Search cannot use the model set in clipSearch.model: {0}', state.localMissing),
-				select,
-			);
-			if (choice === select) {
-				await vscode.commands.executeCommand('clipSearch.selectModel');
-			}
-			return false;
-		}
-		const size = state.downloadBytes ? ` (${formatBytes(state.downloadBytes)})` : '';
-		const download = vscode.l10n.t('Download');
-		const local = vscode.l10n.t('Use a Local Folder…');
-		const choice = await vscode.window.showInformationMessage(
-			vscode.l10n.t('CLIP Image Search needs the model {0}{1} to index your images. It is downloaded once from Hugging Face; images never leave your machine.', state.id, size),
-			download,
-			local,
-		);
-		if (choice === local) {
-			await vscode.commands.executeCommand('clipSearch.selectModel');
-		}
-		return choice === download;
-	}
-
-	private async downloadModel(): Promise<boolean> {
-		try {
-			await vscode.window.withProgress(
-				{ location: vscode.ProgressLocation.Notification, title: vscode.l10n.t('Downloading the CLIP model'), cancellable: true },
-				async (progress, token) => {
-					const cancel = token.onCancellationRequested(() => void this.worker.request('cancelDownload', {}));
-					const sub = this.worker.onEvent(e => {
-						if (e.type === 'download' && e.total) {
-							progress.report({ message: `${e.file}: ${formatBytes(e.loaded)} / ${formatBytes(e.total)}` });
-						}
-					});
-					try {
-						await this.worker.request('ensureModel', {});
-					} finally {
-						sub.dispose();
-						cancel.dispose();
-					}
-				},
-			);
-			return true;
-		} catch (err) {
-			void vscode.window.showErrorMessage(vscode.l10n.t('{0} To work offline, set "clipSearch.model" to a local model folder.', describeError(err)));
-			return false;
 		}
 	}
 
