@@ -13,6 +13,7 @@ import { loadModelSpec, type ModelVariant } from '../src/core/model/modelSpec';
 import { decodeAll, opt, repo, results, rows, RUNS, say } from './common';
 import { figureDecode, figureEndToEnd, figureInference, figurePeakRss, figurePeer } from './parts/e2e';
 import { figureFamilies } from './parts/families';
+import { figureFewShot } from './parts/fewshot';
 import { figureGflops } from './parts/gflops';
 import { figureIncremental } from './parts/incremental';
 import { figureInt8Conversion } from './parts/int8';
@@ -71,6 +72,7 @@ const PARTS: Record<string, (ctx: Context) => Promise<void>> = {
 	incremental: () => figureIncremental(),
 	ocr: () => figureOcr(),
 	families: async ctx => figureFamilies(await ctx.files()),
+	fewshot: () => figureFewShot(),
 	gflops: async ctx => {
 		if (!ctx.rates.infer_fp32) {
 			const spec = await loadModelSpec(ctx.modelDir, { variant: 'fp32' });

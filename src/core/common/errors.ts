@@ -19,6 +19,17 @@ export type ClipErrorCode =
 	| 'ProviderUnavailable'
 	| 'InvalidQuery'
 	| 'InvalidArgument'
+	/** A write would replace a file that is not the product's own (a classes file, an image, notes). */
+	| 'WouldOverwrite'
+	/** A file the product would update is read-only. */
+	| 'ReadOnly'
+	| 'NoSpace'
+	/** A path read from a file or built from a name would lead outside its workspace folder. */
+	| 'OutsideFolder'
+	/** Input past a bound the product sets on work or size (patterns, classes, file sizes). */
+	| 'LimitExceeded'
+	/** A download without a hash to check it against, or over plain http:// to another machine. */
+	| 'Unverifiable'
 	| 'Cancelled';
 
 export class ClipError extends Error {

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
 import type { IndexStore } from '../index/indexStore';
 import { type ImageLabel, type Labeler, type LabelOptions, tagsFileContent } from './labeler';
-import { readTagsFile } from './tagsFile';
+import { parseTagsText, tagsFileToReplace } from './tagsFile';
 
 export interface TagUpdate {
 	/** True when the tags file was rewritten (some tag changed). */
@@ -28,16 +28,17 @@ export async function updateTagsFile(
 	tagsFile: string,
 	store: IndexStore,
 	labeler: Labeler,
-	options: LabelOptions & { changed?: Iterable<string> } = {},
+	options: LabelOptions & { changed?: Iterable<string>; classesFile?: string } = {},
 ): Promise<TagUpdate> {
-	const previousText = await fs.readFile(tagsFile, 'utf8').catch(() => undefined);
-	const previous = previousText === undefined ? undefined : await readTagsFile(tagsFile).catch(() => undefined);
+	// A file that is not a tags file of ours is refused, never written over (tagsFileToReplace).
+	const previousText = await tagsFileToReplace(tagsFile, { classesFile: options.classesFile });
+	const previous = previousText?.trim() ? parseTagsText(previousText, tagsFile) : undefined;
 	const full = !previous || previous.key !== labeler.key || options.changed === undefined;
 	let labels: ImageLabel[];
 	let labelled: number;
 	let dropped = 0;
 	if (full) {
-		labels = labeler.labelIndex(store, options);
+		labels = await labeler.labelIndexInSlices(store, options);
 		labelled = labels.length;
 	} else {
 		const kept = new Map<string, ImageLabel>();
@@ -60,7 +61,7 @@ export async function updateTagsFile(
 			// Nothing new, nothing gone, the same classes: no tag can have changed.
 			return { written: false, full: false, labelled: 0, dropped: 0, images: kept.size };
 		}
-		const fresh = labeler.labelIndex(store, { ...options, paths: todo });
+		const fresh = await labeler.labelIndexInSlices(store, { ...options, paths: todo });
 		for (const rel of todo) {
 			kept.delete(rel); // labelled again below, or changed into something that cannot be indexed
 		}

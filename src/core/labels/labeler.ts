@@ -14,10 +14,10 @@
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import picomatch from 'picomatch';
 import type { ClipEncoder } from '../model/encoder';
-import { ClipError } from '../common/errors';
-import { type Probe, type ProbeExample, type ProbeOptions, probeProbabilities, trainProbe } from './fewShot';
+import { ClipError, describeError } from '../common/errors';
+import { globMatcher, isGlob } from '../common/glob';
+import { type FewShotClass, FewShotClassifier } from './fewShot';
 import type { IndexStore } from '../index/indexStore';
 import { l2normalize } from '../common/vectors';
 
@@ -150,23 +150,30 @@ export interface LabelWarning {
 	cls: string;
 	key: 'examples' | 'negatives';
 	pattern: string;
-	reason: 'outside' | 'not indexed';
+	reason: 'outside' | 'not indexed' | 'refused';
+	/** Why a pattern was refused (too long, too many alternatives, an extended glob). */
+	detail?: string;
 }
 
 export function describeWarning(w: LabelWarning, source: string): string {
-	return w.reason === 'outside'
-		? `${source}: class "${w.cls}", "${w.key}": ${w.pattern} is outside the indexed folder; it is ignored.`
-		: `${source}: class "${w.cls}", "${w.key}": no indexed image matches ${w.pattern} (not there, not an image, or not indexed yet); it is ignored.`;
+	const where = `${source}: class "${w.cls}", "${w.key}"`;
+	if (w.reason === 'outside') {
+		return `${where}: ${w.pattern} is outside the indexed folder; it is ignored.`;
+	}
+	if (w.reason === 'refused') {
+		return `${where}: ${w.detail ?? `the pattern ${w.pattern} is refused`}; it is ignored.`;
+	}
+	return `${where}: no indexed image matches ${w.pattern} (not there, not an image, or not indexed yet); it is ignored.`;
 }
 
-/** [Note: calibration] in fewShot.ts: example-only classes start at κ × their examples' mean. */
-const PROTOTYPE_SCALE = 0.25;
+/** The most classes one labelling takes. */
+export const MAX_CLASSES = 256;
 
 /**
  * Resolves a class's example paths or globs to indexed images: relative to the indexed folder,
  * '/'-separated; a path outside it, or one that matches no indexed image, becomes a warning.
  */
-export function resolveImages(store: IndexStore, patterns: string[], onMiss: (pattern: string, reason: LabelWarning['reason']) => void): { rel: string; hash: string }[] {
+export function resolveImages(store: IndexStore, patterns: string[], onMiss: (pattern: string, reason: LabelWarning['reason'], detail?: string) => void): { rel: string; hash: string }[] {
 	const found = new Map<string, string>();
 	for (const raw of patterns) {
 		let pattern = raw.replace(/\\/g, '/');
@@ -185,8 +192,14 @@ export function resolveImages(store: IndexStore, patterns: string[], onMiss: (pa
 		}
 		const usable = (entry: { hash?: string; error?: string } | undefined): entry is { hash: string } => !!entry?.hash && !entry.error && store.hasEmbedding(entry.hash);
 		let any = false;
-		if (picomatch.scan(pattern).isGlob) {
-			const matches = picomatch(pattern, { dot: true });
+		if (isGlob(pattern)) {
+			let matches: (rel: string) => boolean;
+			try {
+				matches = globMatcher(pattern);
+			} catch (err) {
+				onMiss(raw, 'refused', describeError(err));
+				continue;
+			}
 			for (const [rel, entry] of store.files) {
 				if (usable(entry) && matches(rel)) {
 					found.set(rel, entry.hash);
@@ -210,12 +223,12 @@ export function resolveImages(store: IndexStore, patterns: string[], onMiss: (pa
 
 /**
  * Labels images against classes described by prompts (zero-shot), by example images, or both
- * (a probe started from the zero-shot classifier: see fewShot.ts).
+ * (how much the examples count is decided from held-out evidence: see fewShot.ts).
  */
 export class Labeler {
 	private constructor(
 		readonly classes: LabelClass[],
-		private readonly probe: Probe,
+		private readonly classifier: FewShotClassifier,
 		/** [Note: a person's word] content hash → the class it is an example of / the classes it is a negative of. */
 		private readonly answers: { examples: Map<string, number>; negatives: Map<string, Set<number>> },
 		/** What could not be used (examples outside the folder or not indexed). */
@@ -225,16 +238,19 @@ export class Labeler {
 	) {}
 
 	/**
-	 * Embeds every class's prompts once and, when classes have examples or negatives, trains the
-	 * probe on their stored vectors (never re-embedded); `store` is needed for those.
+	 * Embeds every class's prompts once and, when classes have examples or negatives, fits the
+	 * few-shot classifier on their stored vectors (never re-embedded); `store` is needed for those.
 	 */
-	static async create(encoder: ClipEncoder, classes: LabelClass[], options: { store?: IndexStore; probe?: ProbeOptions } = {}): Promise<Labeler> {
+	static async create(encoder: ClipEncoder, classes: LabelClass[], options: { store?: IndexStore } = {}): Promise<Labeler> {
+		if (classes.length > MAX_CLASSES) {
+			// Each class costs its prompts' embeddings and a dot product per image: bounded, and said so.
+			throw new ClipError('LimitExceeded', `${classes.length} classes are more than the ${MAX_CLASSES} a labelling takes. Split them into several classes files.`);
+		}
 		// A class's name is its prompt (through DEFAULT_TEMPLATES) unless it gives prompts; an empty
 		// "prompts" list with examples makes a class taught by its examples only.
 		const textual = classes.map(c => !!c.prompts?.length || c.prompts === undefined || !c.examples?.length);
 		const prompts = classes.map((c, i) => (textual[i] ? (c.prompts?.length ? c.prompts : DEFAULT_TEMPLATES).map(p => p.replace(/\{\}/g, c.name)) : []));
 		const flat = await encoder.encodeTexts(prompts.flat());
-		const scale = encoder.spec.logitScale;
 		let offset = 0;
 		const textVectors = prompts.map(list => {
 			if (!list.length) {
@@ -249,59 +265,45 @@ export class Labeler {
 		});
 		const warnings: LabelWarning[] = [];
 		const answers = { examples: new Map<string, number>(), negatives: new Map<string, Set<number>>() };
-		const examples: ProbeExample[] = [];
-		const negatives: ProbeExample[] = [];
 		const keyParts: string[] = [encoder.spec.id, encoder.spec.revision, encoder.spec.variant, JSON.stringify(classes)];
-		const start = classes.map((c, i) => {
-			const own: Float32Array[] = [];
-			for (const [key, list, into] of [
-				['examples', c.examples, examples],
-				['negatives', c.negatives, negatives],
-			] as const) {
+		const fewShot: FewShotClass[] = classes.map((c, i) => {
+			const taught: FewShotClass = { text: textVectors[i], examples: [], negatives: [] };
+			for (const key of ['examples', 'negatives'] as const) {
+				const list = c[key];
 				if (!list?.length) {
 					continue;
 				}
 				if (!options.store) {
 					throw new ClipError('InvalidArgument', `class "${c.name}" has ${key}: labelling it needs the index they are in.`);
 				}
-				for (const img of resolveImages(options.store, list, (pattern, reason) => warnings.push({ cls: c.name, key, pattern, reason }))) {
-					const vector = options.store.vectorOf(img.hash)!;
-					into.push({ vector, cls: i });
+				for (const img of resolveImages(options.store, list, (pattern, reason, detail) => warnings.push({ cls: c.name, key, pattern, reason, detail }))) {
+					taught[key].push(options.store.vectorOf(img.hash)!);
 					keyParts.push(`${i}${key}${img.rel}${img.hash}`);
 					if (key === 'examples') {
 						answers.examples.set(img.hash, i);
 					} else {
 						answers.negatives.set(img.hash, (answers.negatives.get(img.hash) ?? new Set()).add(i));
 					}
-					if (key === 'examples') {
-						own.push(vector);
-					}
 				}
 			}
-			const text = textVectors[i];
-			if (text) {
-				return text.map(v => v * scale);
-			}
-			if (!own.length) {
+			if (!taught.text && !taught.examples.length) {
 				throw new ClipError('InvalidArgument', `class "${c.name}" has no prompts and none of its examples is indexed: it cannot be recognised.`);
 			}
-			const mean = new Float32Array(encoder.dim);
-			own.forEach(v => v.forEach((x, d) => (mean[d] += x)));
-			return l2normalize(mean).map(v => v * scale * PROTOTYPE_SCALE);
+			return taught;
 		});
-		const probe = trainProbe(start, scale, examples, negatives, options.probe, { link: encoder.spec.link, bias: encoder.spec.logitBias ?? 0 });
+		const classifier = FewShotClassifier.fit(fewShot, { scale: encoder.spec.logitScale, link: encoder.spec.link, bias: encoder.spec.logitBias ?? 0 });
 		const key = createHash('sha256').update(keyParts.join('\u0000')).digest('hex').slice(0, 16);
-		return new Labeler(classes, probe, answers, warnings, key);
+		return new Labeler(classes, classifier, answers, warnings, key);
 	}
 
 	/**
 	 * The label of one image vector. With `hash` (the image's content), the person's answers count
 	 * first. [Note: a person's word] An image given as an example of a class gets that class; one
 	 * given as a negative never gets that class (the next class above its threshold, or none): what
-	 * "Add as Examples" and "Not This Class" promise, whatever the probe learned from them.
+	 * "Add as Examples" and "Not This Class" promise, whatever the classifier makes of them.
 	 */
 	classify(imageVector: Float32Array, options: LabelOptions = {}, hash?: string): Omit<ImageLabel, 'path'> {
-		const probs = probeProbabilities(this.probe, imageVector);
+		const probs = this.classifier.probabilities(imageVector);
 		const scores: Record<string, number> = {};
 		this.classes.forEach((c, i) => (scores[c.name] = probs[i]));
 		const excluded = hash ? this.answers.negatives.get(hash) : undefined;
@@ -320,6 +322,25 @@ export class Labeler {
 			return { label: labels[0] ?? null, score: probs[best], scores, labels };
 		}
 		return { label: probs[best] >= threshold(best) ? this.classes[best].name : null, score: probs[best], scores };
+	}
+
+	/** What the few-shot classifier chose and on what evidence (for the log). */
+	describeChoice(): string {
+		return this.classifier.describe();
+	}
+
+	/**
+	 * labelIndex in slices of 2,000 images with a turn of the event loop between them, so that a
+	 * worker that auto-tags a large index still answers queries meanwhile.
+	 */
+	async labelIndexInSlices(store: IndexStore, options: LabelOptions & { paths?: Iterable<string> } = {}): Promise<ImageLabel[]> {
+		const rels = options.paths ? [...new Set(options.paths)].sort() : [...store.files.keys()].sort();
+		const out: ImageLabel[] = [];
+		for (let i = 0; i < rels.length; i += 2000) {
+			out.push(...this.labelIndex(store, { ...options, paths: rels.slice(i, i + 2000) }));
+			await new Promise(resolve => setImmediate(resolve));
+		}
+		return out;
 	}
 
 	/** Labels the indexed images (all, under `scope`, or the given paths), in path order. */

@@ -6,7 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
-import { ClipError } from '../common/errors';
+import { ClipError, describeError } from '../common/errors';
+import { isSafeRelativePath } from '../common/safePaths';
+import { isImagePath } from '../index/imageFiles';
 import { type ImageLabel, type LabelClass, tagsFileContent } from './labeler';
 
 export interface TagRecord {
@@ -25,10 +27,44 @@ export interface TagsFile {
 }
 
 /**
- * Reads a tags file. undefined when there is none; InvalidArgument naming the file when it is not
- * a tags file (a person may have edited it).
+ * Parses a tags file's text. InvalidArgument naming the file when it is not a tags file (not JSON,
+ * or not what tagsFileContent writes: version 1, a classes list, an images object). Keys that are not
+ * plain relative paths inside the folder ("../../.ssh/id_rsa", "/etc/passwd") are left out and
+ * listed in `refused`: a tags file comes with a repository, and its keys are never trusted.
  */
-export async function readTagsFile(file: string): Promise<TagsFile | undefined> {
+export function parseTagsText(text: string, file: string): TagsFile & { refused: string[] } {
+	let json: unknown;
+	try {
+		json = JSON.parse(text.replace(/^\uFEFF/, ''));
+	} catch (err) {
+		throw new ClipError('InvalidArgument', `${file} is not valid JSON (${(err as Error).message}). Fix it, or delete it and label the images again.`, { file, cause: err });
+	}
+	const o = json as (Partial<TagsFile> & { version?: unknown }) | null;
+	if (!o || typeof o !== 'object' || o.version !== 1 || !Array.isArray(o.classes) || typeof o.images !== 'object' || o.images === null || Array.isArray(o.images)) {
+		throw new ClipError('InvalidArgument', `${file} is not a tags file (version 1, with "classes" and "images"). Delete it and label the images again.`, { file });
+	}
+	const images: Record<string, TagRecord> = {};
+	const refused: string[] = [];
+	for (const [rel, t] of Object.entries(o.images)) {
+		if (!isSafeRelativePath(rel)) {
+			refused.push(rel);
+			continue;
+		}
+		if (t && typeof t === 'object' && (typeof t.label === 'string' || t.label === null) && typeof t.score === 'number') {
+			images[rel] = { label: t.label, score: t.score, ...(Array.isArray(t.labels) ? { labels: t.labels.filter(l => typeof l === 'string') } : {}) };
+		}
+	}
+	return {
+		model: typeof o.model === 'string' ? o.model : '',
+		classes: o.classes.filter(c => typeof c === 'string'),
+		key: typeof o.key === 'string' ? o.key : undefined,
+		images,
+		refused,
+	};
+}
+
+/** Reads a tags file: undefined when there is none; see parseTagsText. */
+export async function readTagsFile(file: string): Promise<(TagsFile & { refused: string[] }) | undefined> {
 	let text: string;
 	try {
 		text = await fs.readFile(file, 'utf8');
@@ -38,32 +74,49 @@ export async function readTagsFile(file: string): Promise<TagsFile | undefined> 
 		}
 		throw new ClipError('FileUnreadable', `Cannot read the tags file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, { file, cause: err });
 	}
-	let json: unknown;
-	try {
-		json = JSON.parse(text);
-	} catch (err) {
-		throw new ClipError('InvalidArgument', `${file} is not valid JSON (${(err as Error).message}). Fix it, or delete it and label the images again.`, { file, cause: err });
-	}
-	const o = json as Partial<TagsFile> | null;
-	if (!o || typeof o !== 'object' || typeof o.images !== 'object' || o.images === null || Array.isArray(o.images)) {
-		throw new ClipError('InvalidArgument', `${file} is not a tags file: it has no "images" object. Delete it and label the images again.`, { file });
-	}
-	const images: Record<string, TagRecord> = {};
-	for (const [rel, t] of Object.entries(o.images)) {
-		if (t && typeof t === 'object' && (typeof t.label === 'string' || t.label === null) && typeof t.score === 'number') {
-			images[rel] = { label: t.label, score: t.score, ...(Array.isArray(t.labels) ? { labels: t.labels.filter(l => typeof l === 'string') } : {}) };
-		}
-	}
-	return {
-		model: typeof o.model === 'string' ? o.model : '',
-		classes: Array.isArray(o.classes) ? o.classes.filter(c => typeof c === 'string') : [],
-		key: typeof o.key === 'string' ? o.key : undefined,
-		images,
-	};
+	return parseTagsText(text, file);
 }
 
-/** Writes the tags file atomically (temp + rename), creating its folder. */
-export async function writeTagsFile(file: string, labels: ImageLabel[], meta: { model: string; classes: LabelClass[]; key?: string }): Promise<void> {
+/**
+ * The text of the tags file at `file` before it is replaced, after checking that replacing it loses
+ * nothing: refused (WouldOverwrite) when it is the classes file, an image, or an existing file that
+ * is not a tags file (notes, a config, a hand-edited file that no longer parses). An empty file may
+ * be replaced. undefined when there is no file yet.
+ */
+export async function tagsFileToReplace(file: string, options: { classesFile?: string } = {}): Promise<string | undefined> {
+	const real = await fs.realpath(file).catch(() => path.resolve(file));
+	if (options.classesFile && real === (await fs.realpath(options.classesFile).catch(() => path.resolve(options.classesFile!)))) {
+		throw new ClipError('WouldOverwrite', `${file} is the classes file: tags are not written over it. Give the tags another file.`, { file });
+	}
+	if (isImagePath(real)) {
+		throw new ClipError('WouldOverwrite', `${file} is an image: tags are not written over it. Give the tags a .json file.`, { file });
+	}
+	let text: string;
+	try {
+		text = await fs.readFile(file, 'utf8');
+	} catch (err) {
+		const code = (err as NodeJS.ErrnoException).code;
+		if (code === 'ENOENT') {
+			return undefined;
+		}
+		if (code === 'EISDIR') {
+			throw new ClipError('WouldOverwrite', `${file} is a folder: give the tags a file.`, { file });
+		}
+		throw new ClipError('FileUnreadable', `Cannot read ${file} before replacing it: ${code ?? describeError(err)}. Nothing was written.`, { file, cause: err });
+	}
+	if (text.trim()) {
+		try {
+			parseTagsText(text, file);
+		} catch (err) {
+			throw new ClipError('WouldOverwrite', `${file} exists and is not a tags file, so it was not replaced (${describeError(err)}). Give the tags another file, or delete this one first.`, { file, cause: err });
+		}
+	}
+	return text;
+}
+
+/** Writes the tags file atomically (temp + rename), creating its folder, after tagsFileToReplace's checks. */
+export async function writeTagsFile(file: string, labels: ImageLabel[], meta: { model: string; classes: LabelClass[]; key?: string; classesFile?: string }): Promise<void> {
+	await tagsFileToReplace(file, { classesFile: meta.classesFile });
 	await fs.mkdir(path.dirname(file), { recursive: true });
 	await writeFileAtomic(file, tagsFileContent(labels, meta));
 }

@@ -4,9 +4,9 @@
  * duplicated files cost nothing; an index made without text gains it later without embedding
  * anything again; a run without the pass keeps what was read.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError, describeError } from '../common/errors';
+import { readImageFile } from '../common/files';
 import type { IndexStore } from '../index/indexStore';
 import type { OcrLine } from './ocrEngine';
 
@@ -19,6 +19,8 @@ export interface TextPassOptions {
 	/** Only images this says are worth reading (default: all). */
 	wanted?: (rel: string, hash: string) => boolean | Promise<boolean>;
 	checkpointSeconds?: number;
+	/** The pixel limit: a file too big for an image within it is not read (common/files.ts). */
+	maxPixels?: number;
 	onProgress?: (done: number, todo: number) => void;
 	log?: (message: string) => void;
 }
@@ -53,7 +55,7 @@ export async function recognizeText(store: IndexStore, ocr: TextRecognizer, opti
 			continue;
 		}
 		try {
-			const lines = await ocr.recognize(rel, await fs.readFile(path.join(store.root, ...rel.split('/'))));
+			const lines = await ocr.recognize(rel, await readImageFile(path.join(store.root, ...rel.split('/')), options.maxPixels ?? 100_000_000));
 			store.setText(hash, lines.map(l => l.text));
 			result.read++;
 			result.withText += lines.length ? 1 : 0;

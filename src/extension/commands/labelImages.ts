@@ -53,17 +53,15 @@ export const labelImagesCommand: CommandDef = {
 		warnings.forEach(w => s.log.warn(w));
 		const tagsFile = tagsFileOf(root);
 		// Labelling one folder keeps the tags of the others.
-		const previous = await readTagsFile(tagsFile).catch(err => {
-			s.log.warn(`${describeError(err)} It is replaced.`);
-			return undefined;
-		});
+		// A file there that is not a tags file is refused by writeTagsFile below, never replaced.
+		const previous = await readTagsFile(tagsFile).catch(() => undefined);
 		const kept: ImageLabel[] = Object.entries(previous?.images ?? {})
 			.filter(([rel]) => scope && !rel.startsWith(`${scope}/`))
 			.map(([rel, t]) => ({ path: rel, label: t.label, score: t.score, scores: {}, ...(t.labels ? { labels: t.labels } : {}) }));
 		const merged = [...kept, ...labels];
 		const model = (await s.worker.request('status', { folder: ref }))?.model.key ?? '';
 		// A labelling of everything carries the labeller's key, so auto-tagging takes it as current.
-		await writeTagsFile(tagsFile, merged, { model, classes, key: scope ? undefined : key });
+		await writeTagsFile(tagsFile, merged, { model, classes, key: scope ? undefined : key, classesFile: classesFileOf(root) });
 		s.tags.setTags(root, Object.fromEntries(merged.map(l => [l.path, { label: l.label, score: l.score, labels: l.labels }])));
 		const counted = classes.map(c => `${c.name}: ${labels.filter(l => l.label === c.name).length}`).join(', ');
 		void vscode.window.showInformationMessage(vscode.l10n.t('Labelled {0} images ({1}). Tags written to {2}.', labels.length, counted, vscode.workspace.asRelativePath(tagsFile)));

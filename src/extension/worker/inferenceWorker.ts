@@ -159,7 +159,8 @@ async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[
 			return { kind: 'failed', error: `The index of ${store.root} was made with another model: the tags are updated once it is indexed again.` };
 		}
 		const labeler = await Labeler.create(enc, classes, { store });
-		const update = await updateTagsFile(ref.tagsFile, store, labeler, { changed, threshold: ref.threshold });
+		log(`auto-tag ${store.root}: ${labeler.describeChoice()}`);
+		const update = await updateTagsFile(ref.tagsFile, store, labeler, { changed, threshold: ref.threshold, classesFile: ref.classesFile });
 		if (update.written) {
 			log(`auto-tag ${store.root}: ${update.full ? 'all images' : `${update.labelled} new or changed image(s)`} labelled, ${update.dropped} dropped, ${update.images} tagged → ${ref.tagsFile}`);
 		}
@@ -253,6 +254,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 				const text = await recognizeText(store, ocrEngine, {
 					signal,
 					log,
+					maxPixels: cfg.maxImagePixels,
 					wanted: likely ? (_rel, hash) => likely(store.vectorOf(hash) ?? new Float32Array(enc.dim)) : undefined,
 					onProgress: (done, todo) =>
 						send({ kind: 'event', type: 'progress', root: folder.root, progress: { phase: 'reading text', found: result.totalFiles, todo, done, failed: 0, imagesPerSecond: 0 } }),
@@ -283,6 +285,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			return { labels: [], key: '', warnings: [] };
 		}
 		const labeler = await Labeler.create(r.encoder, classes, { store: r.store });
+		log(`labels: ${labeler.describeChoice()}`);
 		return {
 			labels: labeler.labelIndex(r.store, { threshold, multi, scope }),
 			key: labeler.key,

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { ClipEncoder } from '../../../src/core/model/encoder';
 import { ClipError } from '../../../src/core/common/errors';
-import { probeProbabilities, trainProbe } from '../../../src/core/labels/fewShot';
+import { FewShotClassifier } from '../../../src/core/labels/fewShot';
 import { LOGITS_SIDECAR, logitParamsFromGraph } from '../../../src/core/model/logitParams';
 import { loadModelSpec } from '../../../src/core/model/modelSpec';
 import { decodeImage, toPixelBatch } from '../../../src/core/model/preprocess';
@@ -153,10 +153,12 @@ for (const f of FAMILIES) {
 
 		it('zero-shot probabilities within 1e-3 (sigmoid with the trained scale and bias for SigLIP)', () => {
 			const spec = encoder.spec;
-			const start = ref.text.map(t => Float32Array.from(t, x => x * spec.logitScale));
-			const probe = trainProbe(start, spec.logitScale, [], [], {}, { link: spec.link, bias: spec.logitBias ?? 0 });
+			const zeroShot = FewShotClassifier.fit(
+				ref.text.map(t => ({ text: Float32Array.from(t), examples: [], negatives: [] })),
+				{ scale: spec.logitScale, link: spec.link, bias: spec.logitBias ?? 0 },
+			);
 			ref.image.forEach((img, i) => {
-				const ours = probeProbabilities(probe, Float32Array.from(img));
+				const ours = zeroShot.probabilities(Float32Array.from(img));
 				ours.forEach((p, k) => assert.ok(Math.abs(p - ref.probabilities[i][k]) < 1e-3, `image ${i} text ${k}: ${p} vs ${ref.probabilities[i][k]}`));
 			});
 		});
