@@ -129,7 +129,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 
 	// Right after start-up: tags and committed indexes first (no model, no scan), so the view, the
 	// badges and searches work at once; then indexing, only when there are images to index.
-	const startTimer = setTimeout(async () => {
+	const start = async (): Promise<void> => {
 		await tagsSync.loadAll();
 		if (!index.folders().length) {
 			return;
@@ -141,8 +141,25 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 		} else {
 			log.info('no images in the workspace yet: indexing starts when one appears');
 		}
+	};
+	// [Note: restricted mode] An untrusted workspace's files — its images, a committed index, its
+	// classes and tags files, and the settings that point at them — are not read until the person
+	// trusts it (VS Code also ignores the restrictedConfigurations it sets). Then everything starts.
+	const startTimer = setTimeout(() => {
+		if (vscode.workspace.isTrusted) {
+			void start();
+		} else {
+			log.info('Restricted Mode: nothing of this workspace is read until it is trusted');
+		}
 	}, 500);
 	context.subscriptions.push(toDisposable(() => clearTimeout(startTimer)));
+	context.subscriptions.push(
+		vscode.workspace.onDidGrantWorkspaceTrust(async () => {
+			log.info('the workspace is trusted now: reading its tags and indexes');
+			await client.configure(workerConfig(context)); // its restricted settings count from now on
+			await start();
+		}),
+	);
 
 	log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (no model loaded, nothing scanned)`);
 	return { index, statusBar, tags };

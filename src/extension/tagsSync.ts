@@ -30,18 +30,21 @@ export class TagsSync extends Disposable {
 		const watcher = this.register(vscode.workspace.createFileSystemWatcher('**/.vscode/image-tags.json'));
 		const reload = (uri: vscode.Uri): void => {
 			const folder = vscode.workspace.getWorkspaceFolder(uri);
-			if (folder && uri.fsPath === tagsFileOf(folder.uri.fsPath)) {
+			if (folder && uri.fsPath === tagsFileOf(folder.uri.fsPath) && vscode.workspace.isTrusted) {
 				void this.load(folder.uri.fsPath);
 			}
 		};
 		this.register(watcher.onDidCreate(reload));
 		this.register(watcher.onDidChange(reload));
 		this.register(watcher.onDidDelete(reload));
-		this.register(vscode.workspace.onDidChangeWorkspaceFolders(e => e.added.forEach(f => void this.load(f.uri.fsPath))));
+		this.register(vscode.workspace.onDidChangeWorkspaceFolders(e => vscode.workspace.isTrusted && e.added.forEach(f => void this.load(f.uri.fsPath))));
 	}
 
-	/** Reads every folder's tags file. */
+	/** Reads every folder's tags file (in a trusted workspace only: [Note: restricted mode] in extension.ts). */
 	async loadAll(): Promise<void> {
+		if (!vscode.workspace.isTrusted) {
+			return;
+		}
 		await Promise.all((vscode.workspace.workspaceFolders ?? []).filter(f => f.uri.scheme === 'file').map(f => this.load(f.uri.fsPath)));
 	}
 
@@ -51,6 +54,9 @@ export class TagsSync extends Disposable {
 			this.tags.setTags(root, file?.images ?? {});
 			if (file) {
 				this.log.info(`tags: ${Object.keys(file.images).length} read from ${tagsFileOf(root)}`);
+			}
+			if (file?.refused.length) {
+				this.log.warn(`tags: ${file.refused.length} entr${file.refused.length === 1 ? 'y' : 'ies'} of ${tagsFileOf(root)} refused: not paths inside the folder (${file.refused.slice(0, 3).join(', ')}${file.refused.length > 3 ? ', …' : ''})`);
 			}
 		} catch (err) {
 			this.log.warn(describeError(err));

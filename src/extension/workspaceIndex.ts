@@ -125,7 +125,7 @@ export class WorkspaceIndex extends Disposable {
 				this.changed.fire();
 			}),
 		);
-		this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => this.scheduleAll()));
+		// Trust granted: activate() reads the committed indexes and schedules every folder.
 	}
 
 	get isPaused(): boolean {
@@ -174,6 +174,9 @@ export class WorkspaceIndex extends Disposable {
 	 * searches work from it before, or without, any indexing.
 	 */
 	async loadCommitted(): Promise<void> {
+		if (!vscode.workspace.isTrusted) {
+			return; // [Note: restricted mode] in extension.ts
+		}
 		await Promise.all(
 			this.folders().map(async s => {
 				const report = await this.worker.request('status', { folder: this.folderRef(s.folder) }).catch(err => {
@@ -292,7 +295,7 @@ export class WorkspaceIndex extends Disposable {
 	 */
 	autoTag(folder: vscode.WorkspaceFolder): Promise<AutoTagOutcome | undefined> {
 		const ref = this.autoTagRef(folder);
-		if (!ref) {
+		if (!ref || !vscode.workspace.isTrusted) {
 			return Promise.resolve(undefined);
 		}
 		const root = folder.uri.fsPath;

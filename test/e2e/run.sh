@@ -8,6 +8,7 @@
 #    test/e2e/suite runs in the extension host (commands, files, watcher...). "N passed, N failed".
 # 2. UI: the workbench is driven from the command palette like a person; screenshots of the
 #    status bar, the Search Images QuickPick and the results panel go to test-artifacts/e2e/.
+# 3. restricted: workspace trust on, a hostile repository opened untrusted (nothing read), then trusted.
 # Exit code: non-zero when anything fails.
 set -euo pipefail
 
@@ -53,7 +54,7 @@ setup() {
     mkdir -p "$WORK/driver" && echo '{"name":"clip-e2e-driver","private":true,"type":"module"}' >"$WORK/driver/package.json"
     (cd "$WORK/driver" && npm install --no-audit --no-fund "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null)
   fi
-  cp "$REPO/test/e2e/drive-tests.mjs" "$REPO/test/e2e/drive-ui.mjs" "$REPO/test/e2e/error-dialog.png" "$WORK/driver/"
+  cp "$REPO/test/e2e/drive-tests.mjs" "$REPO/test/e2e/drive-ui.mjs" "$REPO/test/e2e/drive-restricted.mjs" "$REPO/test/e2e/error-dialog.png" "$WORK/driver/"
 }
 
 CS_PID=""
@@ -72,7 +73,8 @@ prepare_run() { # fresh profile, extensions and a workspace of fixture images us
   "update.mode": "none",
   "workbench.enableExperiments": false,
   "security.workspace.trust.enabled": false,
-  "workbench.colorTheme": "Default Dark Modern"
+  "workbench.colorTheme": "Default Dark Modern",
+  "clipSearch.executionProvider": "cpu"
 }
 JSON
   cp -r "$REPO/test/fixtures/images/." "$run/ws/"
@@ -80,7 +82,6 @@ JSON
 {
   "clipSearch.model": "$REPO/test/fixtures/tiny-clip",
   "clipSearch.modelVariant": "fp32",
-  "clipSearch.executionProvider": "cpu",
   "clipSearch.ocr": "all"
 }
 JSON
@@ -90,8 +91,11 @@ cs_env() { local run=$1; echo "XDG_CONFIG_HOME=$run/xdg/config XDG_DATA_HOME=$ru
 cs_cli() { local run=$1; shift; env $(cs_env "$run") "$N24/bin/node" "$CS_ENTRY" --config "$run/config.yaml" --user-data-dir "$run/udd" --extensions-dir "$run/exts" "$@"; }
 start_cs() {
   local run=$1; shift
+  # CS_TRUST=1 keeps workspace trust on (the restricted pass); the other passes run trusted.
+  local trust_flag=--disable-workspace-trust
+  [ "${CS_TRUST:-}" = 1 ] && trust_flag=""
   env $(cs_env "$run") setsid "$N24/bin/node" "$CS_ENTRY" --config "$run/config.yaml" --bind-addr 127.0.0.1:0 --auth none \
-    --disable-telemetry --disable-update-check --disable-workspace-trust --disable-getting-started-override --ignore-last-opened \
+    --disable-telemetry --disable-update-check $trust_flag --disable-getting-started-override --ignore-last-opened \
     --user-data-dir "$run/udd" --extensions-dir "$run/exts" "$@" "$run/ws" >"$run/code-server.log" 2>&1 </dev/null &
   CS_PID=$!
   for _ in $(seq 1 300); do
@@ -182,6 +186,34 @@ ui() {
   return $rc
 }
 
+restricted() {
+  local run="$WORK/run-restricted" rc=0 ws
+  prepare_run "$run"
+  ws="$run/ws"
+  node -e 'const f=process.argv[1], s=JSON.parse(require("fs").readFileSync(f,"utf8")); s["security.workspace.trust.enabled"]=true; s["security.workspace.trust.startupPrompt"]="never"; s["security.workspace.trust.banner"]="never"; require("fs").writeFileSync(f, JSON.stringify(s, null, 2))' "$run/udd/User/settings.json"
+  # The repository: its own model folder, settings that point the model and the index at its files,
+  # a planted index whose graph names a neighbour far out of range, classes, and a tags file with a
+  # key outside the folder.
+  cp -r "$REPO/test/fixtures/tiny-clip" "$ws/repo-model"
+  cat >"$ws/.vscode/settings.json" <<JSON
+{
+  "clipSearch.model": "$ws/repo-model",
+  "clipSearch.modelVariant": "fp32",
+  "clipSearch.indexLocation": "workspace",
+  "clipSearch.ocr": "off"
+}
+JSON
+  node "$REPO/dist/cli.js" index "$ws" --model "$ws/repo-model" --index "$ws/.vscode/clip-search-index" --json >/dev/null
+  node -e 'const fs=require("fs"),p=require("path"),d=process.argv[1],g=p.join(d,fs.readdirSync(d).find(f=>f.endsWith(".hnsw"))),b=fs.readFileSync(g);b.writeUInt32LE(0x7fffffff,100);fs.writeFileSync(g,b)' "$ws/.vscode/clip-search-index"
+  echo '{"red": {}, "blue": {}}' >"$ws/.vscode/image-labels.json"
+  echo '{"version": 1, "model": "x", "classes": ["red"], "images": {"../../outside.png": {"label": "red", "score": 1}}}' >"$ws/.vscode/image-tags.json"
+  CS_TRUST=1 start_cs "$run"
+  (cd "$WORK/driver" && node drive-restricted.mjs "$CS_URL" "$ws" "$ARTIFACTS" "$run/udd" "$run/xdg/cache") || rc=$?
+  stop_cs
+  cp "$run/code-server.log" "$ARTIFACTS/code-server-restricted.log"
+  return $rc
+}
+
 cd "$REPO"
 setup
 if [ "${1:-}" = setup ]; then exit 0; fi
@@ -190,8 +222,9 @@ npm run -s package >"$ARTIFACTS/package.log" 2>&1 || { tail -20 "$ARTIFACTS/pack
 tail -1 "$ARTIFACTS/package.log"
 npx tsc -p tsconfig.e2e.json
 rc=0
-# E2E_ONLY=integration|ui runs one of the two (while working on it); CI runs both.
+# E2E_ONLY=integration|ui|restricted runs one of them (while working on it); CI runs all.
 if [ "${E2E_ONLY:-integration}" = integration ] || [ -z "${E2E_ONLY:-}" ]; then say "integration tests in the extension host"; integration || rc=1; fi
 if [ "${E2E_ONLY:-ui}" = ui ] || [ -z "${E2E_ONLY:-}" ]; then say "UI pass"; ui || rc=1; fi
+if [ "${E2E_ONLY:-restricted}" = restricted ] || [ -z "${E2E_ONLY:-}" ]; then say "Restricted Mode pass"; restricted || rc=1; fi
 say "artifacts in $ARTIFACTS"
 exit $rc

@@ -42,9 +42,10 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	let modelRef = values.model;
 	let variant = variantOption(values);
 	if (!modelRef && (await IndexStore.exists(dir))) {
-		const existing = await IndexStore.load(dir).catch(() => undefined);
-		modelRef = existing?.model.id;
-		variant ??= existing?.model.variant as ModelVariant | undefined;
+		// Read from the catalog alone: a damaged graph is rebuilt with the model it was made with.
+		const existing = await IndexStore.committedModel(dir);
+		modelRef = existing?.id;
+		variant ??= existing?.variant as ModelVariant | undefined;
 	}
 	// Every option is checked before anything slow or exclusive (a download, the lock) starts.
 	if ((values.labels === undefined) !== (values.tags === undefined)) {

@@ -21,8 +21,10 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import hnswlib from 'hnswlib-node';
-import { tempSibling, writeFileAtomic } from '../common/atomicFile';
-import { ClipError } from '../common/errors';
+import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
+import { ClipError, describeError } from '../common/errors';
+import { isSafeRelativePath } from '../common/safePaths';
+import { checkHnswFile } from './hnswFile';
 
 export const INDEX_FORMAT = 1;
 
@@ -55,6 +57,47 @@ interface CatalogJson {
 	/** Recognised text per content hash (its lines), for the hashes text recognition has seen. */
 	texts?: Record<string, string[]>;
 	updatedAt: string;
+}
+
+/**
+ * Checks a catalog's shape before any of it is used: an index can come with a repository, and its
+ * paths reach file reads (similar, thumbnails, text recognition). Every file key must be a plain
+ * relative path inside the folder; labels whole numbers below nextLabel, each used once.
+ */
+function checkCatalog(c: CatalogJson, file: string): void {
+	const bad = (why: string): never => {
+		throw new ClipError('IndexCorrupt', `${file} is damaged or not a catalog (${why}). Index the folder again.`, { file });
+	};
+	const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+	if (!isObject(c) || typeof c.root !== 'string' || !isObject(c.model) || !isObject(c.embeddings) || !isObject(c.files)) {
+		bad('fields missing');
+	}
+	const m = c.model;
+	if (typeof m.key !== 'string' || typeof m.id !== 'string' || typeof m.revision !== 'string' || typeof m.variant !== 'string' || !Number.isSafeInteger(m.dim) || m.dim < 1 || m.dim > 65536) {
+		bad('model stamp');
+	}
+	if (!Number.isSafeInteger(c.nextLabel) || c.nextLabel < 0) {
+		bad('nextLabel');
+	}
+	const used = new Set<number>();
+	for (const label of Object.values(c.embeddings)) {
+		if (!Number.isSafeInteger(label) || label < 0 || label >= c.nextLabel || used.has(label)) {
+			bad(`label ${String(label)}`);
+		}
+		used.add(label);
+	}
+	for (const [rel, e] of Object.entries(c.files)) {
+		const entry = e as unknown as Record<string, unknown>;
+		if (!isSafeRelativePath(rel)) {
+			bad(`the path "${rel}" is not inside the folder`);
+		}
+		if (!isObject(entry) || typeof entry.size !== 'number' || typeof entry.mtimeMs !== 'number' || (entry.hash !== undefined && typeof entry.hash !== 'string') || (entry.error !== undefined && typeof entry.error !== 'string')) {
+			bad(`the entry of ${rel}`);
+		}
+	}
+	if (c.texts !== undefined && (!isObject(c.texts) || Object.values(c.texts).some(lines => !Array.isArray(lines) || lines.some(l => typeof l !== 'string')))) {
+		bad('texts');
+	}
 }
 
 interface ManifestJson {
@@ -154,6 +197,9 @@ export class IndexStore {
 		} catch (err) {
 			throw new ClipError('IndexCorrupt', `${manifestFile} is not valid JSON. Delete the index folder and index again.`, { file: manifestFile, cause: err });
 		}
+		if (!Number.isSafeInteger(manifest.generation) || manifest.generation < 1) {
+			throw new ClipError('IndexCorrupt', `${manifestFile}: the generation is not a positive whole number. Index the folder again.`, { file: manifestFile });
+		}
 		if (manifest.format !== INDEX_FORMAT) {
 			throw new ClipError('IndexCorrupt', `${manifestFile}: index format ${manifest.format} is not ${INDEX_FORMAT}. Delete the index folder and index again.`, {
 				file: manifestFile,
@@ -168,10 +214,19 @@ export class IndexStore {
 		} catch (err) {
 			throw new ClipError('IndexCorrupt', `${catalogFile} is not valid JSON. Delete the index folder and index again.`, { file: catalogFile, cause: err });
 		}
+		checkCatalog(catalog, catalogFile);
 		const store = new IndexStore(dir, catalog.root, catalog.model);
 		store.generation = manifest.generation;
 		store.provider = catalog.provider;
-		await fs.access(graphFile);
+		const graph = await fs.readFile(graphFile).catch((err: unknown) => {
+			throw new ClipError('IndexCorrupt', `${graphFile} cannot be read (${describeError(err)}). Index the folder again.`, { file: graphFile, cause: err });
+		});
+		// [Note: untrusted graphs] in hnswFile.ts: checked before the native code sees it.
+		const { labels } = checkHnswFile(graph, catalog.model.dim, graphFile);
+		const missing = Object.values(catalog.embeddings).find(label => !labels.has(label));
+		if (missing !== undefined) {
+			throw new ClipError('IndexCorrupt', `${graphFile} lacks the vector of label ${missing} that ${path.basename(catalogFile)} names. Index the folder again.`, { file: graphFile });
+		}
 		try {
 			await store.graph.readIndex(graphFile, false);
 		} catch (err) {
@@ -200,6 +255,25 @@ export class IndexStore {
 			}
 		}
 		return store;
+	}
+
+	/**
+	 * The model an index's committed catalog names, read without its graph (so a damaged graph still
+	 * tells which model to index again with). undefined when there is none to read.
+	 */
+	static async committedModel(dir: string): Promise<ModelStamp | undefined> {
+		try {
+			const generation = await IndexStore.generationOnDisk(dir);
+			if (!Number.isSafeInteger(generation) || generation! < 1) {
+				return undefined;
+			}
+			const catalogFile = path.join(dir, `catalog-${generation}.json`);
+			const catalog = JSON.parse(await fs.readFile(catalogFile, 'utf8')) as CatalogJson;
+			checkCatalog(catalog, catalogFile);
+			return catalog.model;
+		} catch {
+			return undefined;
+		}
 	}
 
 	/** The committed generation this store was loaded from or last saved as (0: never committed). */
@@ -421,10 +495,13 @@ export class IndexStore {
 		const graphFile = path.join(this.dir, `vectors-${generation}.hnsw`);
 		await writeFileAtomic(catalogFile, JSON.stringify(catalog));
 		const graphTmp = tempSibling(graphFile);
-		await this.graph.writeIndex(graphTmp);
-		const h = await fs.open(graphTmp, 'r+');
-		await h.sync().finally(() => h.close());
-		await fs.rename(graphTmp, graphFile);
+		try {
+			await this.graph.writeIndex(graphTmp);
+		} catch (err) {
+			await fs.rm(graphTmp, { force: true });
+			throw err;
+		}
+		await commitFile(graphTmp, graphFile);
 		await writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify({ format: INDEX_FORMAT, generation } satisfies ManifestJson));
 		this.generation = generation;
 		this.dirty = false;

@@ -25,9 +25,9 @@ import * as os from 'node:os';
 import { BoundedQueue, Gate, WeightedSemaphore } from '../common/concurrency';
 import type { ClipEncoder } from '../model/encoder';
 import { ClipError, describeError } from '../common/errors';
-import { contentHash } from '../common/files';
+import { checkImageFileSize, contentHash, contentHashOfFile, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
-import { type DecodedImage, type DecodeOptions, decodeImage } from '../model/preprocess';
+import { type DecodedImage, DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage } from '../model/preprocess';
 import { statPaths, type WalkedFile, walkImages } from './walker';
 
 export interface IndexProgress {
@@ -237,9 +237,18 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	};
 
 	const prepare = async (file: WalkedFile): Promise<void> => {
-		let bytes: Buffer;
+		let bytes: Buffer | { path: string };
+		let hash: string;
 		try {
-			bytes = await fs.readFile(file.abs);
+			// [Note: files too big to be images] in common/files.ts.
+			checkImageFileSize(file.rel, file.size, options.maxPixels ?? DEFAULT_MAX_PIXELS);
+			if (file.size > STREAM_ABOVE) {
+				bytes = { path: file.abs };
+				hash = await contentHashOfFile(file.abs);
+			} else {
+				bytes = await fs.readFile(file.abs);
+				hash = contentHash(bytes);
+			}
 		} catch (err) {
 			const code = (err as NodeJS.ErrnoException).code;
 			if (code === 'ENOENT') {
@@ -247,10 +256,9 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 				progress.done++;
 				return;
 			}
-			fail(file, undefined, new ClipError('FileUnreadable', `${file.rel}: cannot read the file (${code ?? describeError(err)}).`, { file: file.rel }));
+			fail(file, undefined, ClipError.is(err) ? err : new ClipError('FileUnreadable', `${file.rel}: cannot read the file (${code ?? describeError(err)}).`, { file: file.rel }));
 			return;
 		}
-		const hash = contentHash(bytes);
 		if (store.hasEmbedding(hash)) {
 			store.setFile(file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash });
 			result.reused++;

@@ -10,7 +10,8 @@ import type { Dirent } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import ignore, { type Ignore } from 'ignore';
-import picomatch from 'picomatch';
+import { globMatcher } from '../common/glob';
+import { isSafeRelativePath } from '../common/safePaths';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from './imageFiles';
 
 
@@ -36,9 +37,9 @@ export type PathMatcher = (rel: string) => boolean;
 
 /** Include and exclude globs as predicates; the always-excluded folders are excluded whatever `exclude` says. */
 export function makeMatcher(include: string[] = DEFAULT_INCLUDE, exclude: string[] = []): { included: PathMatcher; excluded: PathMatcher } {
-	const opts = { dot: true, nocase: true };
-	const inc = picomatch(include.length ? include : DEFAULT_INCLUDE, opts);
-	const exc = picomatch([...DEFAULT_EXCLUDE, ...exclude], opts);
+	// [Note: globs from anyone] in common/glob.ts: settings come with repositories too.
+	const inc = globMatcher(include.length ? include : DEFAULT_INCLUDE, { nocase: true, source: 'include' });
+	const exc = globMatcher([...DEFAULT_EXCLUDE, ...exclude], { nocase: true, source: 'exclude' });
 	return { included: rel => inc(rel), excluded: rel => exc(rel) || exc(`${rel}/`) };
 }
 
@@ -198,11 +199,30 @@ export async function statPaths(root: string, rels: Iterable<string>, options: W
 		}
 		return isDir ? excluded(rel) || ignoredByGit(scopes, rel, true) : !included(rel) || excluded(rel) || ignoredByGit(scopes, rel, false);
 	};
+	// [Note: symbolic links] hold for every component, as in the walk: a path below a linked folder
+	// is not indexed (the walk never enters the link), whatever the watcher reports.
+	const folderCache = new Map<string, Promise<boolean>>();
+	const realFolder = (dir: string): Promise<boolean> => {
+		let known = folderCache.get(dir);
+		if (!known) {
+			known = fs.lstat(path.join(absRoot, ...dir.split('/'))).then(
+				st => st.isDirectory(),
+				() => false,
+			);
+			folderCache.set(dir, known);
+		}
+		return known;
+	};
 	const result: PathChanges = { files: [], gone: [], walkedFolders: [] };
-	const unique = [...new Set(rels)].filter(r => r && !r.startsWith('..') && !path.isAbsolute(r));
+	const unique = [...new Set(rels)].filter(isSafeRelativePath);
 	for (const rel of unique) {
 		if (options.signal?.aborted) {
 			break;
+		}
+		const folders = ancestorsOf(rel).filter(Boolean);
+		if (!(await Promise.all(folders.map(realFolder))).every(Boolean)) {
+			result.gone.push(rel); // below a link (or a folder that is gone)
+			continue;
 		}
 		const abs = path.join(absRoot, ...rel.split('/'));
 		const st = await fs.lstat(abs).catch((err: unknown) => err as NodeJS.ErrnoException);

@@ -100,7 +100,7 @@ function stringList(value: unknown, where: string): string[] {
 }
 
 /** One class of the object form: a prompt, a list of prompts, or {prompts, examples, negatives, threshold}. */
-function parseClass(name: string, v: unknown, source: string): LabelClass {
+export function parseClass(name: string, v: unknown, source: string): LabelClass {
 	const where = `${source}: class "${name}"`;
 	if (!name.trim()) {
 		throw new ClipError('InvalidArgument', `${source}: a class has an empty name.`);
@@ -161,7 +161,7 @@ export function describeWarning(w: LabelWarning, source: string): string {
 		return `${where}: ${w.pattern} is outside the indexed folder; it is ignored.`;
 	}
 	if (w.reason === 'refused') {
-		return `${where}: ${w.detail ?? `the pattern ${w.pattern} is refused`}; it is ignored.`;
+		return `${where}: ${(w.detail ?? `the pattern ${w.pattern} is refused`).replace(/\.$/, '')}; it is ignored.`;
 	}
 	return `${where}: no indexed image matches ${w.pattern} (not there, not an image, or not indexed yet); it is ignored.`;
 }

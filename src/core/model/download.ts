@@ -1,9 +1,16 @@
 /**
  * @file Downloads a known model from Hugging Face into the model cache: one file at a time into
  * `<file>.part`, resumed with an HTTP range request after a drop, retried with backoff on
- * network errors and 5xx answers, verified (pinned SHA-256, else the hash the server states),
- * then renamed into place. Progress is reported per file in bytes; an AbortSignal cancels and
- * keeps the partial file for the next try.
+ * network errors and 5xx answers, verified, then renamed into place. Progress is reported per file
+ * in bytes; an AbortSignal cancels and keeps the partial file for the next try.
+ *
+ * [Note: what a download is checked against] Every completed file is verified whole — the bytes
+ * kept from an earlier try included — against its pinned SHA-256 (the registry's, from a public
+ * source), else the hash the hub states (X-Linked-Etag: the SHA-256 of an LFS file; ETag: the Git
+ * blob SHA-1 of a plain file), else it is refused: a file no hash vouches for is never used, unless
+ * CLIP_SEARCH_ALLOW_UNVERIFIED=1 says so. The hub is reached over https; plain http:// is refused
+ * (for HF_ENDPOINT and for every redirect) except on this machine's loopback addresses (a local
+ * mirror) or with CLIP_SEARCH_ALLOW_HTTP=1.
  */
 import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
@@ -26,6 +33,10 @@ export interface DownloadProgress {
 }
 
 export interface DownloadOptions {
+	/** Accept a file that neither a pinned nor a stated hash vouches for (CLIP_SEARCH_ALLOW_UNVERIFIED=1). */
+	allowUnverified?: boolean;
+	/** Accept plain http:// to other machines (CLIP_SEARCH_ALLOW_HTTP=1). */
+	allowHttp?: boolean;
 	/** The hub's base URL; HF_ENDPOINT in the environment overrides the default. */
 	endpoint?: string;
 	signal?: AbortSignal;
@@ -58,9 +69,31 @@ export async function missingFiles(dir: string, model: KnownModel, variant: Mode
 	return missing;
 }
 
+/** Refuses a URL the download must not use (see [Note: what a download is checked against]). */
+export function checkTransport(url: string, options: Pick<DownloadOptions, 'allowHttp'> = {}): void {
+	let u: URL;
+	try {
+		u = new URL(url);
+	} catch {
+		throw new ClipError('Unverifiable', `${url} is not a URL: set HF_ENDPOINT to the hub's address (https://…).`);
+	}
+	const loopback = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i.test(u.hostname);
+	const allowHttp = options.allowHttp ?? process.env.CLIP_SEARCH_ALLOW_HTTP === '1';
+	if (u.protocol === 'https:' || (u.protocol === 'http:' && (loopback || allowHttp))) {
+		return;
+	}
+	throw new ClipError(
+		'Unverifiable',
+		u.protocol === 'http:'
+			? `Refusing to download from ${u.origin} over plain http:// (anyone on the way could change the files). Use https://, or set CLIP_SEARCH_ALLOW_HTTP=1 if you mean it.`
+			: `Cannot download from ${url}: only https:// (and http:// on this machine) are used.`,
+	);
+}
+
 /** Downloads whatever the variant still lacks into `dir`. Returns the folder. */
 export async function downloadModel(model: KnownModel, variant: ModelVariant, dir: string, options: DownloadOptions = {}): Promise<string> {
 	const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_ENDPOINT;
+	checkTransport(endpoint, options);
 	const todo = await missingFiles(dir, model, variant);
 	for (const file of todo) {
 		await downloadFile(model, file, dir, endpoint, options);
@@ -122,6 +155,7 @@ async function fetchInto(url: string, part: string, file: ModelFile, options: Do
 	let stated: { sha256?: string; gitSha1?: string; size?: number } = {};
 	let target = url;
 	for (let hop = 0; ; hop++) {
+		checkTransport(target, options);
 		response = await fetch(target, {
 			redirect: 'manual',
 			signal: options.signal,
@@ -162,23 +196,18 @@ async function fetchInto(url: string, part: string, file: ModelFile, options: Do
 	const contentLength = Number(response.headers.get('content-length') ?? NaN);
 	const total = file.size ?? stated.size ?? (Number.isFinite(contentLength) ? contentLength + (resuming ? have : 0) : undefined);
 	const sha256 = createHash('sha256');
-	const sha1 = createHash('sha1');
 	let loaded = 0;
 	if (resuming) {
-		await hashFile(part, [sha256], have);
+		await hashFile(part, [sha256], have); // the kept bytes are verified with the rest, never trusted
 		loaded = have;
 	}
 	const handle = await fs.open(part, resuming ? 'a' : 'w');
-	const chunks: Buffer[] = [];
 	try {
 		let lastReport = 0;
 		for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
 			const buf = Buffer.from(chunk);
 			await handle.write(buf);
 			sha256.update(buf);
-			if (stated.gitSha1) {
-				chunks.push(buf); // plain Git files are small: the blob hash needs the size first
-			}
 			loaded += buf.length;
 			if (loaded - lastReport >= 1 << 20) {
 				lastReport = loaded;
@@ -194,20 +223,30 @@ async function fetchInto(url: string, part: string, file: ModelFile, options: Do
 	if (total !== undefined && loaded < total) {
 		throw new RetryableError(`the connection closed after ${loaded} of ${total} bytes`);
 	}
+	// [Note: what a download is checked against]: the whole file, whatever came from where.
 	const actual = sha256.digest('hex');
 	const expected = file.sha256 ?? stated.sha256;
 	let problem: string | undefined;
-	if (expected && actual !== expected) {
-		problem = `SHA-256 is ${actual}, expected ${expected}${file.sha256 ? ' (pinned)' : ' (stated by the server)'}`;
-	} else if (!expected && stated.gitSha1 && !resuming) {
-		const content = Buffer.concat(chunks);
-		sha1.update(`blob ${content.length}\0`).update(content);
+	if (file.size !== undefined && loaded !== file.size) {
+		problem = `size is ${loaded} bytes, expected ${file.size}`;
+	} else if (expected) {
+		if (actual !== expected) {
+			problem = `SHA-256 is ${actual}, expected ${expected}${file.sha256 ? ' (pinned)' : ' (stated by the server)'}`;
+		}
+	} else if (stated.gitSha1) {
+		const sha1 = createHash('sha1').update(`blob ${loaded}\0`);
+		await hashFile(part, [sha1], loaded);
 		const blob = sha1.digest('hex');
 		if (blob !== stated.gitSha1) {
 			problem = `Git blob SHA-1 is ${blob}, the server states ${stated.gitSha1}`;
 		}
-	} else if (file.size !== undefined && loaded !== file.size) {
-		problem = `size is ${loaded} bytes, expected ${file.size}`;
+	} else if (!(options.allowUnverified ?? process.env.CLIP_SEARCH_ALLOW_UNVERIFIED === '1')) {
+		await fs.rm(part, { force: true });
+		throw new ClipError(
+			'Unverifiable',
+			`${file.path} from ${url} cannot be verified: no hash is pinned for it and the server stated none (Hugging Face states one for every file). It was discarded. Set CLIP_SEARCH_ALLOW_UNVERIFIED=1 to accept such files from a mirror you trust.`,
+			{ file: file.path },
+		);
 	}
 	if (problem) {
 		await fs.rm(part, { force: true });

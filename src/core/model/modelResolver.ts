@@ -3,6 +3,7 @@
  * downloading a known model on first use when that is allowed.
  */
 import { promises as fs } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { type DownloadOptions, downloadModel, missingFiles, modelCacheDir } from './download';
 import { ClipError } from '../common/errors';
@@ -48,10 +49,25 @@ async function adoptLegacyModel(known: KnownModel, variant: ModelVariant, dir: s
 	}
 }
 
+/**
+ * [Note: ids are not paths] A model is named by a known id ("Xenova/clip-vit-base-patch32") or by a
+ * path: absolute, or starting with ./, ../ or ~/. A bare name is never looked up as a folder, so a
+ * cloned repository that holds a folder named like a known id cannot stand in for the pinned
+ * download (a plain `clip-search index .` inside it resolves the id to the cache).
+ */
+export function isModelPath(ref: string): boolean {
+	return path.isAbsolute(ref) || /^(\.{1,2}|~)([\\/]|$)/.test(ref);
+}
+
+/** A model path with ~ expanded, made absolute. */
+function modelPath(ref: string): string {
+	return path.resolve(/^~([\\/]|$)/.test(ref) ? path.join(os.homedir(), ref.slice(1)) : ref);
+}
+
 /** True when `ref` names a known model whose files are not all in the cache yet. */
 export async function needsDownload(ref: string, options: Pick<ResolveOptions, 'variant' | 'cacheDir' | 'legacyCacheDirs'> = {}): Promise<boolean> {
-	const known = findKnownModel(ref);
-	if (!known || (await isDirectory(ref))) {
+	const known = isModelPath(ref) ? undefined : findKnownModel(ref);
+	if (!known) {
 		return false;
 	}
 	const variant = offeredVariant(known, options.variant ?? 'fp32');
@@ -63,17 +79,18 @@ export async function needsDownload(ref: string, options: Pick<ResolveOptions, '
 export async function resolveModel(ref: string | undefined, options: ResolveOptions = {}): Promise<ModelSpec> {
 	const name = ref ?? DEFAULT_MODEL_ID;
 	const variant = options.variant ?? 'fp32';
-	if (await isDirectory(name)) {
-		return loadModelSpec(name, { variant, parts: options.parts });
+	if (isModelPath(name)) {
+		const dir = modelPath(name);
+		if (!(await isDirectory(dir))) {
+			throw new ClipError('ModelNotFound', `Model folder not found: ${dir}.`, { file: dir });
+		}
+		return loadModelSpec(dir, { variant, parts: options.parts });
 	}
 	const known = findKnownModel(name);
 	if (!known) {
-		const looksLikePath = name.includes(path.sep) || name.startsWith('.') || path.isAbsolute(name);
 		throw new ClipError(
 			'ModelNotFound',
-			looksLikePath && !name.includes('/')
-				? `Model folder not found: ${path.resolve(name)}.`
-				: `Unknown model "${name}": not a folder on this machine, and not one of the known ids (${KNOWN_MODELS.map(m => m.id).join(', ')}). Pass a model folder in the transformers.js layout or a known id.`,
+			`Unknown model "${name}": not one of the known ids (${KNOWN_MODELS.map(m => m.id).join(', ')}). A model folder on this machine is given as a path: absolute, or starting with ./ (e.g. ./${name}).`,
 			{ file: name },
 		);
 	}

@@ -58,17 +58,19 @@ function formatLabel(format: string | undefined): string {
 }
 
 /**
- * Decodes one image file's bytes into the model's input size. `file` is only used in error
- * messages. Throws ClipError DecodeFailed / ImageTooLarge / UnsupportedFormat.
+ * Decodes one image file's bytes (or the file at a path, read by libvips as it goes: big files)
+ * into the model's input size. `file` is only used in error messages. Throws ClipError
+ * DecodeFailed / ImageTooLarge / UnsupportedFormat.
  */
-export async function decodeImage(file: string, bytes: Buffer, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
+export async function decodeImage(file: string, bytes: Buffer | { path: string }, spec: PreprocessSpec, options: DecodeOptions = {}): Promise<DecodedImage> {
 	const maxPixels = options.maxPixels ?? DEFAULT_MAX_PIXELS;
-	if (bytes.length === 0) {
+	if (Buffer.isBuffer(bytes) && bytes.length === 0) {
 		throw new ClipError('DecodeFailed', `${file}: the file is empty.`, { file });
 	}
+	const input = Buffer.isBuffer(bytes) ? bytes : bytes.path;
 	let meta: sharp.Metadata;
 	try {
-		meta = await sharp(bytes, { limitInputPixels: false, failOn: 'none' }).metadata();
+		meta = await sharp(input, { limitInputPixels: false, failOn: 'none' }).metadata();
 	} catch (err) {
 		const message = firstLine(err);
 		if (/unsupported image format/i.test(message)) {
@@ -101,7 +103,7 @@ export async function decodeImage(file: string, bytes: Buffer, spec: PreprocessS
 	const target = resizeTarget(w, h, spec);
 	await options.beforeDecode?.(w * h);
 	try {
-		let img = sharp(bytes, {
+		let img = sharp(input, {
 			limitInputPixels: maxPixels,
 			failOn: 'error',
 			autoOrient: true,

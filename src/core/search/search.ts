@@ -4,9 +4,9 @@
  */
 import * as path from 'node:path';
 import type { ClipEncoder } from '../model/encoder';
-import { contentHash, readFileOrThrow } from '../common/files';
+import { contentHash, readImageFile } from '../common/files';
 import type { IndexStore } from '../index/indexStore';
-import { decodeImage } from '../model/preprocess';
+import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import { parseQuery, type QueryTerm } from './query';
 import { searchText } from './textSearch';
 import { combine, dot } from '../common/vectors';
@@ -63,7 +63,7 @@ export async function imageVector(store: IndexStore, encoder: ClipEncoder, file:
 	const abs = path.resolve(file);
 	const rel = path.relative(store.root, abs).split(path.sep).join('/');
 	const inside = rel !== '' && !rel.startsWith('../') && !path.isAbsolute(rel);
-	const bytes = await readFileOrThrow(abs, 'the query image');
+	const bytes = await readImageFile(abs, DEFAULT_MAX_PIXELS, 'the query image');
 	const stored = store.vectorOf(contentHash(bytes));
 	if (stored) {
 		return { vector: stored, rel: inside ? rel : undefined };

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../common/atomicFile';
 import { ClipError } from '../common/errors';
-import { readFileOrThrow } from '../common/files';
+import { readImageFile } from '../common/files';
 
 export async function thumbnail(file: string, size: number, cacheDir: string, maxPixels = 100_000_000): Promise<string> {
 	const abs = path.resolve(file);
@@ -24,7 +24,7 @@ export async function thumbnail(file: string, size: number, cacheDir: string, ma
 	if (await fs.stat(out).then(() => true, () => false)) {
 		return out;
 	}
-	const bytes = await readFileOrThrow(abs);
+	const bytes = await readImageFile(abs, maxPixels);
 	await fs.mkdir(cacheDir, { recursive: true });
 	try {
 		const png = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })

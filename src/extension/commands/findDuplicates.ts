@@ -5,6 +5,7 @@ import type { CommandDef } from './registry';
 
 export const findDuplicatesCommand: CommandDef = {
 	id: 'clipSearch.findDuplicates',
+	needsTrust: true,
 	run: async s => {
 		await s.index.idle();
 		const threshold = readSettings().duplicateThreshold;

@@ -7,6 +7,7 @@ import type { CommandDef } from './registry';
 
 export const findSimilarCommand: CommandDef = {
 	id: 'clipSearch.findSimilar',
+	needsTrust: true,
 	run: async (s, target?: unknown) => {
 		const uri =
 			target instanceof vscode.Uri

@@ -6,6 +6,7 @@ import type { CommandDef } from './registry';
 export const indexingCommands: CommandDef[] = [
 	{
 		id: 'clipSearch.rebuildIndex',
+		needsTrust: true,
 		run: async s => {
 			const outcome = await s.index.rebuild();
 			for (const r of outcome.refused) {

@@ -32,6 +32,7 @@ async function readClasses(folder: vscode.WorkspaceFolder): Promise<LabelClass[]
 
 export const labelImagesCommand: CommandDef = {
 	id: 'clipSearch.labelImages',
+	needsTrust: true,
 	run: async (s, target?: unknown) => {
 		const folder = target instanceof vscode.Uri ? s.index.folderOf(target.fsPath) : s.index.folders()[0]?.folder;
 		if (!folder) {

@@ -25,6 +25,8 @@ export interface Services {
 
 export interface CommandDef {
 	id: string;
+	/** Reads the workspace's images, index, classes or tags: runs only in a trusted workspace. */
+	needsTrust?: boolean;
 	// Command arguments come from VS Code (menus, keybindings, executeCommand) untyped.
 	// eslint-disable-next-line @typescript-eslint/no-explicit-any
 	run: (services: Services, ...args: any[]) => unknown;
@@ -43,6 +45,14 @@ export function reportError(services: Services, err: unknown): undefined {
 export function registerCommands(services: Services, defs: CommandDef[]): vscode.Disposable[] {
 	return defs.map(def =>
 		vscode.commands.registerCommand(def.id, async (...args: unknown[]) => {
+			if (def.needsTrust && !vscode.workspace.isTrusted) {
+				// [Note: restricted mode] a repository's files are read only once the person trusts it.
+				const manage = vscode.l10n.t('Manage Workspace Trust');
+				void vscode.window
+					.showInformationMessage(vscode.l10n.t('CLIP Image Search reads the images, index, classes and tags of this workspace only once you trust it.'), manage)
+					.then(choice => choice === manage && vscode.commands.executeCommand('workbench.trust.manage'));
+				return undefined;
+			}
 			try {
 				return await def.run(services, ...args);
 			} catch (err) {

@@ -10,15 +10,18 @@ export function showPanel(services: Services, query: string, hits: ImageHit[]): 
 export const searchCommands: CommandDef[] = [
 	{
 		id: 'clipSearch.search',
+		needsTrust: true,
 		run: (s, query?: unknown, scope?: unknown) =>
 			showSearchQuickPick(s.worker, s.index, (q, h) => void showPanel(s, q, h), typeof query === 'string' ? query : undefined, scope instanceof vscode.Uri ? scope : undefined),
 	},
 	{
 		id: 'clipSearch.searchInFolder',
+		needsTrust: true,
 		run: (s, folder?: unknown) => showSearchQuickPick(s.worker, s.index, (q, h) => void showPanel(s, q, h), undefined, folder instanceof vscode.Uri ? folder : undefined),
 	},
 	{
 		id: 'clipSearch.showResultsPanel',
+		needsTrust: true,
 		run: async (s, query?: unknown) => {
 			const q =
 				typeof query === 'string'

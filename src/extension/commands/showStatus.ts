@@ -8,7 +8,8 @@ export const showStatusCommand: CommandDef = {
 		const lines: string[] = [];
 		const statuses = [];
 		for (const f of s.index.folders()) {
-			const st = await s.worker.request('status', { folder: s.index.folderRef(f.folder) }).catch(() => undefined);
+			// In Restricted Mode the index is not read ([Note: restricted mode] in extension.ts).
+			const st = vscode.workspace.isTrusted ? await s.worker.request('status', { folder: s.index.folderRef(f.folder) }).catch(() => undefined) : undefined;
 			statuses.push({ folder: f.folder.name, state: f.state, status: st });
 			const elsewhere = f.holder ? ` (${vscode.l10n.t('being indexed by process {0}: {1}', f.holder.pid, f.holder.purpose)})` : '';
 			lines.push(`## ${f.folder.name}: ${f.state}${elsewhere}${f.error ? ` (${f.error})` : ''}`);
@@ -20,6 +21,8 @@ export const showStatusCommand: CommandDef = {
 					`index ${st.index} (${(st.indexBytes / 1024).toFixed(0)} KB, generation ${st.generation})`,
 				);
 				lines.push(...st.failed.map(x => `  failed: ${x.path}: ${x.error}`));
+			} else if (!vscode.workspace.isTrusted) {
+				lines.push(vscode.l10n.t('Restricted Mode: nothing of this folder is read until you trust the workspace.'));
 			} else {
 				lines.push(vscode.l10n.t('No index yet ({0}).', s.index.indexDir(f.folder)));
 			}

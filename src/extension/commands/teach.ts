@@ -34,10 +34,22 @@ function folderOf(s: Services, uris: vscode.Uri[]): { folder: vscode.WorkspaceFo
 	return { folder, rels: uris.map(u => path.relative(folder.uri.fsPath, u.fsPath).split(path.sep).join('/')) };
 }
 
-async function editClasses(s: Services, folder: vscode.WorkspaceFolder, edit: (text: string) => string): Promise<string> {
+/** The classes file's text, '' when there is none yet (any other failure to read it is an error: nothing is written then). */
+async function readIfThere(file: string): Promise<string> {
+	try {
+		return await fs.readFile(file, 'utf8');
+	} catch (err) {
+		if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+			return '';
+		}
+		throw new ClipError('FileUnreadable', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. It was not changed.`, { file, cause: err });
+	}
+}
+
+async function editClasses(s: Services, folder: vscode.WorkspaceFolder, edit: (text: string, file: string) => string): Promise<string> {
 	const file = classesFileOf(folder.uri.fsPath);
-	const text = await fs.readFile(file, 'utf8').catch(() => '');
-	const next = edit(text);
+	const text = await readIfThere(file);
+	const next = edit(text, vscode.workspace.asRelativePath(file));
 	await fs.mkdir(path.dirname(file), { recursive: true });
 	await writeFileAtomic(file, next);
 	s.log.info(`${vscode.workspace.asRelativePath(file)} updated`);
@@ -48,6 +60,7 @@ async function editClasses(s: Services, folder: vscode.WorkspaceFolder, edit: (t
 export const teachCommands: CommandDef[] = [
 	{
 		id: 'clipSearch.addExamples',
+		needsTrust: true,
 		run: async (s, arg?: unknown, selection?: unknown, className?: unknown) => {
 			const uris = targets(arg, selection);
 			if (!uris.length) {
@@ -58,7 +71,7 @@ export const teachCommands: CommandDef[] = [
 			let name = typeof className === 'string' ? className : undefined;
 			if (!name) {
 				const file = classesFileOf(folder.uri.fsPath);
-				const text = await fs.readFile(file, 'utf8').catch(() => '');
+				const text = await readIfThere(file);
 				const names = text.trim() ? parseClassesText(text, file).map(c => c.name) : [];
 				const create = vscode.l10n.t('$(add) New Class…');
 				const pick = await vscode.window.showQuickPick([...names, create], {
@@ -71,12 +84,13 @@ export const teachCommands: CommandDef[] = [
 			if (!name) {
 				return undefined;
 			}
-			const file = await editClasses(s, folder, text => addToClass(text, name!, 'examples', rels));
+			const file = await editClasses(s, folder, (text, file) => addToClass(text, name!, 'examples', rels, file));
 			return { classesFile: file, class: name, examples: rels };
 		},
 	},
 	{
 		id: 'clipSearch.notThisClass',
+		needsTrust: true,
 		run: async (s, arg?: unknown, selection?: unknown) => {
 			const uris = targets(arg, selection);
 			const tagged = uris.filter(u => s.tags.tags.get(u.fsPath)?.label);
@@ -90,7 +104,7 @@ export const teachCommands: CommandDef[] = [
 				const label = s.tags.tags.get(u.fsPath)!.label!;
 				byClass.set(label, [...(byClass.get(label) ?? []), rels[i]]);
 			});
-			const file = await editClasses(s, folder, text => [...byClass].reduce((t, [name, paths]) => addToClass(t, name, 'negatives', paths), text));
+			const file = await editClasses(s, folder, (text, file) => [...byClass].reduce((t, [name, paths]) => addToClass(t, name, 'negatives', paths, file), text));
 			return { classesFile: file, negatives: Object.fromEntries(byClass) };
 		},
 	},

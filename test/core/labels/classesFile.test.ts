@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ClipError } from '../../../src/core/common/errors';
 import { addToClass, parseClassesText } from '../../../src/core/labels/classesFile';
 
 describe('classes file: JSONC, edited in place', () => {
@@ -45,4 +46,41 @@ describe('classes file: JSONC, edited in place', () => {
 		assert.throws(() => parseClassesText('{"a": [], "b": ["x"]}', 'f.json'), /class "a" is empty/);
 		assert.throws(() => parseClassesText('{"a": {"examples": "x.png"}, "b": ["x"]}', 'f.json'), /class "a", "examples", must be a list of strings/);
 	});
+
+	it('keeps comments inside a list, a commented-out example too, when adding and removing entries', () => {
+		const text = ['{', '  "logo": {', '    "examples": [', '      "a.png", // the first one', '      // "old.png",', '      "b.png"', '    ]', '  },', '  "icon": "an icon"', '}', ''].join('\n');
+		const added = addToClass(text, 'logo', 'examples', ['c.png']);
+		assert.match(added, /\/\/ the first one/);
+		assert.match(added, /\/\/ "old\.png",/);
+		assert.deepEqual(parseClassesText(added, 'f.json')[0].examples, ['a.png', 'b.png', 'c.png']);
+		const moved = addToClass(added, 'logo', 'negatives', ['b.png']);
+		assert.match(moved, /\/\/ the first one/);
+		assert.match(moved, /\/\/ "old\.png",/);
+		assert.deepEqual(parseClassesText(moved, 'f.json')[0], { name: 'logo', examples: ['a.png', 'c.png'], negatives: ['b.png'] });
+	});
+
+	it('refuses to make a class empty: the only example of a class taught by examples cannot become a negative', () => {
+		const text = '{"brand": {"prompts": [], "examples": ["brand/a.png"]}, "other": ["x"]}\n';
+		assert.throws(
+			() => addToClass(text, 'brand', 'negatives', ['brand/a.png'], '.vscode/image-labels.json'),
+			(e: unknown) => ClipError.is(e, 'InvalidArgument') && /brand\/a\.png is the only example\(s\) of class "brand".*give it prompts.*was not changed/.test((e as Error).message),
+		);
+	});
+
+	it('reads and edits a file that starts with a byte-order mark, and keeps the mark', () => {
+		const text = '\uFEFF{"cat": ["a cat"], "dog": ["a dog"]}\n';
+		assert.deepEqual(parseClassesText(text, 'f.json').map(c => c.name), ['cat', 'dog']);
+		const out = addToClass(text, 'cat', 'examples', ['c.png']);
+		assert.ok(out.startsWith('\uFEFF{'));
+		assert.deepEqual(parseClassesText(out, 'f.json')[0].examples, ['c.png']);
+	});
+
+	it('names duplicate keys instead of failing inside the editor', () => {
+		const dup = '{\n  "cat": ["a cat"],\n  "dog": ["a dog"],\n  "cat": {"examples": ["c.png"]}\n}\n';
+		assert.throws(() => parseClassesText(dup, 'f.json'), /f\.json: "cat" is given twice \(line 2, column 3 and line 4, column 3\)/);
+		assert.throws(() => addToClass(dup, 'cat', 'examples', ['d.png'], 'f.json'), /"cat" is given twice/);
+		const inner = '{"cat": {"examples": ["a.png"], "examples": ["b.png"]}, "dog": ["x"]}';
+		assert.throws(() => parseClassesText(inner, 'f.json'), /class "cat": the key "examples" is given twice/);
+	});
 });
+

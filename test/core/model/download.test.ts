@@ -5,7 +5,7 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { downloadModel, fileUrl } from '../../../src/core/model/download';
+import { checkTransport, downloadModel, fileUrl } from '../../../src/core/model/download';
 import { ClipError } from '../../../src/core/common/errors';
 import { ClipEncoder } from '../../../src/core/model/encoder';
 import { DEFAULT_MODEL_ID, downloadSize, estimatedRate, filesForVariant, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../../src/core/model/modelRegistry';
@@ -17,7 +17,7 @@ import { fixturesDir, tempDir } from '../../helpers';
  * A local stand-in for the Hugging Face hub on 127.0.0.1 that misbehaves on demand. `faults`
  * maps a file path to what to do on each successive request for it.
  */
-type Fault = 'ok' | 'drop' | '500' | '404' | 'corrupt' | 'slow' | 'redirect-lfs' | 'ignore-range';
+type Fault = 'ok' | 'drop' | '500' | '404' | 'corrupt' | 'slow' | 'redirect-lfs' | 'ignore-range' | 'no-hash';
 
 class FakeHub {
 	server!: http.Server;
@@ -69,7 +69,7 @@ class FakeHub {
 		}
 		const slice = body.subarray(start);
 		const headers: http.OutgoingHttpHeaders = { 'content-length': String(slice.length) };
-		if (!cdn) {
+		if (!cdn && fault !== 'no-hash') {
 			// Plain Git files: the ETag is the Git blob SHA-1, as on the hub.
 			headers.etag = `"${createHash('sha1').update(`blob ${body.length}\0`).update(body).digest('hex')}"`;
 		}
@@ -132,6 +132,45 @@ describe('model download (against a local hub on 127.0.0.1)', () => {
 
 	const fresh = async (): Promise<string> => path.join(await tempDir('clip-dl-'), 'model');
 	const opts = (extra: object = {}) => ({ endpoint: hub.endpoint, backoffMs: 10, retries: 4, ...extra });
+
+	it('verifies a resumed file whole: a tampered partial file is discarded even when the server sends the real hash', async () => {
+		const dir = await fresh();
+		await fs.mkdir(dir, { recursive: true });
+		// The first bytes of config.json on disk are not the server's: resuming appends the rest.
+		const tampered = Buffer.from(config);
+		tampered[2] = 'X'.charCodeAt(0);
+		await fs.writeFile(path.join(dir, 'config.json.part'), tampered.subarray(0, 10));
+		hub.requests = [];
+		await assert.rejects(downloadModel(model, 'fp32', dir, opts()), (e: unknown) => ClipError.is(e, 'ChecksumMismatch') && /config\.json.*Git blob SHA-1/.test((e as Error).message));
+		assert.ok(hub.requests.some(r => r.path === 'config.json' && r.range === 'bytes=10-'), 'it did resume');
+		assert.ok(!(await fs.readdir(dir)).includes('config.json'), 'never moved into place');
+		assert.ok(!(await fs.readdir(dir)).includes('config.json.part'), 'the tampered bytes are gone');
+		// The next try starts clean and succeeds.
+		await downloadModel(model, 'fp32', dir, opts());
+		assert.deepEqual(await fs.readFile(path.join(dir, 'config.json')), config);
+	});
+
+	it('refuses a file that no hash vouches for (none pinned, none stated), unless told to accept it', async () => {
+		const dir = await fresh();
+		hub.faults.set('config.json', ['no-hash']);
+		await assert.rejects(downloadModel(model, 'fp32', dir, opts()), (e: unknown) => ClipError.is(e, 'Unverifiable') && /config\.json.*CLIP_SEARCH_ALLOW_UNVERIFIED=1/.test((e as Error).message));
+		assert.ok(!(await fs.readdir(dir)).includes('config.json'));
+		hub.faults.set('config.json', ['no-hash']);
+		await downloadModel(model, 'fp32', dir, opts({ allowUnverified: true }));
+		assert.deepEqual(await fs.readFile(path.join(dir, 'config.json')), config);
+	});
+
+	it('refuses plain http:// to another machine before connecting; loopback and an explicit opt-in are allowed', async () => {
+		const dir = await fresh();
+		await assert.rejects(downloadModel(model, 'fp32', dir, { endpoint: 'http://mirror.example.invalid', retries: 1 }), (e: unknown) =>
+			ClipError.is(e, 'Unverifiable') && /plain http:\/\/.*CLIP_SEARCH_ALLOW_HTTP=1/.test((e as Error).message),
+		);
+		assert.doesNotThrow(() => checkTransport('http://127.0.0.1:8080/x'));
+		assert.doesNotThrow(() => checkTransport('http://[::1]/x'));
+		assert.doesNotThrow(() => checkTransport('https://huggingface.co/x'));
+		assert.doesNotThrow(() => checkTransport('http://mirror.example.invalid/x', { allowHttp: true }));
+		assert.throws(() => checkTransport('ftp://huggingface.co/x'), (e: unknown) => ClipError.is(e, 'Unverifiable'));
+	});
 
 	it('builds pinned-revision Hugging Face URLs', () => {
 		assert.equal(
