@@ -11,16 +11,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadModelSpec, type ModelVariant } from '../src/core/model/modelSpec';
 import { decodeAll, opt, repo, results, rows, RUNS, say } from './common';
+import { figureShrinkOnLoad } from './parts/decode';
 import { figureDecode, figureEndToEnd, figureInference, figurePeakRss, figurePeer } from './parts/e2e';
 import { figureFamilies } from './parts/families';
 import { figureFewShot } from './parts/fewshot';
 import { figureGflops } from './parts/gflops';
+import { figureGpu } from './parts/gpu';
 import { figureIncremental } from './parts/incremental';
 import { figureInt8Conversion } from './parts/int8';
 import { figureOcr } from './parts/ocr';
 import { figureHnswAndQueries } from './parts/queries';
 import { figureReindex } from './parts/reindex';
-import { benchModel, corpus, describeCorpus } from './setup';
+import { benchModel, corpus, describeCorpus, photoCorpus } from './setup';
 
 /** What the parts share within one run: the model and corpus (made on first use) and measured rates. */
 class Context {
@@ -73,6 +75,23 @@ const PARTS: Record<string, (ctx: Context) => Promise<void>> = {
 	ocr: () => figureOcr(),
 	families: async ctx => figureFamilies(await ctx.files()),
 	fewshot: () => figureFewShot(),
+	decode: async ctx => figureShrinkOnLoad(await photoCorpus(), ctx.modelDir),
+	/** The photo-heavy corpus end to end, int8, against transformers.js (decoding bounds it). */
+	photos: async ctx => {
+		const dir = await photoCorpus();
+		const spec = await loadModelSpec(ctx.modelDir, { variant: 'quantized' });
+		const files = (await fs.readdir(dir)).filter(f => !f.startsWith('.')).map(f => path.join(dir, f));
+		const label = `, photo corpus (${files.length} images, photos ≈ 190 MP)`;
+		const decode = await figureDecode(files, spec, label);
+		const infer = await figureInference(spec, 'quantized', await decodeAll(files.slice(0, 40), spec));
+		await figureEndToEnd(dir, spec, 'quantized', 1 / (1 / decode + 1 / infer[16]), label);
+		figurePeer(dir, ctx.modelDir, 'quantized', 2.2, label);
+	},
+	gpu: async ctx => {
+		const files = await ctx.files();
+		ctx.rates.decode ||= await figureDecode(files, await loadModelSpec(ctx.modelDir, { variant: 'fp32' }));
+		await figureGpu(ctx.modelDir, files, ctx.rates.decode);
+	},
 	gflops: async ctx => {
 		if (!ctx.rates.infer_fp32) {
 			const spec = await loadModelSpec(ctx.modelDir, { variant: 'fp32' });

@@ -34,3 +34,22 @@ export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
 	}
 	return d / Math.sqrt(na * nb);
 }
+
+/**
+ * A real GPU API without a GPU: onnxruntime-node's WebGPU (Dawn on Vulkan) on SwiftShader, the
+ * software Vulkan driver in Debian's chromium package, through the system's Vulkan loader (libvulkan1).
+ * Why it cannot run here, or undefined when it can.
+ */
+export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
+export function swiftShaderMissing(): string | undefined {
+	if (process.platform !== 'linux' || process.arch !== 'x64') {
+		return 'the WebGPU tests run on Linux x64 (SwiftShader from Debian\'s chromium)';
+	}
+	if (!existsSync(SWIFTSHADER_ICD)) {
+		return `needs SwiftShader's Vulkan driver (${SWIFTSHADER_ICD}: apt-get install chromium; .ci/run installs it)`;
+	}
+	if (!['/usr/lib/x86_64-linux-gnu/libvulkan.so.1', '/lib/x86_64-linux-gnu/libvulkan.so.1'].some(f => existsSync(f))) {
+		return 'needs the Vulkan loader (apt-get install libvulkan1; .ci/run installs it)';
+	}
+	return undefined;
+}

@@ -40,18 +40,18 @@ export async function figureInference(spec: ModelSpec, variant: ModelVariant, im
 	return rates;
 }
 
-export async function figureDecode(files: string[], spec: ModelSpec): Promise<number> {
+export async function figureDecode(files: string[], spec: ModelSpec, corpusLabel = ''): Promise<number> {
 	const runs: number[] = [];
 	for (let r = 0; r < RUNS; r++) {
 		const { ms, value } = await timed(() => decodeAll(files, spec));
 		runs.push(value.length / (ms / 1000));
 	}
 	const rate = median(runs);
-	rows.push({ figure: '2. decode + preprocess only (img/s, 4 at a time)', value: rate.toFixed(1) });
+	rows.push({ figure: `2. decode + preprocess only (img/s, 4 at a time)${corpusLabel}`, value: rate.toFixed(1) });
 	return rate;
 }
 
-export async function figureEndToEnd(dir: string, spec: ModelSpec, variant: ModelVariant, bound: number): Promise<number> {
+export async function figureEndToEnd(dir: string, spec: ModelSpec, variant: ModelVariant, bound: number, corpusLabel = ''): Promise<number> {
 	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
 	await encoder.encodeImages((await decodeAll((await fs.readdir(dir)).filter(f => !f.startsWith('.')).slice(0, 1).map(f => path.join(dir, f)), spec)).slice(0, 1));
 	const runs: number[] = [];
@@ -68,7 +68,7 @@ export async function figureEndToEnd(dir: string, spec: ModelSpec, variant: Mode
 	const rate = median(runs);
 	const ratio = rate / bound;
 	rows.push({
-		figure: `3. end-to-end cold indexing, ${variant} (img/s; ${failed} files failed${args.includes('--overlap') ? '; decoding overlapped with inference' : ''})`,
+		figure: `3. end-to-end cold indexing, ${variant}${corpusLabel} (img/s; ${failed} files failed${args.includes('--overlap') ? '; decoding overlapped with inference' : ''})`,
 		value: `${rate.toFixed(1)} = ${(ratio * 100).toFixed(0)}% of the serial bound ${bound.toFixed(1)} (runs: ${runs.map(x => `${((x / bound) * 100).toFixed(0)}%`).join(', ')})`,
 		target: '≥ 90% of the bound',
 		pass: ratio >= 0.9,
@@ -99,7 +99,7 @@ export function figurePeakRss(dir: string, model: string, variant: ModelVariant)
  * load and session creation outside the timing for both), run alternately — product, peer,
  * product, peer… — so that a noisy neighbour on this shared machine hits both alike; medians.
  */
-export function figurePeer(dir: string, model: string, variant: ModelVariant, target: number): void {
+export function figurePeer(dir: string, model: string, variant: ModelVariant, target: number, corpusLabel = ''): void {
 	const peerDir = path.join(benchCache, 'peer');
 	if (!existsSync(path.join(peerDir, 'node_modules', '@huggingface', 'transformers'))) {
 		say('installing transformers.js 4.3.1 for the peer figure (once)');
@@ -124,9 +124,9 @@ export function figurePeer(dir: string, model: string, variant: ModelVariant, ta
 		productFailed = ours.failed;
 	}
 	const ratio = median(product) / median(peer);
-	results[`peer_${variant}`] = { product, peer, failed, ratio };
+	results[`peer_${variant}${corpusLabel ? '_photos' : ''}`] = { product, peer, failed, ratio };
 	rows.push({
-		figure: `4. whole process, alternating: product vs transformers.js 4.3.1, ${variant} (img/s; failed to read: ours ${productFailed}, theirs ${failed})`,
+		figure: `4. whole process, alternating: product vs transformers.js 4.3.1, ${variant}${corpusLabel} (img/s; failed to read: ours ${productFailed}, theirs ${failed})`,
 		value: `${median(product).toFixed(1)} vs ${median(peer).toFixed(1)} = ${ratio.toFixed(2)}× (runs ${ratios.map(x => x.toFixed(2)).join(', ')})`,
 		target: `≥ ${target}×`,
 		pass: ratio >= target,

@@ -6,6 +6,7 @@
 import * as path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { ClipError, type ClipErrorCode } from '../core/common/errors';
+import { quietDawn } from '../core/model/dawn';
 import type { EventMessage, RequestMap, RequestType, WorkerConfig, WorkerMessage } from './worker/protocol';
 
 type Listener = (event: EventMessage) => void;
@@ -48,6 +49,9 @@ export class WorkerClient {
 	private ensureWorker(): Worker {
 		if (this.worker) {
 			return this.worker;
+		}
+		if (this.config?.provider === 'webgpu') {
+			quietDawn(); // before the thread starts: its environment is a copy of this one
 		}
 		const worker = new Worker(path.join(this.distDir, 'inferenceWorker.js'));
 		this.worker = worker;

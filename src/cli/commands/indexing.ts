@@ -115,7 +115,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			process.stdout.write(
 				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${absRoot}: ${result.scanned} images, ${result.embedded} embedded, ` +
 					`${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s ` +
-					`(${encoder.providersUsed.vision ?? store.provider ?? 'no'} provider)\n`,
+					`(${encoder.providersUsed.vision ?? store.provider ?? 'no'} provider${encoder.providerChoice ? `; ${encoder.providerChoice}` : ''})\n`,
 			);
 			printFailures(result.failed);
 			process.stdout.write(`Index: ${dir}\n`);

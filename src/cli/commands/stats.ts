@@ -18,7 +18,7 @@ export const statsCommand: CommandDef = {
 		}
 		process.stdout.write(
 			`Root:      ${stats.root}\nIndex:     ${stats.index} (${formatBytes(stats.indexBytes)}, generation ${stats.generation})\nModel:     ${stats.model.id} @ ${stats.model.revision} (${stats.model.variant}, ${stats.model.dim}-d)\n` +
-				`Provider:  ${stats.provider ?? 'unknown'}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
+				`Provider:  ${stats.provider ?? 'unknown'}${stats.providerChoice ? ` (${stats.providerChoice})` : ''}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
 		);
 		printFailures(stats.failed);
 		return 0;

@@ -51,6 +51,8 @@ interface CatalogJson {
 	root: string;
 	model: ModelStamp;
 	provider?: string;
+	/** How the provider was chosen (auto's measurement, or the setting). */
+	providerChoice?: string;
 	nextLabel: number;
 	embeddings: Record<string, number>;
 	files: Record<string, FileEntry>;
@@ -130,6 +132,8 @@ export class IndexStore {
 	private generation = 0;
 	private graph: hnswlib.HierarchicalNSW;
 	provider: string | undefined;
+	/** How the provider was chosen (auto's measurement, or the setting), when known. */
+	providerChoice: string | undefined;
 	private dirty = false;
 
 	private constructor(
@@ -218,6 +222,7 @@ export class IndexStore {
 		const store = new IndexStore(dir, catalog.root, catalog.model);
 		store.generation = manifest.generation;
 		store.provider = catalog.provider;
+		store.providerChoice = typeof catalog.providerChoice === 'string' ? catalog.providerChoice : undefined;
 		const graph = await fs.readFile(graphFile).catch((err: unknown) => {
 			throw new ClipError('IndexCorrupt', `${graphFile} cannot be read (${describeError(err)}). Index the folder again.`, { file: graphFile, cause: err });
 		});
@@ -407,6 +412,11 @@ export class IndexStore {
 		this.dirty = true;
 	}
 
+	/** The lines text recognition read in this content, when it has seen it. */
+	textOf(hash: string): string[] | undefined {
+		return this.texts.get(hash);
+	}
+
 	/** Whether text recognition has seen this content (lines found or not). */
 	hasText(hash: string): boolean {
 		return this.texts.has(hash);
@@ -485,6 +495,7 @@ export class IndexStore {
 			root: this.root,
 			model: this.model,
 			provider: this.provider,
+			providerChoice: this.providerChoice,
 			nextLabel: this.nextLabel,
 			embeddings: Object.fromEntries([...this.hashToLabel].sort((a, b) => a[1] - b[1])),
 			files: Object.fromEntries([...this.files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),

@@ -219,10 +219,14 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	progress.todo = todo.length;
 	report();
 	const queue = new BoundedQueue<Pending>(batchSize * 2);
-	const exclusive = options.exclusiveInference ?? encoder.intraOpThreads >= os.availableParallelism();
+	// [Note: a pipeline sized for the device] On the CPU, inference takes every core: decoding waits
+	// while a batch is inferred, four decoders at a time. On a GPU, inference leaves the cores free and
+	// decoding becomes the bound: it never waits, and decoders get every core.
+	const onGpu = todo.length > 0 && (await encoder.visionProvider().catch(() => 'cpu')) !== 'cpu';
+	const exclusive = options.exclusiveInference ?? (!onGpu && encoder.intraOpThreads >= os.availableParallelism());
 	const inferring = new Gate();
 	const pixels = new WeightedSemaphore(options.maxPixelsInFlight ?? 64_000_000);
-	const concurrency = Math.max(1, options.decodeConcurrency ?? 4);
+	const concurrency = Math.max(1, options.decodeConcurrency ?? (onGpu ? Math.max(4, os.availableParallelism()) : 4));
 	/** Files waiting for a hash that is being embedded in this run (duplicates within the run). */
 	const waiting = new Map<string, WalkedFile[]>();
 	const embedStarted = performance.now();
@@ -366,6 +370,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	}
 	if (encoder.providersUsed.vision) {
 		store.provider = encoder.providersUsed.vision;
+		store.providerChoice = encoder.providerChoice ?? store.providerChoice;
 	}
 	progress.phase = 'saving';
 	report();

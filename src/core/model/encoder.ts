@@ -9,8 +9,10 @@ import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ClipError, describeError } from '../common/errors';
 import { fastInt8Model } from './int8Weights';
-import type { ModelSpec } from './modelSpec';
-import { providerCandidates, skipReason, type ConcreteProvider, type ProviderSetting } from './providers';
+import { modelKey, type ModelSpec } from './modelSpec';
+import { quietDawn } from './dawn';
+import { chooseAutoProvider, forgetVerdicts, type ProviderVerdict } from './providerChoice';
+import { providerCandidates, type ConcreteProvider, type ProviderSetting } from './providers';
 import { type DecodedImage, toPixelBatch } from './preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from './tokenizer';
 import { normalizedRows } from '../common/vectors';
@@ -26,6 +28,10 @@ export interface EncoderOptions {
 	 * lossless, made once). Default true; the bench turns it off to measure the difference.
 	 */
 	int8Conversion?: boolean;
+	/** Where `auto`'s verdicts are remembered (default: the cache folder). */
+	cacheDir?: string;
+	/** Called before every inference (tests inject a device that fails after N batches). */
+	beforeRun?: (provider: ConcreteProvider, which: 'text' | 'vision') => void;
 }
 
 const TEXT_CACHE_SIZE = 512;
@@ -55,6 +61,9 @@ export class ClipEncoder {
 	/** The providers the towers actually run on, once created. */
 	readonly providersUsed: { text?: ConcreteProvider; vision?: ConcreteProvider } = {};
 	readonly providerFailures: string[] = [];
+	/** How `auto` chose (measured, or why it kept the CPU), once known: for the log, stats and status. */
+	providerChoice?: string;
+	private autoVerdict?: Promise<ProviderVerdict>;
 
 	constructor(
 		readonly spec: ModelSpec,
@@ -126,7 +135,7 @@ export class ClipEncoder {
 			}
 			feeds.attention_mask = new ort.Tensor('int64', mask, [texts.length, length]);
 		}
-		const out = await this.run(tower, feeds, this.spec.textModelPath);
+		const out = await this.runOrFallBack('text', feeds, this.spec.textModelPath);
 		return this.embeddings(out, this.spec.outputs.text, this.spec.textModelPath, texts.length);
 	}
 
@@ -148,13 +157,44 @@ export class ClipEncoder {
 		const { height, width } = this.spec.preprocess;
 		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
 		const name = tower.session.inputNames.includes('pixel_values') ? 'pixel_values' : tower.session.inputNames[0];
-		const out = await this.run(tower, { [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) }, this.spec.visionModelPath);
+		const out = await this.runOrFallBack('vision', { [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) }, this.spec.visionModelPath);
 		return this.embeddings(out, this.spec.outputs.image, this.spec.visionModelPath, images.length);
 	}
 
-	/** One inference; a graph that does not fit the folder's config (sizes, lengths) is named as such. */
-	private async run(tower: Tower, feeds: Record<string, ort.Tensor>, file: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+	/**
+	 * One inference. [Note: a GPU that fails] A GPU provider that fails a run — its first batch, or
+	 * mid-run when the device is lost — is dropped for the CPU and the batch is run again there: the
+	 * run goes on, nothing indexed is lost, and the log says so. Only the CPU's failure is an error.
+	 */
+	private async runOrFallBack(which: 'text' | 'vision', feeds: Record<string, ort.Tensor>, file: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+		const tower = await (which === 'text' ? this.textTower() : this.visionTower());
+		if (tower.provider === 'cpu') {
+			return this.run(tower, feeds, file, which);
+		}
 		try {
+			this.options.beforeRun?.(tower.provider, which);
+			return await tower.session.run(feeds);
+		} catch (err) {
+			const reason = `${which} ${tower.provider}: failed while running (${describeError(err).split('\n')[0]})`;
+			this.providerFailures.push(reason);
+			(this.options.log ?? (() => undefined))(`${which} model: the ${tower.provider} execution provider failed while running (${describeError(err).split('\n')[0]}); continuing on the CPU`);
+			this.providerChoice = `${tower.provider} failed while running → cpu`;
+			void forgetVerdicts(this.options.cacheDir).catch(() => undefined); // measured again at the next start
+			const cpu = this.createTower(which === 'text' ? this.spec.textModelPath : this.spec.visionModelPath, which, ['cpu']);
+			if (which === 'text') {
+				this.text = cpu;
+			} else {
+				this.vision = cpu;
+			}
+			void tower.session.release().catch(() => undefined);
+			return this.run(await cpu, feeds, file, which);
+		}
+	}
+
+	/** One inference; a graph that does not fit the folder's config (sizes, lengths) is named as such. */
+	private async run(tower: Tower, feeds: Record<string, ort.Tensor>, file: string, which: 'text' | 'vision'): Promise<ort.InferenceSession.OnnxValueMapType> {
+		try {
+			this.options.beforeRun?.(tower.provider, which);
 			return await tower.session.run(feeds);
 		} catch (err) {
 			throw new ClipError(
@@ -204,7 +244,31 @@ export class ClipEncoder {
 		return this.options.threads ?? Math.max(1, os.availableParallelism());
 	}
 
-	private async createTower(file: string, which: 'text' | 'vision'): Promise<Tower> {
+	/** `auto`'s providers for this model: see [Note: auto is never slower than the CPU] in providerChoice.ts. */
+	private autoOrder(): Promise<ProviderVerdict> {
+		this.autoVerdict ??= chooseAutoProvider({
+			files: async provider => (provider === 'cpu' ? this.cpuFile(this.spec.visionModelPath) : this.spec.visionModelPath),
+			input: 'pixel_values',
+			shape: [1, 3, this.spec.preprocess.height, this.spec.preprocess.width],
+			modelKey: modelKey(this.spec),
+			variant: this.spec.variant,
+			threads: this.intraOpThreads,
+			cacheDir: this.options.cacheDir,
+			log: this.options.log,
+		}).then(verdict => {
+			this.providerChoice = `auto: ${verdict.reason}`;
+			this.options.log?.(`execution provider: ${this.providerChoice}`);
+			return verdict;
+		});
+		return this.autoVerdict;
+	}
+
+	/** The file the CPU loads: for int8 weights, their int8 (U8S8) twin where that conversion is on. */
+	private async cpuFile(file: string): Promise<string> {
+		return this.spec.variant === 'quantized' && this.options.int8Conversion !== false ? fastInt8Model(file, { log: this.options.log ?? (() => undefined) }) : file;
+	}
+
+	private async createTower(file: string, which: 'text' | 'vision', only?: ConcreteProvider[]): Promise<Tower> {
 		if (this.disposed) {
 			throw new ClipError('Cancelled', 'The encoder was disposed.');
 		}
@@ -215,20 +279,26 @@ export class ClipEncoder {
 		}
 		const log = this.options.log ?? (() => undefined);
 		const threads = this.intraOpThreads;
-		const candidates = providerCandidates(this.options.provider ?? 'auto');
+		const setting = this.options.provider ?? 'auto';
+		let candidates = only ?? (setting === 'auto' ? (await this.autoOrder()).order : providerCandidates(setting));
+		if (setting === 'webgpu' && this.spec.variant === 'quantized' && !only) {
+			// [Note: int8 on WebGPU] Its kernel registry has no MatMulInteger, ConvInteger or
+			// DynamicQuantizeLinear (onnxruntime's placement log lists every one falling back), so an
+			// int8 graph would run its matrix work on the CPU with a GPU round trip around every layer:
+			// no faster than the CPU, and its vectors drift (dynamic quantization amplifies the GPU's
+			// float rounding: cosine 0.99989). int8 weights therefore run on the CPU; fp32 on a GPU.
+			candidates = ['cpu'];
+			this.providerChoice = 'cpu: int8 weights run on the CPU (WebGPU has no kernels for their integer operators); choose the fp32 variant to use the GPU';
+			log(`${which} model: ${this.providerChoice}`);
+		}
 		const errors: string[] = [];
-		const auto = (this.options.provider ?? 'auto') === 'auto';
 		for (const provider of candidates) {
-			const skip = auto ? skipReason(provider) : undefined;
-			if (skip) {
-				errors.push(`${provider}: ${skip}`);
-				this.providerFailures.push(`${which} ${provider}: ${skip}`);
-				log(`${which} model: skipping the ${provider} execution provider (${skip})`);
-				continue;
+			if (provider === 'webgpu') {
+				quietDawn();
 			}
 			const started = Date.now();
 			try {
-				const load = provider === 'cpu' && this.spec.variant === 'quantized' && this.options.int8Conversion !== false ? await fastInt8Model(file, { log }) : file;
+				const load = provider === 'cpu' ? await this.cpuFile(file) : file;
 				const session = await ort.InferenceSession.create(load, {
 					executionProviders: [provider],
 					intraOpNumThreads: threads,
@@ -237,6 +307,9 @@ export class ClipEncoder {
 					logSeverityLevel: 3,
 				});
 				this.providersUsed[which] = provider;
+				if (setting !== 'auto' && !only) {
+					this.providerChoice ??= provider === setting ? `${provider} (as set)` : `${setting} did not start → ${provider}`;
+				}
 				log(`${which} model: ${provider} execution provider, ${threads} threads, session created in ${Date.now() - started} ms (${load})`);
 				return { session, provider };
 			} catch (err) {

@@ -4,7 +4,8 @@
  * and the one actually used is reported.
  */
 
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
 
 export const PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
 export type ProviderSetting = (typeof PROVIDERS)[number];
@@ -45,11 +46,49 @@ export function providerCandidates(setting: ProviderSetting, platform: NodeJS.Pl
  * way; checking for the loader first keeps `auto` quiet on machines without a GPU stack.
  */
 export function skipReason(provider: ConcreteProvider, platform: NodeJS.Platform = process.platform, env: NodeJS.ProcessEnv = process.env): string | undefined {
+	if (provider === 'cuda' && !cudaInstalled(platform)) {
+		return 'its binaries are not installed (see the README\'s GPU section)';
+	}
 	if (provider === 'webgpu' && platform === 'linux') {
 		const dirs = [...(env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean), '/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib', '/usr/local/lib', '/lib/x86_64-linux-gnu', '/lib64'];
 		if (!dirs.some(d => existsSync(`${d}/libvulkan.so.1`))) {
 			return 'no Vulkan loader (libvulkan.so.1) found; install your GPU driver\'s Vulkan support to use WebGPU';
 		}
+		const software = softwareVulkanOnly(env);
+		if (software) {
+			return `the only Vulkan drivers here are software renderers (${software.join(', ')}), slower than the CPU; set the provider to webgpu to use them anyway`;
+		}
 	}
 	return undefined;
+}
+
+/** Whether onnxruntime-node's CUDA provider library is there (its install script, skipped by default, adds it). */
+function cudaInstalled(platform: NodeJS.Platform): boolean {
+	try {
+		const dir = path.join(path.dirname(require.resolve('onnxruntime-node')), '..', 'bin', 'napi-v6', platform, process.arch);
+		return existsSync(path.join(dir, platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so'));
+	} catch {
+		return false;
+	}
+}
+
+const SOFTWARE_ICD = /swiftshader|lvp|lavapipe|llvmpipe/i;
+
+/**
+ * The Vulkan drivers (ICD manifests) the loader would use: those VK_ICD_FILENAMES / VK_DRIVER_FILES
+ * name, else the standard folders'. Their names when every one is a software renderer, else undefined.
+ */
+export function softwareVulkanOnly(env: NodeJS.ProcessEnv = process.env, dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d', '/usr/local/share/vulkan/icd.d']): string[] | undefined {
+	const listed = (env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES ?? '').split(':').filter(Boolean);
+	const manifests = listed.length ? listed : dirs.flatMap(d => (existsSync(d) ? readdirSync(d).filter(f => f.endsWith('.json')).map(f => path.join(d, f)) : []));
+	const libraries = manifests.map(m => {
+		try {
+			return (JSON.parse(readFileSync(m, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path ?? m;
+		} catch {
+			return m;
+		}
+	});
+	// Hardware drivers (intel, radeon, nvidia…) beside lavapipe make this a GPU machine, even if
+	// their hardware is absent: let the measurement decide then.
+	return libraries.length && libraries.every(l => SOFTWARE_ICD.test(l)) ? libraries.map(l => path.basename(l)) : undefined;
 }

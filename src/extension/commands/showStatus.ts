@@ -17,7 +17,7 @@ export const showStatusCommand: CommandDef = {
 				lines.push(
 					`files ${st.files}, indexed ${st.indexed}, failed ${st.failed.length}, vectors ${st.vectors}`,
 					`model ${st.model.key}`,
-					`provider ${st.provider ?? 'not started yet'}`,
+					`provider ${st.provider ?? 'not started yet'}${st.providerChoice ? ` (${st.providerChoice})` : ''}`,
 					`index ${st.index} (${(st.indexBytes / 1024).toFixed(0)} KB, generation ${st.generation})`,
 				);
 				lines.push(...st.failed.map(x => `  failed: ${x.path}: ${x.error}`));

@@ -123,7 +123,8 @@ describe('ClipEncoder on the tiny model', () => {
 		assert.ok(encoder.providersUsed.text, 'a provider is recorded');
 		assert.ok(logs.some(l => l.includes(`${encoder.providersUsed.text} execution provider`)));
 		if (encoder.providersUsed.text === 'cpu') {
-			assert.ok(encoder.providerFailures.length > 0, 'on a machine without a GPU, the GPU providers say why they failed');
+			// auto says why the GPU providers were not used: skipped, failed to start, or measured slower.
+			assert.match(encoder.providerChoice ?? '', /^auto: .*(→ cpu|cpu \()/);
 		}
 	});
 
