@@ -7,13 +7,14 @@ import { ClipError, describeError } from '../core/common/errors';
 import { type CommandDef, OPTIONS, parseCommandArgs, UsageError } from './args';
 import { indexCommand } from './commands/indexing';
 import { labelCommand } from './commands/label';
+import { mcpCommand } from './commands/mcp';
 import { embedCommand, modelsCommand, tokenizeCommand } from './commands/model';
 import { ocrCommand } from './commands/ocr';
 import { searchCommand, similarCommand } from './commands/search';
 import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
-const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand];
+const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
 
 function overview(): string {
 	const width = Math.max(...COMMANDS.map(c => c.name.length));

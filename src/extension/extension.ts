@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../core/index/imageFiles';
 import { defaultModelCache } from '../core/common/paths';
+import { AgentTools } from './agentTools';
 import { findDuplicatesCommand } from './commands/findDuplicates';
 import { findSimilarCommand } from './commands/findSimilar';
 import { indexingCommands } from './commands/indexing';
@@ -79,6 +80,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	context.subscriptions.push(tree, vscode.window.createTreeView('clipSearch.tags', { treeDataProvider: tree, showCollapseAll: true }));
 	const decorations = new TagDecorations(tags);
 	context.subscriptions.push(decorations, vscode.window.registerFileDecorationProvider(decorations));
+
+	const agentTools = new AgentTools(client, index, context.extensionPath);
+	context.subscriptions.push(agentTools);
 
 	const services: Services = { context, worker: client, index, tags, panel, statusBar, log };
 	context.subscriptions.push(
@@ -162,7 +166,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	);
 
 	log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (no model loaded, nothing scanned)`);
-	return { index, statusBar, tags };
+	return { index, statusBar, tags, agentTools };
 }
 
 export async function deactivate(): Promise<void> {

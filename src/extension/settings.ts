@@ -27,6 +27,7 @@ export const SettingKeys = {
 	duplicateThreshold: 'duplicateThreshold',
 	autoTag: 'autoTag',
 	ocr: 'ocr',
+	agentsMcpServer: 'agents.mcpServer',
 } as const;
 
 export interface Settings {
@@ -50,6 +51,8 @@ export interface Settings {
 	autoTag: boolean;
 	/** Which images' text is read: likely ones (CLIP's zero-shot), all, or none. */
 	ocr: 'auto' | 'all' | 'off';
+	/** Also offer the agent tools as an MCP server definition. */
+	agentsMcpServer: boolean;
 }
 
 /** The globs set to true in a files.exclude-style object. */
@@ -87,6 +90,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		duplicateThreshold: c.get<number>(SettingKeys.duplicateThreshold, 0.95),
 		autoTag: c.get<boolean>(SettingKeys.autoTag, true),
 		ocr: (['auto', 'all', 'off'] as const).find(v => v === c.get<string>(SettingKeys.ocr, 'auto')) ?? 'auto',
+		agentsMcpServer: c.get<boolean>(SettingKeys.agentsMcpServer, false),
 	};
 }
 

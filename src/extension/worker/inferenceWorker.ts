@@ -11,6 +11,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
+import { runAgentTool } from '../../core/agent/agentTools';
 import { findDuplicates } from '../../core/search/duplicates';
 import { ClipEncoder } from '../../core/model/encoder';
 import { ClipError, describeError } from '../../core/common/errors';
@@ -311,6 +312,31 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	async thumbnail({ file, size }) {
 		const cfg = requireConfig();
 		return thumbnail(file, size, cfg.thumbnailDir, cfg.maxImagePixels);
+	},
+
+	async agentTool({ folders, name, input }) {
+		// The worker's own sessions and model: no second model load, and never a download from a tool call.
+		return runAgentTool(
+			{
+				folders: folders.map(f => ({ name: f.name, root: f.root, indexDir: f.indexDir })),
+				session: f => session(folders.find(x => x.root === f.root)!),
+				encoder: async store => {
+					const { spec, encoder: enc } = await model(false).catch((err: unknown) => {
+						throw ClipError.is(err, 'ModelNotFound') ? new ClipError('ModelNotFound', `The model is not downloaded yet: open CLIP Image Search's model offer (the status bar), or run \`clip-search index .\`. (${describeError(err)})`) : err;
+					});
+					if (store.model.key !== modelKey(spec)) {
+						throw new ClipError('ModelMismatch', `The index of ${store.root} was made with ${store.model.key}, not the model now set (${modelKey(spec)}): it is being indexed again; try once that is done.`);
+					}
+					return enc;
+				},
+				ocr: async () => (ocrEngine ??= new OcrEngine(bundledOcrModels(), { threads: 1, maxPixels: requireConfig().maxImagePixels, log })),
+				indexing: async f => (await sessions.get(f.root))?.isWriting ?? false,
+				maxPixels: requireConfig().maxImagePixels,
+				log,
+			},
+			name,
+			input,
+		);
 	},
 
 	async forget({ root }) {

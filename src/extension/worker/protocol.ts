@@ -3,6 +3,7 @@
  * an id and get exactly one response; the worker also sends events (progress, logs) unasked.
  * Only plain data crosses: paths, numbers, strings.
  */
+import type { ToolOutput } from '../../core/agent/agentTools';
 import type { TagUpdate } from '../../core/labels/autoTag';
 import type { DuplicateGroup } from '../../core/search/duplicates';
 import type { IndexProgress, IndexResult } from '../../core/index/indexer';
@@ -70,6 +71,8 @@ export interface RequestMap {
 	/** Who is writing the folder's index now (another window, a CLI run), if anybody. */
 	lockHolder: { params: { folder: FolderRef }; result: LockHolder | undefined };
 	thumbnail: { params: { file: string; size: number }; result: string };
+	/** An agent tool (core/agent) over the folders' indexes: the VS Code Language Model tools' one path in. */
+	agentTool: { params: { folders: (FolderRef & { name: string })[]; name: string; input: unknown }; result: ToolOutput };
 	forget: { params: { root: string }; result: void };
 }
 

@@ -28,6 +28,7 @@ export interface FolderState {
 
 export interface ExtensionApi {
 	tags: { tags: Map<string, { label: string | null; score: number }> };
+	agentTools: { invoke(name: string, input: Record<string, unknown>): Promise<vscode.LanguageModelToolResult> };
 }
 
 const tests: Test[] = [];

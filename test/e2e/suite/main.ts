@@ -207,6 +207,41 @@ test('text inside images: a screenshot is found by the words it shows, with the 
 	await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 30_000 });
 });
 
+test('agent tools: listed in vscode.lm.tools, invoked through the running worker, with a preview on request', async () => {
+	const sharp = (await import('sharp')).default;
+	const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="640" height="200"><rect width="100%" height="100%" fill="#fff"/><text x="24" y="80" font-family="DejaVu Sans" font-size="30" fill="#b00020">Payment gateway unavailable</text></svg>';
+	await fs.mkdir(path.join(ws(), 'shots'), { recursive: true });
+	await fs.writeFile(path.join(ws(), 'shots', 'error-dialog.png'), await sharp(Buffer.from(svg)).png().toBuffer());
+	const ours = vscode.lm.tools.filter(t => t.tags.includes('clip-image-search')).map(t => t.name).sort();
+	assert.deepEqual(ours, ['find_duplicate_images', 'find_similar_images', 'image_index_status', 'label_images', 'read_image_text', 'search_images']);
+	const parts = (r: vscode.LanguageModelToolResult): { data: Record<string, unknown>; images: vscode.LanguageModelDataPart[] } => ({
+		data: JSON.parse((r.content.find(p => p instanceof vscode.LanguageModelTextPart) as vscode.LanguageModelTextPart).value) as Record<string, unknown>,
+		images: r.content.filter((p): p is vscode.LanguageModelDataPart => p instanceof vscode.LanguageModelDataPart),
+	});
+	const found = parts(await vscode.lm.invokeTool('search_images', { input: { query: 'a photo of a yellow triangle', k: 3, include_thumbnails: true }, toolInvocationToken: undefined }));
+	assert.equal((found.data.results as { path: string }[])[0].path, 'yellow-triangle.png');
+	assert.equal(found.images.length, 3);
+	assert.equal(found.images[0].mimeType, 'image/webp');
+	let byText: { path: string }[] = [];
+	await eventually('the screenshot is indexed and found by its words', async () => {
+		await settled(x => x.state === 'ready');
+		byText = parts(await vscode.lm.invokeTool('search_images', { input: { query: 'text:payment gateway' }, toolInvocationToken: undefined })).data.results as { path: string }[];
+		return byText[0]?.path === 'shots/error-dialog.png';
+	}, 60_000);
+	const read = parts(await vscode.lm.invokeTool('read_image_text', { input: { path: 'shots/error-dialog.png' }, toolInvocationToken: undefined }));
+	assert.match((read.data.lines as string[]).join(' '), /payment gateway unavailable/i);
+	await assert.rejects(Promise.resolve(vscode.lm.invokeTool('read_image_text', { input: { path: '../outside.png' }, toolInvocationToken: undefined })), /outside the workspace/);
+	// The tool that writes, called on the extension's object (through invokeTool it would ask first, in a modal dialog).
+	const api = await activateExtension();
+	const tags = path.join(ws(), '.vscode', 'image-tags.json');
+	const before = await fs.readFile(tags, 'utf8').catch(() => '');
+	const labelled = parts(await api.agentTools.invoke('label_images', { classes: ['red', 'blue', 'green', 'yellow', 'purple', 'orange'], write_tags: true }));
+	assert.ok((labelled.data.written as unknown[]).length === 1);
+	assert.notEqual(await fs.readFile(tags, 'utf8'), before);
+	await fs.rm(path.join(ws(), 'shots'), { recursive: true });
+	await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 30_000 });
+});
+
 test('Pause and Resume Indexing', async () => {
 	await vscode.commands.executeCommand('clipSearch.pauseIndexing');
 	let [s] = await states();

@@ -1,0 +1,110 @@
+/**
+ * @file `clip-search mcp`: the agent tools (core/agent) as a Model Context Protocol server on stdio,
+ * for the folder it is started in. Models load on the first call that needs one and are kept; every
+ * call reads the index's generation, so what a concurrent `clip-search index` commits is seen. stdout
+ * is the protocol: everything else goes to stderr.
+ */
+import * as path from 'node:path';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
+import { type AgentContext, runAgentTool, sessionsFor, type ToolOutput } from '../../core/agent/agentTools';
+import { TOOL_DEFS } from '../../core/agent/toolDefs';
+import { TOOL_SCHEMAS } from '../../core/agent/toolSchemas';
+import { ClipError, describeError } from '../../core/common/errors';
+import type { IndexStore } from '../../core/index/indexStore';
+import { ClipEncoder } from '../../core/model/encoder';
+import { resolveModel } from '../../core/model/modelResolver';
+import { modelKey, type ModelVariant } from '../../core/model/modelSpec';
+import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
+import { type CommandDef, indexDirFor, providerOption, threadsOption } from '../args';
+import { packageVersion } from '../version';
+
+const INSTRUCTIONS =
+	'Tools over an index of the images in one folder, built by CLIP Image Search (clip-search index). Search images by what they show or the text in them, find similar or duplicate images, read an image\'s text, label images with classes. Paths are relative to the folder; results are JSON text, previews only when asked.';
+
+/** A tool's output as an MCP result: JSON text first, structured content, previews, links to the files. */
+export function mcpResult(out: ToolOutput): { content: ({ type: 'text'; text: string } | { type: 'image'; data: string; mimeType: string } | { type: 'resource_link'; uri: string; name: string; mimeType: string })[]; structuredContent: Record<string, unknown> } {
+	return {
+		content: [
+			{ type: 'text', text: JSON.stringify(out.data) },
+			...out.images.map(i => ({ type: 'image' as const, data: i.base64, mimeType: i.mimeType })),
+			...out.links.map(l => ({ type: 'resource_link' as const, uri: l.uri, name: l.name, mimeType: l.mimeType })),
+		],
+		structuredContent: out.data,
+	};
+}
+
+export const mcpCommand: CommandDef = {
+	name: 'mcp',
+	summary: 'serve the agent tools over MCP (stdio) for the current folder',
+	usage: ['mcp [<folder>] [--index <dir>] [--provider P] [--threads N]'],
+	options: ['index', 'provider', 'threads'],
+	notes: ['Add it to an agent as a stdio server: command "clip-search", args ["mcp"], run in the folder (README: Agents).'],
+	run: async ([folder], values) => {
+		const root = path.resolve(folder ?? process.cwd());
+		const provider = providerOption(values);
+		const threads = threadsOption(values);
+		const log = (m: string): void => void process.stderr.write(`[clip-search mcp] ${m}\n`);
+		const encoders = new Map<string, Promise<ClipEncoder>>();
+		let ocr: Promise<OcrEngine> | undefined;
+		const ctx: AgentContext = {
+			folders: [{ name: path.basename(root), root, indexDir: indexDirFor(values, root) }],
+			session: sessionsFor(process.env.CLIP_SEARCH_VERBOSE ? log : undefined),
+			encoder: (store: IndexStore) => {
+				let enc = encoders.get(store.model.key);
+				if (!enc) {
+					enc = (async () => {
+						// Never a download here: a missing model is an error that says how to get it.
+						const spec = await resolveModel(store.model.id, { variant: store.model.variant as ModelVariant, allowDownload: false }).catch((err: unknown) => {
+							throw ClipError.is(err, 'ModelNotFound')
+								? new ClipError('ModelNotFound', `The model of this index (${store.model.id}) is not on this machine: run \`clip-search index .\` once to download it. (${describeError(err)})`)
+								: err;
+						});
+						if (modelKey(spec) !== store.model.key) {
+							throw new ClipError('ModelMismatch', `The index was made with ${store.model.key}, but that model now resolves to ${modelKey(spec)}: run \`clip-search index .\` to index again.`);
+						}
+						return new ClipEncoder(spec, { provider, threads, log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined });
+					})();
+					enc.catch(() => encoders.delete(store.model.key)); // tried again on the next call
+					encoders.set(store.model.key, enc);
+				}
+				return enc;
+			},
+			ocr: () => (ocr ??= Promise.resolve(new OcrEngine(bundledOcrModels(), { threads: 1 }))),
+			log,
+		};
+		const server = new McpServer({ name: 'clip-search', version: packageVersion() }, { instructions: INSTRUCTIONS });
+		for (const def of TOOL_DEFS) {
+			server.registerTool(
+				def.name,
+				{
+					title: def.displayName,
+					description: def.description,
+					inputSchema: TOOL_SCHEMAS[def.name].shape,
+					annotations: { readOnlyHint: def.readOnly, destructiveHint: false, idempotentHint: def.readOnly, openWorldHint: false },
+				},
+				async (args: unknown) => {
+					try {
+						return mcpResult(await runAgentTool(ctx, def.name, args));
+					} catch (err) {
+						log(`${def.name}: ${describeError(err)}`);
+						return { isError: true, content: [{ type: 'text' as const, text: describeError(err) }] };
+					}
+				},
+			);
+		}
+		const transport = new StdioServerTransport();
+		const closed = new Promise<void>(resolve => {
+			transport.onclose = resolve;
+			process.stdin.once('end', resolve);
+		});
+		await server.connect(transport);
+		log(`serving ${TOOL_DEFS.length} tools for ${root} (index ${ctx.folders[0].indexDir})`);
+		await closed;
+		for (const enc of encoders.values()) {
+			await (await enc.catch(() => undefined))?.dispose();
+		}
+		await (await ocr)?.dispose();
+		return 0;
+	},
+};

@@ -1,0 +1,318 @@
+/**
+ * @file Runs the agent tools (toolDefs.ts) over the indexes of one or more folders: input checked
+ * against the schema, every path kept inside its folder, results as JSON text plus structured data,
+ * previews only when asked. Used by `clip-search mcp` (its own process) and by the extension's
+ * inference worker (the VS Code tools: no second model load). No tool downloads a model or starts
+ * an indexing run: an unindexed folder or a missing model is an error that says what to run.
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import sharp from 'sharp';
+import { ClipError, describeError } from '../common/errors';
+import { readImageFile } from '../common/files';
+import { isInside } from '../common/safePaths';
+import { FolderSession } from '../index/folderSession';
+import { indexStatus } from '../index/indexStatus';
+import type { IndexStore } from '../index/indexStore';
+import { currentLockHolder } from '../index/lock';
+import { readClassesFile } from '../labels/classesFile';
+import { describeWarning, Labeler, type LabelClass } from '../labels/labeler';
+import { writeTagsFile } from '../labels/tagsFile';
+import type { ClipEncoder } from '../model/encoder';
+import { DEFAULT_MAX_PIXELS } from '../model/preprocess';
+import type { TextRecognizer } from '../ocr/ocrPass';
+import { findDuplicates } from '../search/duplicates';
+import { search, similar } from '../search/search';
+import { MAX_THUMBNAILS, type ToolName } from './toolDefs';
+import { TOOL_SCHEMAS, type ToolInput } from './toolSchemas';
+
+/** What a tool returns, for either face to shape: JSON first, previews and links on request. */
+export interface ToolOutput {
+	data: Record<string, unknown>;
+	images: { path: string; mimeType: 'image/webp'; base64: string }[];
+	links: { uri: string; name: string; mimeType: string }[];
+}
+
+export interface AgentFolder {
+	name: string;
+	root: string;
+	indexDir: string;
+}
+
+export interface AgentContext {
+	folders: AgentFolder[];
+	/** The folder's session (the worker's, or one of the MCP server's). */
+	session(folder: AgentFolder): FolderSession | Promise<FolderSession>;
+	/** The encoder for this index's model, never downloading it (ModelNotFound then). */
+	encoder(store: IndexStore): Promise<ClipEncoder>;
+	/** Text recognition for an image whose text the index has not read yet. */
+	ocr(): Promise<TextRecognizer>;
+	/** Whether this process is indexing the folder now (the worker knows; the MCP server reads the lock). */
+	indexing?(folder: AgentFolder): boolean | Promise<boolean>;
+	maxPixels?: number;
+	log?: (message: string) => void;
+}
+
+/** The "what to do next" of the errors agents most often meet. */
+const NOT_INDEXED = (root: string): string => `The folder ${root} is not indexed yet: run \`clip-search index .\` in it (or open it in VS Code with CLIP Image Search), then try again.`;
+
+function fail(message: string, code: ConstructorParameters<typeof ClipError>[0] = 'InvalidArgument'): never {
+	throw new ClipError(code, message);
+}
+
+async function indexOf(ctx: AgentContext, folder: AgentFolder): Promise<IndexStore> {
+	let store: IndexStore | undefined;
+	try {
+		store = await (await ctx.session(folder)).read();
+	} catch (err) {
+		fail(`The index of ${folder.root} cannot be read (${describeError(err)}). Run \`clip-search index .\` in it to rebuild it.`, 'IndexCorrupt');
+	}
+	return store ?? fail(NOT_INDEXED(folder.root), 'IndexNotFound');
+}
+
+/** A path from the agent: relative to a folder (or absolute inside one); never outside them. */
+function resolveImage(ctx: AgentContext, given: string): { folder: AgentFolder; rel: string; abs: string } {
+	for (const folder of ctx.folders) {
+		const abs = path.resolve(folder.root, given);
+		if (isInside(folder.root, abs) && abs !== path.resolve(folder.root)) {
+			return { folder, rel: path.relative(folder.root, abs).split(path.sep).join('/'), abs };
+		}
+	}
+	return fail(`${given} is outside the workspace${ctx.folders.length === 1 ? ` folder ${ctx.folders[0].root}` : ''}: the tools read only images inside it. Give a path relative to the folder, as search results do.`, 'OutsideFolder');
+}
+
+/** `folder` argument: a folder of the workspace (by name, or a relative folder inside the only one). */
+function scopeOf(ctx: AgentContext, folder: string | undefined): { folders: AgentFolder[]; scope?: string } {
+	if (!folder) {
+		return { folders: ctx.folders };
+	}
+	const named = ctx.folders.find(f => f.name === folder);
+	if (named) {
+		return { folders: [named] };
+	}
+	const { folder: f, rel } = resolveImage(ctx, folder);
+	return { folders: [f], scope: rel };
+}
+
+const shown = (ctx: AgentContext, folder: AgentFolder, rel: string): string => (ctx.folders.length > 1 ? `${folder.name}/${rel}` : rel);
+
+/** A WebP preview, `size` px on the long side. */
+async function preview(abs: string, size: number, maxPixels: number): Promise<string> {
+	const bytes = await readImageFile(abs, maxPixels);
+	const webp = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })
+		.flatten({ background: '#ffffff' })
+		.resize(size, size, { fit: 'inside', withoutEnlargement: true })
+		.webp({ quality: 75 })
+		.toBuffer();
+	return webp.toString('base64');
+}
+
+async function withPreviews(ctx: AgentContext, hits: { abs: string; shown: string }[], input: { include_thumbnails: boolean; thumbnail_size: number }): Promise<Pick<ToolOutput, 'images' | 'links'>> {
+	const links = hits.map(h => ({ uri: pathToFileURL(h.abs).href, name: h.shown, mimeType: mimeOf(h.abs) }));
+	const images: ToolOutput['images'] = [];
+	if (input.include_thumbnails) {
+		for (const h of hits.slice(0, MAX_THUMBNAILS)) {
+			try {
+				images.push({ path: h.shown, mimeType: 'image/webp', base64: await preview(h.abs, input.thumbnail_size, ctx.maxPixels ?? DEFAULT_MAX_PIXELS) });
+			} catch (err) {
+				ctx.log?.(`preview of ${h.shown}: ${describeError(err)}`);
+			}
+		}
+	}
+	return { images, links };
+}
+
+function mimeOf(file: string): string {
+	const ext = path.extname(file).slice(1).toLowerCase();
+	return ({ jpg: 'image/jpeg', jpeg: 'image/jpeg', jfif: 'image/jpeg', png: 'image/png', webp: 'image/webp', gif: 'image/gif', svg: 'image/svg+xml', avif: 'image/avif', tif: 'image/tiff', tiff: 'image/tiff', bmp: 'image/bmp' } as Record<string, string>)[ext] ?? 'application/octet-stream';
+}
+
+type Runner<T extends ToolName> = (ctx: AgentContext, input: ToolInput<T>) => Promise<ToolOutput>;
+
+const RUNNERS: { [T in ToolName]: Runner<T> } = {
+	async search_images(ctx, input) {
+		const { folders, scope } = scopeOf(ctx, input.folder);
+		const hits: { folder: AgentFolder; path: string; score: number; text?: string }[] = [];
+		for (const folder of folders) {
+			const store = await indexOf(ctx, folder);
+			const encoder = await ctx.encoder(store);
+			for (const r of await search(store, encoder, input.query, { k: input.k, minScore: input.min_score, scope, cwd: folder.root })) {
+				hits.push({ folder, ...r });
+			}
+		}
+		hits.sort((a, b) => b.score - a.score);
+		const top = hits.slice(0, input.k);
+		const results = top.map(h => ({ path: shown(ctx, h.folder, h.path), score: Math.round(h.score * 1e4) / 1e4, ...(h.text ? { text: h.text } : {}) }));
+		return {
+			data: { query: input.query, results, ...(results.length ? {} : { note: 'No image matched. Try other words, or image_index_status to see what is indexed.' }) },
+			...(await withPreviews(
+				ctx,
+				top.map(h => ({ abs: path.join(h.folder.root, ...h.path.split('/')), shown: shown(ctx, h.folder, h.path) })),
+				input,
+			)),
+		};
+	},
+
+	async find_similar_images(ctx, input) {
+		const { folder, rel, abs } = resolveImage(ctx, input.path);
+		if (!(await fs.stat(abs).then(s => s.isFile(), () => false))) {
+			fail(`${input.path}: no such image in ${folder.root}. Give a path as search results give it.`, 'FileUnreadable');
+		}
+		const store = await indexOf(ctx, folder);
+		const results = (await similar(store, await ctx.encoder(store), abs, { k: input.k, cwd: folder.root })).map(r => ({ path: shown(ctx, folder, r.path), score: Math.round(r.score * 1e4) / 1e4 }));
+		return {
+			data: { path: shown(ctx, folder, rel), results },
+			...(await withPreviews(
+				ctx,
+				results.map(r => ({ abs: path.join(folder.root, ...(ctx.folders.length > 1 ? r.path.split('/').slice(1) : r.path.split('/'))), shown: r.path })),
+				input,
+			)),
+		};
+	},
+
+	async read_image_text(ctx, input) {
+		const { folder, rel, abs } = resolveImage(ctx, input.path);
+		if (!(await fs.stat(abs).then(s => s.isFile(), () => false))) {
+			fail(`${input.path}: no such image in ${folder.root}.`, 'FileUnreadable');
+		}
+		const store = await (await ctx.session(folder)).read().catch(() => undefined);
+		const hash = store?.files.get(rel)?.hash;
+		const known = hash ? store?.textOf(hash) : undefined;
+		let lines: string[];
+		let source: string;
+		if (known) {
+			lines = known;
+			source = 'the index (read when it was indexed)';
+		} else {
+			const ocr = await ctx.ocr();
+			lines = (await ocr.recognize(rel, await readImageFile(abs, ctx.maxPixels ?? DEFAULT_MAX_PIXELS))).map(l => l.text);
+			source = 'read now';
+		}
+		return { data: { path: shown(ctx, folder, rel), lines, source }, images: [], links: [{ uri: pathToFileURL(abs).href, name: shown(ctx, folder, rel), mimeType: mimeOf(abs) }] };
+	},
+
+	async label_images(ctx, input) {
+		if (!input.classes && !input.classes_file) {
+			fail('Give classes (at least two names, e.g. ["screenshot", "photo"]) or classes_file (a classes file in the workspace).');
+		}
+		const { folders, scope } = scopeOf(ctx, input.folder);
+		const perFolder: Record<string, unknown>[] = [];
+		const labels: { path: string; label: string | null; score: number }[] = [];
+		const counts: Record<string, number> = {};
+		const warnings: string[] = [];
+		for (const folder of folders) {
+			let classes: LabelClass[];
+			let classesFile: string | undefined;
+			if (input.classes_file) {
+				const file = resolveImage({ ...ctx, folders: [folder] }, input.classes_file);
+				classesFile = file.abs;
+				if (!(await fs.stat(classesFile).then(s => s.isFile(), () => false))) {
+					fail(`${input.classes_file}: no such classes file in ${folder.root}. Give classes instead, or the path of a JSON classes file (e.g. .vscode/image-labels.json).`, 'FileUnreadable');
+				}
+				classes = await readClassesFile(classesFile);
+			} else {
+				classes = input.classes!.map(name => ({ name }));
+				if (new Set(input.classes).size !== input.classes!.length) {
+					fail('A class is given twice: give each class once.');
+				}
+			}
+			const store = await indexOf(ctx, folder);
+			const labeler = await Labeler.create(await ctx.encoder(store), classes, { store });
+			warnings.push(...labeler.warnings.map(w => describeWarning(w, input.classes_file ?? 'classes')));
+			const found = labeler.labelIndex(store, { threshold: input.threshold, scope });
+			for (const l of found) {
+				labels.push({ path: shown(ctx, folder, l.path), label: l.label, score: Math.round(l.score * 1e4) / 1e4 });
+				const key = l.label ?? '(none)';
+				counts[key] = (counts[key] ?? 0) + 1;
+			}
+			if (input.write_tags) {
+				const tagsFile = path.join(folder.root, '.vscode', 'image-tags.json');
+				await writeTagsFile(tagsFile, found, { model: store.model.key, classes, classesFile, key: scope ? undefined : labeler.key });
+				perFolder.push({ folder: folder.name, tagsFile: path.relative(folder.root, tagsFile).split(path.sep).join('/') });
+			}
+		}
+		const shownLabels = labels.slice(0, 200);
+		return {
+			data: {
+				counts,
+				labels: shownLabels,
+				...(labels.length > shownLabels.length ? { truncated: `${labels.length - shownLabels.length} more images are labelled; the counts cover all of them` } : {}),
+				...(perFolder.length ? { written: perFolder } : {}),
+				...(warnings.length ? { warnings } : {}),
+			},
+			images: [],
+			links: [],
+		};
+	},
+
+	async find_duplicate_images(ctx, input) {
+		const groups: { paths: string[]; score: number }[] = [];
+		for (const folder of ctx.folders) {
+			const store = await indexOf(ctx, folder);
+			for (const g of findDuplicates(store, input.threshold)) {
+				groups.push({ paths: g.paths.map(p => shown(ctx, folder, p)), score: Math.round(g.score * 1e4) / 1e4 });
+			}
+		}
+		const capped = groups.slice(0, 100);
+		return { data: { threshold: input.threshold, groups: capped, ...(groups.length > capped.length ? { truncated: `${groups.length - capped.length} more groups` } : {}) }, images: [], links: [] };
+	},
+
+	async image_index_status(ctx) {
+		const folders: Record<string, unknown>[] = [];
+		for (const folder of ctx.folders) {
+			const store = await (await ctx.session(folder)).read().catch(() => undefined);
+			const holder = await currentLockHolder(folder.indexDir).catch(() => undefined);
+			const indexing = (await ctx.indexing?.(folder)) ?? false;
+			if (!store) {
+				folders.push({ folder: folder.name, root: folder.root, indexed: false, indexing: indexing || !!holder, next: NOT_INDEXED(folder.root) });
+				continue;
+			}
+			const s = await indexStatus(store);
+			folders.push({
+				folder: folder.name,
+				root: folder.root,
+				indexed: true,
+				indexing: indexing || !!holder,
+				...(holder && !indexing ? { indexedBy: `process ${holder.pid} (${holder.purpose})` } : {}),
+				files: s.files,
+				images: s.indexed,
+				model: s.model.key,
+				provider: s.provider,
+				...(s.providerChoice ? { providerChoice: s.providerChoice } : {}),
+				failed: s.failed.slice(0, 20),
+				...(s.failed.length > 20 ? { moreFailed: s.failed.length - 20 } : {}),
+			});
+		}
+		return { data: { folders }, images: [], links: [] };
+	},
+};
+
+/**
+ * Runs a tool on raw input (as an agent sent it): checked against its schema first; a wrong input
+ * is an InvalidArgument that says what is allowed.
+ */
+export async function runAgentTool(ctx: AgentContext, name: string, input: unknown): Promise<ToolOutput> {
+	if (!(name in TOOL_SCHEMAS)) {
+		fail(`There is no tool "${name}" (the tools: ${Object.keys(TOOL_SCHEMAS).join(', ')}).`);
+	}
+	const tool = name as ToolName;
+	const parsed = TOOL_SCHEMAS[tool].safeParse(input ?? {});
+	if (!parsed.success) {
+		fail(`${tool}: ${parsed.error.issues.map(i => `${i.path.join('.') || 'input'}: ${i.message}`).join('; ')}.`);
+	}
+	return (RUNNERS[tool] as Runner<typeof tool>)(ctx, parsed.data as never);
+}
+
+/** The sessions of the MCP server (one process, its folders): made on first use, reloaded when the index changes. */
+export function sessionsFor(log?: (m: string) => void): (folder: AgentFolder) => FolderSession {
+	const sessions = new Map<string, FolderSession>();
+	return folder => {
+		let s = sessions.get(folder.root);
+		if (!s) {
+			s = new FolderSession(folder.root, folder.indexDir, log);
+			sessions.set(folder.root, s);
+		}
+		return s;
+	};
+}

@@ -1,0 +1,75 @@
+/**
+ * @file The agent tools: one definition each — name and what the model reads about when to use it
+ * (the input schemas are in toolSchemas.ts, apart, so that the extension host loads no schema library) — served by both faces, VS Code's Language Model tools (src/extension/agentTools.ts, declared in
+ * package.json, checked against these by a test) and `clip-search mcp`. Names are snake_case: VS Code
+ * allows no dots in tool names.
+ *
+ * [Note: tool output] Agents' clients cap what a tool may return (Claude Code about 25k tokens,
+ * Claude Desktop 1 MB a result) and some drop images. So every result is JSON text first (paths,
+ * scores, the matched line), lists are capped, and thumbnails come only when asked: at most 8, WebP,
+ * 256 px on the long side by default (about 90 tokens each), never above 512.
+ */
+export const MAX_RESULTS = 50;
+export const MAX_THUMBNAILS = 8;
+
+export const TOOL_NAMES = ['search_images', 'find_similar_images', 'read_image_text', 'label_images', 'find_duplicate_images', 'image_index_status'] as const;
+export type ToolName = (typeof TOOL_NAMES)[number];
+
+export interface ToolDef {
+	name: ToolName;
+	/** For people: VS Code's tool picker. */
+	displayName: string;
+	/** `#searchImages` in a chat prompt. */
+	toolReferenceName: string;
+	/** For the model: when to use it, and when not. */
+	description: string;
+	readOnly: boolean;
+}
+
+export const TOOL_DEFS: readonly ToolDef[] = [
+	{
+		name: 'search_images',
+		displayName: 'Search Images',
+		toolReferenceName: 'searchImages',
+		readOnly: true,
+		description:
+			'Find images in the workspace by what they show or the text inside them, e.g. "architecture diagram", "screenshot with the old logo". Returns relative paths with scores, best first. Use before referencing or editing images. Not for listing files by name (use file search) or for reading one known image\'s text (use read_image_text).',
+	},
+	{
+		name: 'find_similar_images',
+		displayName: 'Find Similar Images',
+		toolReferenceName: 'similarImages',
+		readOnly: true,
+		description: 'Find the images that look most like a given workspace image (variants, re-exports, the same scene). Returns relative paths with scores. Not for exact duplicates across the workspace (use find_duplicate_images).',
+	},
+	{
+		name: 'read_image_text',
+		displayName: 'Read Image Text',
+		toolReferenceName: 'imageText',
+		readOnly: true,
+		description: 'Read the text inside one workspace image (a screenshot, a diagram, a slide): its lines, as OCR recognised them. Use to quote or check what an image says. Not for finding which image shows some words (use search_images with text:words).',
+	},
+	{
+		name: 'label_images',
+		displayName: 'Label Images',
+		toolReferenceName: 'labelImages',
+		readOnly: false,
+		description:
+			'Sort the workspace\'s images into classes you name (or a classes file\'s): each image gets its closest class with a probability, counts per class. Writes the tags file only with write_tags (and the user confirms). Not for finding a few images (use search_images).',
+	},
+	{
+		name: 'find_duplicate_images',
+		displayName: 'Find Duplicate Images',
+		toolReferenceName: 'duplicateImages',
+		readOnly: true,
+		description: 'Find groups of near-identical images in the workspace (copies, re-encodes, resizes). Use to clean up assets. Deletes nothing. Not for images that merely look alike (use find_similar_images).',
+	},
+	{
+		name: 'image_index_status',
+		displayName: 'Image Index Status',
+		toolReferenceName: 'imageIndexStatus',
+		readOnly: true,
+		description: 'How far the workspace\'s image index is: files indexed, model, execution provider, whether indexing runs now, which files failed and why. Use when a search finds nothing or seems stale.',
+	},
+];
+
