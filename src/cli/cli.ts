@@ -1,5 +1,5 @@
 /** @file Entry point of the `clip-search` binary (bundled to dist/cli.js). */
-import { main } from './main';
+import { unsupportedPlatform } from '../core/common/platform';
 
 // `clip-search search … | head -1` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -11,7 +11,14 @@ for (const stream of [process.stdout, process.stderr]) {
 	});
 }
 
-main(process.argv.slice(2)).then(
+const unsupported = unsupportedPlatform();
+if (unsupported) {
+	process.stderr.write(`clip-search: ${unsupported}\n`);
+	process.exit(1);
+}
+// Loaded only now: the engine's native modules would fail to load on the platforms above.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+(require('./main') as typeof import('./main')).main(process.argv.slice(2)).then(
 	code => {
 		process.exitCode = code;
 	},

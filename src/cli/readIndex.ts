@@ -11,6 +11,9 @@ export async function withReadIndex<T>(values: Values, fn: (ctx: ReadIndex) => P
 	const provider = providerOption(values);
 	const threads = threadsOption(values);
 	const ctx = await openIndexForReading(dir, { onProgress: downloadReporter(values.json ?? false), log });
+	if (ctx.store.nativeProblem) {
+		process.stderr.write(`clip-search: ${ctx.store.nativeProblem}\n`);
+	}
 	const encoder = new ClipEncoder(ctx.spec, { provider, threads, log });
 	try {
 		return await fn({ ...ctx, encoder, dir });

@@ -9,7 +9,9 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from '../core/index/imageFiles';
 import { defaultModelCache } from '../core/common/paths';
+import { unsupportedPlatform } from '../core/common/platform';
 import { AgentTools } from './agentTools';
+import { agentSetupCommand } from './commands/agentSetup';
 import { findDuplicatesCommand } from './commands/findDuplicates';
 import { findSimilarCommand } from './commands/findSimilar';
 import { indexingCommands } from './commands/indexing';
@@ -30,7 +32,7 @@ import { TagsSync } from './tagsSync';
 import { TagDecorations, TagsModel, TagsTreeProvider } from './tagsView';
 import { WorkerClient } from './workerClient';
 import type { WorkerConfig } from './worker/protocol';
-import { WorkspaceIndex } from './workspaceIndex';
+import { committedImages, WorkspaceIndex } from './workspaceIndex';
 
 let worker: WorkerClient | undefined;
 
@@ -56,6 +58,11 @@ function workerConfig(context: vscode.ExtensionContext): WorkerConfig {
 
 export async function activate(context: vscode.ExtensionContext): Promise<unknown> {
 	const started = performance.now();
+	const unsupported = unsupportedPlatform();
+	if (unsupported) {
+		void vscode.window.showErrorMessage(unsupported);
+		return undefined;
+	}
 	const log = new Logger('CLIP Image Search');
 	context.subscriptions.push(log);
 	const client = new WorkerClient(path.join(context.extensionPath, 'dist'));
@@ -97,8 +104,11 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			selectModelCommand,
 			...quickMenuCommands,
 			...teachCommands,
+			agentSetupCommand,
 		]),
 	);
+	// The walkthrough's "Index your images" step is done once some folder's index holds images.
+	context.subscriptions.push(index.onDidChange(() => void vscode.commands.executeCommand('setContext', 'clipSearch.hasIndex', committedImages(index.folders()).images > 0)));
 
 	context.subscriptions.push(
 		vscode.workspace.onDidChangeConfiguration(async e => {

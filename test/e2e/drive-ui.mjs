@@ -136,6 +136,20 @@ try {
 	check(/embedded again/.test(dialogText) && /≈/.test(dialogText), `with the number of images and a time estimate ("${dialogText}")`);
 	await page.screenshot({ path: path.join(artifacts, 'switch-model-confirm.png') });
 	await page.keyboard.press('Escape');
+
+	// The walkthrough, with its localised strings (package.nls.json) resolved.
+	await runCommand(page, 'Welcome: Open Walkthrough');
+	await page.locator('.quick-input-widget input').fill('Find images by what they show');
+	const walkRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Find images by what they show' }).first();
+	check(await walkRow.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'the walkthrough is listed');
+	await page.keyboard.press('Enter');
+	const steps = page.locator('.gettingStartedContainer, .getting-started-detail-container, .gettingStartedSlideDetails').first();
+	check(await steps.waitFor({ timeout: 15_000 }).then(() => true, () => false), 'the walkthrough opens');
+	await page.waitForTimeout(1500);
+	const walkText = (await steps.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(['Choose a model', 'Index your images', 'Search by what they show', 'Teach a class', 'Use it from an agent'].every(t => walkText.includes(t)), `its five steps show ("${walkText.slice(0, 160)}…")`);
+	check(!/%walkthrough\./.test(walkText), 'no unresolved %key% strings');
+	await page.screenshot({ path: path.join(artifacts, 'walkthrough.png') });
 } catch (err) {
 	log(`FAILED: ${err?.stack ?? err}`);
 	failed++;

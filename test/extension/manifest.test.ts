@@ -1,6 +1,6 @@
 /** The manifest's promises about a cloned repository: every setting has a scope, and the ones that name models, paths or work are restricted. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { TOOL_DEFS } from '../../src/core/agent/toolDefs';
@@ -20,6 +20,8 @@ interface Manifest {
 
 describe('package.json and workspace trust', () => {
 	const manifest = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as Manifest;
+	const nls = JSON.parse(readFileSync(path.join(repoRoot, 'package.nls.json'), 'utf8')) as Record<string, string>;
+	const manifestText = readFileSync(path.join(repoRoot, 'package.json'), 'utf8');
 	const settings = manifest.contributes.configuration.properties;
 
 	it('gives every setting a scope', () => {
@@ -59,12 +61,47 @@ describe('package.json and workspace trust', () => {
 			assert.equal(t.canBeReferencedInPrompt, true);
 			assert.deepEqual(t.inputSchema, inputJsonSchema(def.name), `${def.name}: package.json's inputSchema is the zod schema's`);
 		}
-		assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders, [{ id: 'clipSearch.mcpServer', label: 'CLIP Image Search' }]);
+		assert.deepEqual(manifest.contributes.mcpServerDefinitionProviders, [{ id: 'clipSearch.mcpServer', label: '%mcp.label%' }]);
+		assert.equal(nls['mcp.label'], 'CLIP Image Search', 'a provider without a label is silently disabled');
 	});
 
 	it('targets the VS Code that has image parts in tool results, and types no newer than it', () => {
 		assert.equal(manifest.engines.vscode, '^1.106.0');
 		assert.match(manifest.devDependencies['@types/vscode'], /^\^1\.106\./);
+	});
+
+	it('localises its strings: every %key% is in package.nls.json and every entry there is used', () => {
+		const used = new Set([...manifestText.matchAll(/"%([\w.-]+)%"/g)].map(m => m[1]));
+		assert.ok(used.size > 50);
+		for (const k of used) {
+			assert.ok(typeof nls[k] === 'string' && nls[k].length > 0, `package.nls.json has ${k}`);
+		}
+		for (const k of Object.keys(nls)) {
+			assert.ok(used.has(k), `${k} is used in package.json`);
+		}
+		const commands = (manifest.contributes as unknown as { commands: { title: string }[] }).commands;
+		assert.ok(commands.every(c => /^%command\.[\w.]+\.title%$/.test(c.title)), 'every command title is localisable');
+	});
+
+	it('has a walkthrough of 4–5 steps whose completion events name real commands, settings and context keys', () => {
+		const c = manifest.contributes as unknown as { walkthroughs: { steps: { id: string; media: { image: string }; completionEvents: string[] }[] }[]; commands: { command: string }[] };
+		const [walkthrough] = c.walkthroughs;
+		assert.ok(walkthrough.steps.length >= 4 && walkthrough.steps.length <= 5);
+		const commands = new Set(c.commands.map(x => x.command));
+		for (const step of walkthrough.steps) {
+			assert.ok(existsSync(path.join(repoRoot, step.media.image)), step.media.image);
+			assert.ok(step.completionEvents.length > 0);
+			for (const e of step.completionEvents) {
+				const [kind, what] = e.split(':');
+				if (kind === 'onCommand') assert.ok(commands.has(what), e);
+				else if (kind === 'onSettingChanged') assert.ok(what in settings, e);
+				else assert.equal(kind, 'onContext', e);
+			}
+		}
+		const m = manifest as unknown as { pricing: string; galleryBanner: unknown; categories: string[] };
+		assert.equal(m.pricing, 'Free');
+		assert.ok(m.galleryBanner && m.categories.includes('Machine Learning'));
+		assert.ok(existsSync(path.join(repoRoot, 'CHANGELOG.md')));
 	});
 });
 

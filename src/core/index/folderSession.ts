@@ -53,6 +53,9 @@ export class FolderSession {
 				const store = await IndexStore.load(this.indexDir);
 				const reloaded = this.store !== undefined;
 				this.store = store;
+				if (store.nativeProblem && !reloaded) {
+					this.log(store.nativeProblem);
+				}
 				this.log(
 					`${reloaded ? 'reloaded' : 'loaded'} the committed index of ${this.root} (generation ${store.committedGeneration}, ${store.files.size} files) in ${(performance.now() - started).toFixed(0)} ms`,
 				);

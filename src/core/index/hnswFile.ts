@@ -26,6 +26,8 @@ export interface HnswSummary {
 	count: number;
 	/** The external labels of the points not marked deleted. */
 	labels: Set<number>;
+	/** Each live point's vector by label (a view into the file's buffer). */
+	vectors: Map<number, Float32Array>;
 }
 
 export function checkHnswFile(buf: Buffer, dim: number, file: string): HnswSummary {
@@ -72,6 +74,7 @@ export function checkHnswFile(buf: Buffer, dim: number, file: string): HnswSumma
 		bad(`${buf.length} bytes, too short for ${count} elements`);
 	}
 	const labels = new Set<number>();
+	const vectors = new Map<number, Float32Array>();
 	const checkList = (at: number, max: number, what: string): void => {
 		const n = buf.readUInt16LE(at);
 		if (n > max) {
@@ -95,6 +98,7 @@ export function checkHnswFile(buf: Buffer, dim: number, file: string): HnswSumma
 		const label = size(at + labelOffset);
 		if (!(buf[at + 2] & DELETED)) {
 			labels.add(label);
+			vectors.set(label, new Float32Array(buf.buffer.slice(buf.byteOffset + at + offsetData, buf.byteOffset + at + offsetData + dim * 4)));
 		}
 	}
 	let at = upperStart;
@@ -115,5 +119,5 @@ export function checkHnswFile(buf: Buffer, dim: number, file: string): HnswSumma
 	if (at !== buf.length) {
 		bad(`${buf.length - at} bytes left over`);
 	}
-	return { count, labels };
+	return { count, labels, vectors };
 }

@@ -20,11 +20,11 @@
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import hnswlib from 'hnswlib-node';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
 import { isSafeRelativePath } from '../common/safePaths';
 import { checkHnswFile } from './hnswFile';
+import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
 export const INDEX_FORMAT = 1;
 
@@ -130,7 +130,7 @@ export class IndexStore {
 	textVersion = 0;
 	private nextLabel = 0;
 	private generation = 0;
-	private graph: hnswlib.HierarchicalNSW;
+	private graph: VectorGraph;
 	provider: string | undefined;
 	/** How the provider was chosen (auto's measurement, or the setting), when known. */
 	providerChoice: string | undefined;
@@ -141,7 +141,7 @@ export class IndexStore {
 		readonly root: string,
 		readonly model: ModelStamp,
 	) {
-		this.graph = new hnswlib.HierarchicalNSW('ip', model.dim);
+		this.graph = createGraph(model.dim);
 		this.graph.initIndex(INITIAL_CAPACITY, HNSW_M, HNSW_EF_CONSTRUCTION, 100, false);
 		this.graph.setEf(DEFAULT_EF_SEARCH);
 	}
@@ -279,6 +279,12 @@ export class IndexStore {
 		} catch {
 			return undefined;
 		}
+	}
+
+	/** Why searches scan every vector instead of the HNSW graph (the native module does not load here), if they do. */
+	get nativeProblem(): string | undefined {
+		const native = nativeHnsw();
+		return this.graph.exact && native instanceof ClipError ? native.message : undefined;
 	}
 
 	/** The committed generation this store was loaded from or last saved as (0: never committed). */
