@@ -22,6 +22,7 @@ import { figureInt8Conversion } from './parts/int8';
 import { figureOcr } from './parts/ocr';
 import { figureHnswAndQueries } from './parts/queries';
 import { figureReindex } from './parts/reindex';
+import { figureStore } from './parts/store';
 import { benchModel, corpus, describeCorpus, photoCorpus } from './setup';
 
 /** What the parts share within one run: the model and corpus (made on first use) and measured rates. */
@@ -75,6 +76,7 @@ const PARTS: Record<string, (ctx: Context) => Promise<void>> = {
 	ocr: () => figureOcr(),
 	families: async ctx => figureFamilies(await ctx.files()),
 	fewshot: () => figureFewShot(),
+	store: ctx => figureStore(ctx.modelDir),
 	decode: async ctx => figureShrinkOnLoad(await photoCorpus(), ctx.modelDir),
 	/** The photo-heavy corpus end to end, int8, against transformers.js (decoding bounds it). */
 	photos: async ctx => {

@@ -11,11 +11,11 @@ import { ClipEncoder } from '../../src/core/model/encoder';
 import { loadModelSpec } from '../../src/core/model/modelSpec';
 import { benchCache, median, QUICK, repo, rows, RUNS, say } from '../common';
 
-export async function figureReindex(): Promise<void> {
-	const n = QUICK ? 2000 : 10_000;
+/** `n` distinct 24×24 PNGs in folders of 500 (made once, kept in the bench cache). */
+export async function smallPngCorpus(n: number): Promise<string> {
 	const dir = path.join(benchCache, `reindex-${n}`);
 	if (!existsSync(path.join(dir, '.complete'))) {
-		say(`generating ${n} small PNGs for the re-index figure (once)`);
+		say(`generating ${n} small PNGs (once)`);
 		mkdirSync(dir, { recursive: true });
 		for (let i = 0; i < n; i++) {
 			const sub = path.join(dir, String(Math.floor(i / 500)));
@@ -26,6 +26,12 @@ export async function figureReindex(): Promise<void> {
 		}
 		execFileSync('touch', [path.join(dir, '.complete')]);
 	}
+	return dir;
+}
+
+export async function figureReindex(): Promise<void> {
+	const n = QUICK ? 2000 : 10_000;
+	const dir = await smallPngCorpus(n);
 	const spec = await loadModelSpec(path.join(repo, 'test', 'fixtures', 'tiny-clip'));
 	const encoder = new ClipEncoder(spec, { provider: 'cpu' });
 	const indexDir = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-bench-reindex-'));

@@ -30,6 +30,11 @@ export const OPTIONS = {
 	ocr: { type: 'boolean', help: 'also read the text inside the images' },
 	text: { type: 'string', value: '"<text>"', help: 'embed this text' },
 	image: { type: 'string', value: '<file>', help: 'embed this image' },
+	store: { type: 'string', value: '<postgres URL>', help: 'a team store (PostgreSQL + pgvector) to share embeddings through; also CLIP_SEARCH_STORE. The password comes from PGPASSWORD or ~/.pgpass' },
+	'store-ca': { type: 'string', value: '<file>', help: 'the CA certificate of the store\'s TLS (with sslmode=verify-full in the URL)' },
+	push: { type: 'boolean', help: 'also give the store the vectors it lacks (needs INSERT)' },
+	library: { type: 'string', value: '<name>', help: 'with --push: publish this folder\'s files as a library; with --remote: the library to search' },
+	remote: { type: 'boolean', help: 'search on the store\'s server (with --store and --library)' },
 	help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const;
 
@@ -140,6 +145,18 @@ export function providerOption(values: Values): ProviderSetting {
 		throw new UsageError(`--provider must be one of ${PROVIDERS.join(', ')} (got "${p}").`);
 	}
 	return p;
+}
+
+/** The team store the options (or CLIP_SEARCH_STORE) name, if any. */
+export function storeOption(values: Values): { url: string; caFile?: string } | undefined {
+	const url = values.store ?? process.env.CLIP_SEARCH_STORE;
+	if (!url || url === 'local') {
+		if (values.push || values.remote) {
+			throw new UsageError(`--${values.push ? 'push' : 'remote'} needs a team store: --store postgres://user@host/db (or CLIP_SEARCH_STORE).`);
+		}
+		return undefined;
+	}
+	return { url, caFile: values['store-ca'] };
 }
 
 export function indexDirFor(values: Values, root = process.cwd()): string {

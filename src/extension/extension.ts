@@ -23,12 +23,14 @@ import { searchCommands } from './commands/search';
 import { selectModelCommand } from './commands/selectModel';
 import { showStatusCommand } from './commands/showStatus';
 import { teachCommands } from './commands/teach';
+import { setStorePasswordCommand } from './commands/teamStore';
 import { toDisposable } from './lifecycle';
 import { Logger } from './logger';
 import { ResultsPanel } from './resultsPanel';
 import { affectsUs, readSettings, SECTION, SettingKeys } from './settings';
 import { StatusBar } from './statusBar';
 import { TagsSync } from './tagsSync';
+import { TeamStoreAccess } from './teamStore';
 import { TagDecorations, TagsModel, TagsTreeProvider } from './tagsView';
 import { WorkerClient } from './workerClient';
 import type { WorkerConfig } from './worker/protocol';
@@ -36,7 +38,7 @@ import { committedImages, WorkspaceIndex } from './workspaceIndex';
 
 let worker: WorkerClient | undefined;
 
-function workerConfig(context: vscode.ExtensionContext): WorkerConfig {
+async function workerConfig(context: vscode.ExtensionContext, teamStore: TeamStoreAccess): Promise<WorkerConfig> {
 	const s = readSettings();
 	// [Note: thread budget] By default inference leaves one core to the editor (and at least one
 	// thread on a single-core machine), so typing stays responsive while a folder is indexed.
@@ -53,6 +55,7 @@ function workerConfig(context: vscode.ExtensionContext): WorkerConfig {
 		include: s.include.length ? s.include : DEFAULT_INCLUDE,
 		exclude: s.exclude,
 		ocr: s.ocr,
+		store: await teamStore.workerStore(),
 	};
 }
 
@@ -75,7 +78,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			}
 		}),
 	);
-	await client.configure(workerConfig(context));
+	const teamStore = new TeamStoreAccess(context, log);
+	context.subscriptions.push(teamStore);
+	await client.configure(await workerConfig(context, teamStore));
 
 	const index = new WorkspaceIndex(context, client, log);
 	const tags = new TagsModel();
@@ -91,7 +96,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	const agentTools = new AgentTools(client, index, context.extensionPath);
 	context.subscriptions.push(agentTools);
 
-	const services: Services = { context, worker: client, index, tags, panel, statusBar, log };
+	const services: Services = { context, worker: client, index, tags, panel, statusBar, log, teamStore };
 	context.subscriptions.push(
 		...registerCommands(services, [
 			...searchCommands,
@@ -105,6 +110,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			...quickMenuCommands,
 			...teachCommands,
 			agentSetupCommand,
+			setStorePasswordCommand,
 		]),
 	);
 	// The walkthrough's "Index your images" step is done once some folder's index holds images.
@@ -115,7 +121,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			if (!affectsUs(e)) {
 				return;
 			}
-			await client.configure(workerConfig(context));
+			await client.configure(await workerConfig(context, teamStore));
 			const changed = (key: string): boolean => e.affectsConfiguration(`${SECTION}.${key}`);
 			if (changed(SettingKeys.model) || changed(SettingKeys.modelVariant)) {
 				void vscode.window.showInformationMessage(vscode.l10n.t('CLIP Image Search: the model changed, so the images will be indexed again.'));
@@ -128,6 +134,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 				for (const f of index.folders()) {
 					void index.autoTag(f.folder);
 				}
+			} else if (changed(SettingKeys.store) || changed(SettingKeys.storeCaFile)) {
+				index.scheduleAll(); // what the new store has is pulled instead of embedded
 			} else if (changed(SettingKeys.indexingEnabled)) {
 				await index.onIndexingEnabledChanged();
 			} else if (
@@ -136,6 +144,16 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 				e.affectsConfiguration('search.exclude')
 			) {
 				void vscode.window.showInformationMessage(vscode.l10n.t('CLIP Image Search settings changed: the folders are scanned again.'));
+				index.scheduleAll();
+			}
+		}),
+	);
+
+	// An answer to "use this workspace's team store?", or a new password: tell the worker, and look again.
+	context.subscriptions.push(
+		teamStore.onDidChange(async () => {
+			await client.configure(await workerConfig(context, teamStore));
+			if (vscode.workspace.isTrusted) {
 				index.scheduleAll();
 			}
 		}),
@@ -170,7 +188,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	context.subscriptions.push(
 		vscode.workspace.onDidGrantWorkspaceTrust(async () => {
 			log.info('the workspace is trusted now: reading its tags and indexes');
-			await client.configure(workerConfig(context)); // its restricted settings count from now on
+			await client.configure(await workerConfig(context, teamStore)); // its restricted settings count from now on
 			await start();
 		}),
 	);

@@ -28,6 +28,8 @@ export const SettingKeys = {
 	autoTag: 'autoTag',
 	ocr: 'ocr',
 	agentsMcpServer: 'agents.mcpServer',
+	store: 'store',
+	storeCaFile: 'storeCaFile',
 } as const;
 
 export interface Settings {
@@ -53,6 +55,10 @@ export interface Settings {
 	ocr: 'auto' | 'all' | 'off';
 	/** Also offer the agent tools as an MCP server definition. */
 	agentsMcpServer: boolean;
+	/** "local" (the index on disk alone) or a team store's postgres:// URL (core/store). */
+	store: string;
+	/** The CA certificate of the team store's TLS. */
+	storeCaFile: string;
 }
 
 /** The globs set to true in a files.exclude-style object. */
@@ -91,6 +97,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		autoTag: c.get<boolean>(SettingKeys.autoTag, true),
 		ocr: (['auto', 'all', 'off'] as const).find(v => v === c.get<string>(SettingKeys.ocr, 'auto')) ?? 'auto',
 		agentsMcpServer: c.get<boolean>(SettingKeys.agentsMcpServer, false),
+		store: c.get<string>(SettingKeys.store, 'local').trim() || 'local',
+		storeCaFile: c.get<string>(SettingKeys.storeCaFile, '').trim(),
 	};
 }
 

@@ -3,14 +3,23 @@
 // crafted graph, a tags file with a key outside the folder) is opened untrusted. Nothing of it may
 // be read: no index written or opened, the tags untouched, searches refused with a way out. Then the
 // person trusts the folder, and everything starts: the crafted index is reported and rebuilt with
-// the repository's model.
-// Usage: node drive-restricted.mjs <url> <workspace> <artifactsDir> <userDataDir> <cacheDir>
+// the repository's model, except its team store: that is asked about first, and "Keep Local" keeps
+// the images' hashes and paths on this machine (a listener on the store's port counts connections).
+// Usage: node drive-restricted.mjs <url> <workspace> <artifactsDir> <userDataDir> <cacheDir> <storePort>
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const [baseUrl, wsDir, artifacts, userDataDir, cacheDir] = process.argv.slice(2);
+const [baseUrl, wsDir, artifacts, userDataDir, cacheDir, storePort] = process.argv.slice(2);
+// Stands in for the server the repository's settings name: counts who connects, answers nothing.
+let storeConnections = 0;
+const collector = net.createServer(sock => {
+	storeConnections++;
+	sock.destroy();
+});
+await new Promise(resolve => collector.listen(Number(storePort), '127.0.0.1', resolve));
 fs.mkdirSync(artifacts, { recursive: true });
 const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-e2e-chromium-'));
 const ctx = await chromium.launchPersistentContext(profile, {
@@ -98,12 +107,20 @@ try {
 	const restrictedLog = extensionLog();
 	check(/Restricted Mode: nothing of this workspace is read until it is trusted/.test(restrictedLog), 'the log says nothing is read until the workspace is trusted');
 	check(!/repo-model|clip-search-index|image-tags\.json|outside\.png/.test(restrictedLog), 'the log names none of the repository\'s model, index or tags');
+	check(storeConnections === 0, 'the team store the repository names was not contacted');
 
 	// The person trusts the folder: everything starts, with the repository's settings.
 	await runCommand(page, 'Workspaces: Manage Workspace Trust');
 	const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust/ }).first();
 	check(await trust.waitFor({ timeout: 15_000 }).then(() => true, () => false), 'the Workspace Trust editor offers Trust');
 	await trust.click();
+	// Its team store is asked about before anything is sent there; the person keeps it local.
+	const dialog = page.locator('.monaco-dialog-box', { hasText: 'team store' }).first();
+	check(await dialog.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'trusted, the workspace\'s team store is asked about first');
+	const dialogText = (await dialog.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(dialogText.includes(`127.0.0.1:${storePort}`) && /hashes and paths/.test(dialogText), `the question names the store and what it would receive ("${dialogText.slice(0, 160)}")`);
+	await page.screenshot({ path: path.join(artifacts, 'restricted-store-question.png') });
+	await dialog.locator('.monaco-button', { hasText: 'Keep Local' }).first().click();
 	const deadline = Date.now() + 180_000;
 	let after = '';
 	while (Date.now() < deadline) {
@@ -117,11 +134,13 @@ try {
 	check(/vectors-\d+\.hnsw is damaged or not an index graph/.test(trustedLog), 'the crafted graph is reported by name, not a crash');
 	check(fs.existsSync(path.join(planted, 'manifest.json')) && snapshot(planted) !== before.planted, 'the index in .vscode/ was rebuilt (the repository\'s indexLocation counts once trusted)');
 	check(/tags: 1 entry of .* refused: not paths inside the folder \(\.\.\/\.\.\/outside\.png\)/.test(trustedLog), 'the tags file\'s key outside the folder is refused');
+	check(storeConnections === 0 && /team store .*: declined; indexing stays local/.test(trustedLog), `"Keep Local": nothing sent to the store, indexed here (${storeConnections} connection(s))`);
 } catch (err) {
 	console.log(`[drive-restricted] FAILED: ${err?.stack ?? err}`);
 	failed++;
 	await ctx.pages()[0]?.screenshot({ path: path.join(artifacts, 'restricted-failure.png') }).catch(() => {});
 } finally {
+	collector.close();
 	await ctx.close().catch(() => {});
 	fs.rmSync(profile, { recursive: true, force: true });
 }

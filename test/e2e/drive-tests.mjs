@@ -2,7 +2,7 @@
 // payload (extensionDevelopmentPath + extensionTestsPath), so that the extension host runs the
 // suite in test/e2e/suite. code-server must run with --vscode-option enable-smoke-test-driver.
 // Usage: node drive-tests.mjs <url> <workspace> <extensionDevelopmentPath> <extensionTestsPath> <resultsFile> [timeoutSec]
-// Environment: CLIP_E2E_LOGS and CLIP_E2E_MODEL are passed on to the tests;
+// Environment: CLIP_E2E_LOGS, CLIP_E2E_MODEL and CLIP_E2E_REPO (the repository: its node_modules start a PGlite) are passed on to the tests;
 // CLIP_E2E_WORKSPACE_FILE opens that .code-workspace instead of the folder;
 // CLIP_E2E_FIRST_WINDOW_WAIT=<dir> first opens a plain window on the workspace (no tests) and
 // waits until a manifest.json appears in a folder below <dir> (its committed index).
@@ -20,7 +20,7 @@ fs.rmSync(resultsFile, { force: true });
 const payload = [
 	['extensionDevelopmentPath', remote(devPath)],
 	['extensionTestsPath', remote(testsPath)],
-	['extensionEnvironment', JSON.stringify({ CLIP_E2E_RESULTS: resultsFile, CLIP_E2E_LOGS: process.env.CLIP_E2E_LOGS ?? '', CLIP_E2E_MODEL: process.env.CLIP_E2E_MODEL ?? '' })],
+	['extensionEnvironment', JSON.stringify({ CLIP_E2E_RESULTS: resultsFile, CLIP_E2E_LOGS: process.env.CLIP_E2E_LOGS ?? '', CLIP_E2E_MODEL: process.env.CLIP_E2E_MODEL ?? '', CLIP_E2E_REPO: process.env.CLIP_E2E_REPO ?? '' })],
 	['skipWelcome', 'true'],
 ];
 const target = process.env.CLIP_E2E_WORKSPACE_FILE ? `workspace=${encodeURIComponent(path.resolve(process.env.CLIP_E2E_WORKSPACE_FILE))}` : `folder=${encodeURIComponent(path.resolve(wsDir))}`;

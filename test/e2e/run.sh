@@ -124,7 +124,7 @@ pass() {
   ext=$(ls -d "$run/exts/$EXT_ID"-* | head -1)
   say "pass $name ($suite)"
   start_cs "$run" --vscode-option enable-smoke-test-driver
-  (cd "$WORK/driver" && CLIP_E2E_LOGS="$run/udd:$run/xdg" node drive-tests.mjs "$CS_URL" "$run/ws" "$ext" "$REPO/out-e2e/test/e2e/suite/$suite.js" "$run/results-$name.json" 600) || rc=$?
+  (cd "$WORK/driver" && CLIP_E2E_LOGS="$run/udd:$run/xdg" CLIP_E2E_REPO="$REPO" node drive-tests.mjs "$CS_URL" "$run/ws" "$ext" "$REPO/out-e2e/test/e2e/suite/$suite.js" "$run/results-$name.json" 600) || rc=$?
   stop_cs
   cp "$run/code-server.log" "$ARTIFACTS/code-server-$name.log"
   find "$run/xdg" "$run/udd" -name '*CLIP Image Search*.log' -newer "$run/config.yaml" -exec sh -c 'for f; do cat "$f"; done' _ {} + >"$ARTIFACTS/extension-$name.log" 2>/dev/null || true
@@ -187,9 +187,10 @@ ui() {
 }
 
 restricted() {
-  local run="$WORK/run-restricted" rc=0 ws
+  local run="$WORK/run-restricted" rc=0 ws store_port
   prepare_run "$run"
   ws="$run/ws"
+  store_port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
   node -e 'const f=process.argv[1], s=JSON.parse(require("fs").readFileSync(f,"utf8")); s["security.workspace.trust.enabled"]=true; s["security.workspace.trust.startupPrompt"]="never"; s["security.workspace.trust.banner"]="never"; require("fs").writeFileSync(f, JSON.stringify(s, null, 2))' "$run/udd/User/settings.json"
   # The repository: its own model folder, settings that point the model and the index at its files,
   # a planted index whose graph names a neighbour far out of range, classes, and a tags file with a
@@ -200,7 +201,8 @@ restricted() {
   "clipSearch.model": "$ws/repo-model",
   "clipSearch.modelVariant": "fp32",
   "clipSearch.indexLocation": "workspace",
-  "clipSearch.ocr": "off"
+  "clipSearch.ocr": "off",
+  "clipSearch.store": "postgres://collector@127.0.0.1:$store_port/images"
 }
 JSON
   node "$REPO/dist/cli.js" index "$ws" --model "$ws/repo-model" --index "$ws/.vscode/clip-search-index" --json >/dev/null
@@ -208,7 +210,7 @@ JSON
   echo '{"red": {}, "blue": {}}' >"$ws/.vscode/image-labels.json"
   echo '{"version": 1, "model": "x", "classes": ["red"], "images": {"../../outside.png": {"label": "red", "score": 1}}}' >"$ws/.vscode/image-tags.json"
   CS_TRUST=1 start_cs "$run"
-  (cd "$WORK/driver" && node drive-restricted.mjs "$CS_URL" "$ws" "$ARTIFACTS" "$run/udd" "$run/xdg/cache") || rc=$?
+  (cd "$WORK/driver" && node drive-restricted.mjs "$CS_URL" "$ws" "$ARTIFACTS" "$run/udd" "$run/xdg/cache" "$store_port") || rc=$?
   stop_cs
   cp "$run/code-server.log" "$ARTIFACTS/code-server-restricted.log"
   return $rc

@@ -37,12 +37,16 @@ describe('package.json and workspace trust', () => {
 	it('lists every setting that names a model, a path, a glob or work as restricted (ignored from an untrusted workspace)', () => {
 		const restricted = new Set(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations);
 		assert.equal(manifest.capabilities.untrustedWorkspaces.supported, 'limited');
-		for (const key of ['model', 'modelVariant', 'executionProvider', 'include', 'exclude', 'labels', 'indexLocation', 'maxImageMegapixels', 'threads', 'autoTag', 'ocr']) {
+		for (const key of ['model', 'modelVariant', 'executionProvider', 'include', 'exclude', 'labels', 'indexLocation', 'maxImageMegapixels', 'threads', 'autoTag', 'ocr', 'store', 'storeCaFile']) {
 			assert.ok(restricted.has(`clipSearch.${key}`), `clipSearch.${key} is restricted`);
 		}
 		for (const key of restricted) {
 			assert.ok(key in settings, `${key} is a setting`);
 		}
+		// The team store: a URL with no room for a password (that goes to SecretStorage, PGPASSWORD or ~/.pgpass).
+		const store = new RegExp((settings['clipSearch.store'] as { pattern: string }).pattern);
+		assert.ok(store.test('local') && store.test('postgres://dev@db.example:5432/assets?sslmode=verify-full') && store.test('postgresql://db.example/assets'));
+		assert.ok(!store.test('postgres://dev:hunter2@db.example/assets') && !store.test('https://db.example'));
 	});
 
 	it('declares the agent tools as core/agent defines them (names, descriptions, input schemas)', () => {

@@ -1,9 +1,9 @@
 /** @file `clip-search index`: embeds a folder's images, optionally reads their text and keeps a tags file current. */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { ClipError } from '../../core/common/errors';
+import { ClipError, describeError } from '../../core/common/errors';
 import { indexFolder, type IndexProgress } from '../../core/index/indexer';
-import { openIndexForWriting } from '../../core/index/indexSession';
+import { openIndexForWriting, stampOf } from '../../core/index/indexSession';
 import { IndexStore } from '../../core/index/indexStore';
 import { acquireIndexLock } from '../../core/index/lock';
 import { type TagUpdate, updateTagsFile } from '../../core/labels/autoTag';
@@ -15,15 +15,22 @@ import { resolveModel } from '../../core/model/modelResolver';
 import type { ModelVariant } from '../../core/model/modelSpec';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { recognizeText, type TextPassResult } from '../../core/ocr/ocrPass';
-import { type CommandDef, indexDirFor, numberOption, providerOption, RANGES, threadsOption, UsageError, type Values, variantOption } from '../args';
+import { PgVectorStore } from '../../core/store/pgStore';
+import { type CommandDef, indexDirFor, numberOption, providerOption, RANGES, storeOption, threadsOption, UsageError, type Values, variantOption } from '../args';
 import { downloadReporter, log, printFailures, progressBar } from '../output';
 
 export const indexCommand: CommandDef = {
 	name: 'index',
 	summary: 'embed the images under a folder (only new and changed ones after the first run)',
-	usage: ['index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider P] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]'],
-	options: ['model', 'variant', 'index', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json'],
-	notes: ['With no --model, an existing index keeps its model; a new one gets Xenova/clip-vit-base-patch32.'],
+	usage: [
+		'index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider P] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]',
+		'index <root> --store <postgres URL> [--push [--library NAME]] [--store-ca <file>] …',
+	],
+	options: ['model', 'variant', 'index', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json', 'store', 'store-ca', 'push', 'library'],
+	notes: [
+		'With no --model, an existing index keeps its model; a new one gets Xenova/clip-vit-base-patch32.',
+		'With a team store, vectors it has are pulled instead of embedded; --push gives it what it lacks. A store that cannot be reached is reported and indexing goes on here.',
+	],
 	run: ([root], values) => runIndex(root, values),
 };
 
@@ -59,6 +66,10 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	const provider = providerOption(values);
 	const threads = threadsOption(values);
 	const batchSize = numberOption(values, 'batch-size', RANGES.batchSize);
+	const storeAt = storeOption(values);
+	if (values.library && !values.push) {
+		throw new UsageError('--library names what --push publishes: add --push (and --store).');
+	}
 	const spec = await resolveModel(modelRef, { variant, onProgress: downloadReporter(json), log });
 	log(`model: ${spec.id} (${spec.family} family, ${spec.variant}, ${spec.dim}-d; labels by ${spec.link}: ${spec.scoringSource})`);
 	const lock = await acquireIndexLock(dir, { purpose: `clip-search index ${absRoot}` });
@@ -67,7 +78,18 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	process.once('SIGINT', onSignal);
 	process.once('SIGTERM', onSignal);
 	const encoder = new ClipEncoder(spec, { provider, threads, log });
+	let remote: PgVectorStore | undefined;
 	try {
+		if (storeAt) {
+			// [Note: a store that fails] in core/index/sharedVectors.ts: reported, and indexing goes on here.
+			remote = await PgVectorStore.open({ ...storeAt, push: values.push, library: values.library, log, where: values.store ? '--store' : 'CLIP_SEARCH_STORE' }, stampOf(spec)).catch((err: unknown) => {
+				if (ClipError.is(err, 'InvalidArgument') || ClipError.is(err, 'ModelMismatch')) {
+					throw err;
+				}
+				process.stderr.write(`clip-search: ${describeError(err)}; indexing goes on here without the store\n`);
+				return undefined;
+			});
+		}
 		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${m}\n`));
 		const tty = !json && process.stderr.isTTY;
 		const result = await indexFolder(store, encoder, {
@@ -75,7 +97,8 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			batchSize,
 			// For the crash tests: commit often, so that a kill lands between commits.
 			checkpointSeconds: Number(process.env.CLIP_SEARCH_CHECKPOINT_SECONDS) || undefined,
-			log,
+			remote,
+			log: storeAt ? (m: string) => (/^team store/.test(m) ? process.stderr.write(`clip-search: ${m}\n`) : log(m)) : log,
 			onProgress: tty ? (p: IndexProgress) => process.stderr.write(`\r${describeProgress(p)}\x1b[K`) : undefined,
 		});
 		if (tty) {
@@ -109,11 +132,12 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 		if (json) {
 			// The JSON shape is a contract (README): the engine's newer fields stay out of it.
 			const { scanned, embedded, reused, removed, failed, seconds, cancelled } = result;
-			const shape = { scanned, embedded, reused, removed, failed, seconds, ...(text ? { text } : {}), ...(tags ? { tags } : {}) };
+			const shared = storeAt ? { pulled: result.pulled ?? 0, ...(values.push ? { pushed: result.pushed ?? 0 } : {}) } : {};
+			const shape = { scanned, embedded, ...shared, reused, removed, failed, seconds, ...(text ? { text } : {}), ...(tags ? { tags } : {}) };
 			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
 		} else {
 			process.stdout.write(
-				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${absRoot}: ${result.scanned} images, ${result.embedded} embedded, ` +
+				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${absRoot}: ${result.scanned} images, ${result.embedded} embedded, ${storeAt ? `${result.pulled ?? 0} pulled from the team store, ` : ''}` +
 					`${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s ` +
 					`(${encoder.providersUsed.vision ?? store.provider ?? 'no'} provider${encoder.providerChoice ? `; ${encoder.providerChoice}` : ''})\n`,
 			);
@@ -134,6 +158,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	} finally {
 		process.off('SIGINT', onSignal);
 		process.off('SIGTERM', onSignal);
+		await remote?.close();
 		await encoder.dispose();
 		await lock.release();
 	}

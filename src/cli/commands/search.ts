@@ -1,7 +1,14 @@
 /** @file `clip-search search` and `similar`: the nearest images to a query or to an image. */
 import { search, similar, type SearchOptions } from '../../core/search/search';
-import { type CommandDef, numberOption, RANGES, UsageError, type Values } from '../args';
-import { printResults } from '../output';
+import * as path from 'node:path';
+import { ClipError } from '../../core/common/errors';
+import { stampOf } from '../../core/index/indexSession';
+import { ClipEncoder } from '../../core/model/encoder';
+import { resolveModel } from '../../core/model/modelResolver';
+import type { ModelVariant } from '../../core/model/modelSpec';
+import { PgVectorStore, storeModelKey } from '../../core/store/pgStore';
+import { type CommandDef, numberOption, providerOption, RANGES, storeOption, threadsOption, UsageError, type Values } from '../args';
+import { downloadReporter, log, printResults } from '../output';
 import { withReadIndex } from '../readIndex';
 
 const SEARCH_OPTIONS = ['index', 'k', 'min-score', 'relative', 'scope', 'provider', 'threads', 'json'] as const;
@@ -18,8 +25,8 @@ function searchOptions(values: Values): SearchOptions {
 export const searchCommand: CommandDef = {
 	name: 'search',
 	summary: 'the images that best match a text query',
-	usage: ['search "<query>" [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]'],
-	options: SEARCH_OPTIONS,
+	usage: ['search "<query>" [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]', 'search "<query>" --store <postgres URL> --remote --library NAME [-k N] [--scope <folder>] [--json]'],
+	options: [...SEARCH_OPTIONS, 'store', 'store-ca', 'remote', 'library', 'model'],
 	notes: [
 		'Queries combine terms: "beach" + ./ref.png - "people", 2*"sunset" - "boat".',
 		'text:words or a quoted "phrase" searches only the text read inside images (index --ocr).',
@@ -30,12 +37,39 @@ export const searchCommand: CommandDef = {
 			throw new UsageError('search needs a query: clip-search search "a red error icon"');
 		}
 		const options = searchOptions(values);
+		if (values.remote) {
+			return searchRemote(query, values, options);
+		}
 		return withReadIndex(values, async ({ store, encoder }) => {
 			printResults(await search(store, encoder, query, options), values.json ?? false);
 			return 0;
 		});
 	},
 };
+
+/** Mode 2: the text is embedded here, the nearest images are found on the store's server. */
+async function searchRemote(query: string, values: Values, options: SearchOptions): Promise<number> {
+	const at = storeOption(values)!;
+	if (!values.library) {
+		throw new UsageError('--remote searches a library on the store: add --library NAME (what index --push --library published).');
+	}
+	const model = await PgVectorStore.libraryModel({ ...at, log }, values.library);
+	// A library pushed with a local model folder is known by the folder's fingerprint: give that folder with --model.
+	const spec = await resolveModel(path.isAbsolute(model.id) ? (values.model ?? model.id) : model.id, { variant: model.variant as ModelVariant, onProgress: downloadReporter(values.json ?? false), log });
+	const remote = await PgVectorStore.open({ ...at, log }, stampOf(spec));
+	const encoder = new ClipEncoder(spec, { provider: providerOption(values), threads: threadsOption(values), log });
+	try {
+		if (remote.modelKey !== storeModelKey({ ...model })) {
+			throw new ClipError('ModelMismatch', `The library "${values.library}" was pushed with ${storeModelKey(model)}, but this model is ${remote.modelKey}: give --model the same model.`);
+		}
+		const hits = await remote.searchLibrary(values.library, await encoder.encodeText(query), options.k ?? 10, { scope: options.scope });
+		printResults(hits.filter(h => options.minScore === undefined || h.score >= options.minScore), values.json ?? false);
+		return 0;
+	} finally {
+		await encoder.dispose();
+		await remote.close();
+	}
+}
 
 export const similarCommand: CommandDef = {
 	name: 'similar',

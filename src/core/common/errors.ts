@@ -28,6 +28,8 @@ export type ClipErrorCode =
 	| 'OutsideFolder'
 	/** Input past a bound the product sets on work or size (patterns, classes, file sizes). */
 	| 'LimitExceeded'
+	/** The team store (PostgreSQL + pgvector) cannot be reached, refuses the credentials or the TLS. */
+	| 'StoreUnavailable'
 	/** A native module (hnswlib-node's addon) does not load on this host. */
 	| 'NativeModuleUnavailable'
 	/** A download without a hash to check it against, or over plain http:// to another machine. */

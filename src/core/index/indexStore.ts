@@ -17,95 +17,22 @@
  * A hash with no file left is marked deleted in the graph and its label goes on a free list;
  * a later vector reuses the label (hnswlib updates the point in place and un-deletes it), so
  * churn never grows the graph beyond the largest number of distinct images held at once.
+ *
+ * This file stays whole (about 470 lines): files, labels, the free list, the graph and the texts change
+ * together inside one class, and splitting it would spread one invariant over several files. The
+ * catalog's shape and check live in catalogFile.ts, the graph's in hnswFile.ts and vectorGraph.ts.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
-import { isSafeRelativePath } from '../common/safePaths';
+import { type CatalogJson, checkCatalog, type FileEntry, type ManifestJson, type ModelStamp } from './catalogFile';
 import { checkHnswFile } from './hnswFile';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
 export const INDEX_FORMAT = 1;
 
-export interface ModelStamp {
-	/** modelKey(): id@revision#variant. Vectors of different keys are never mixed. */
-	key: string;
-	id: string;
-	revision: string;
-	variant: string;
-	dim: number;
-}
-
-export interface FileEntry {
-	size: number;
-	mtimeMs: number;
-	/** SHA-256 of the content; absent when the file could not be read. */
-	hash?: string;
-	/** Why the file is not indexed (decode failure, too large, unreadable...). */
-	error?: string;
-}
-
-interface CatalogJson {
-	format: number;
-	root: string;
-	model: ModelStamp;
-	provider?: string;
-	/** How the provider was chosen (auto's measurement, or the setting). */
-	providerChoice?: string;
-	nextLabel: number;
-	embeddings: Record<string, number>;
-	files: Record<string, FileEntry>;
-	/** Recognised text per content hash (its lines), for the hashes text recognition has seen. */
-	texts?: Record<string, string[]>;
-	updatedAt: string;
-}
-
-/**
- * Checks a catalog's shape before any of it is used: an index can come with a repository, and its
- * paths reach file reads (similar, thumbnails, text recognition). Every file key must be a plain
- * relative path inside the folder; labels whole numbers below nextLabel, each used once.
- */
-function checkCatalog(c: CatalogJson, file: string): void {
-	const bad = (why: string): never => {
-		throw new ClipError('IndexCorrupt', `${file} is damaged or not a catalog (${why}). Index the folder again.`, { file });
-	};
-	const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-	if (!isObject(c) || typeof c.root !== 'string' || !isObject(c.model) || !isObject(c.embeddings) || !isObject(c.files)) {
-		bad('fields missing');
-	}
-	const m = c.model;
-	if (typeof m.key !== 'string' || typeof m.id !== 'string' || typeof m.revision !== 'string' || typeof m.variant !== 'string' || !Number.isSafeInteger(m.dim) || m.dim < 1 || m.dim > 65536) {
-		bad('model stamp');
-	}
-	if (!Number.isSafeInteger(c.nextLabel) || c.nextLabel < 0) {
-		bad('nextLabel');
-	}
-	const used = new Set<number>();
-	for (const label of Object.values(c.embeddings)) {
-		if (!Number.isSafeInteger(label) || label < 0 || label >= c.nextLabel || used.has(label)) {
-			bad(`label ${String(label)}`);
-		}
-		used.add(label);
-	}
-	for (const [rel, e] of Object.entries(c.files)) {
-		const entry = e as unknown as Record<string, unknown>;
-		if (!isSafeRelativePath(rel)) {
-			bad(`the path "${rel}" is not inside the folder`);
-		}
-		if (!isObject(entry) || typeof entry.size !== 'number' || typeof entry.mtimeMs !== 'number' || (entry.hash !== undefined && typeof entry.hash !== 'string') || (entry.error !== undefined && typeof entry.error !== 'string')) {
-			bad(`the entry of ${rel}`);
-		}
-	}
-	if (c.texts !== undefined && (!isObject(c.texts) || Object.values(c.texts).some(lines => !Array.isArray(lines) || lines.some(l => typeof l !== 'string')))) {
-		bad('texts');
-	}
-}
-
-interface ManifestJson {
-	format: number;
-	generation: number;
-}
+export type { FileEntry, ModelStamp } from './catalogFile';
 
 export interface SearchHit {
 	label: number;

@@ -28,6 +28,8 @@ import { ClipError, describeError } from '../common/errors';
 import { checkImageFileSize, contentHash, contentHashOfFile, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
 import { type DecodedImage, DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage } from '../model/preprocess';
+import type { RemoteVectors } from './remoteVectors';
+import { pullShared, pushShared } from './sharedVectors';
 import { statPaths, type WalkedFile, walkImages } from './walker';
 
 export interface IndexProgress {
@@ -55,6 +57,8 @@ export interface IndexOptions extends DecodeOptions {
 	decodeConcurrency?: number;
 	maxPixelsInFlight?: number;
 	checkpointSeconds?: number;
+	/** A team store: its vectors are taken before embedding, and (when pushing) it gets what it lacks after. */
+	remote?: RemoteVectors;
 	/** Decoding waits while a batch is inferred (default: when inference uses every core). */
 	exclusiveInference?: boolean;
 	signal?: AbortSignal;
@@ -79,6 +83,10 @@ export interface IndexResult {
 	totalFailed: number;
 	/** The new or changed files this run looked at (what auto-tagging labels afresh). */
 	changed: string[];
+	/** Vectors taken from the team store instead of embedding (with `remote`). */
+	pulled?: number;
+	/** Vectors given to the team store (with `remote` pushing). */
+	pushed?: number;
 }
 
 interface Pending {
@@ -203,8 +211,17 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 		totals();
 		return result;
 	}
-	const todo = scan.todo;
+	let todo = scan.todo;
 	result.changed = todo.map(f => f.rel);
+	if (options.remote) {
+		result.pulled = 0;
+		if (todo.length && !signal?.aborted) {
+			const shared = await pullShared(store, todo, options.remote, log, signal);
+			todo = shared.rest;
+			result.pulled = shared.pulled;
+			result.reused += shared.reused;
+		}
+	}
 	result.scanned = scan.scanned;
 	result.removed = scan.removed;
 	const scanMs = performance.now() - started;
@@ -367,6 +384,9 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 		if (dropped) {
 			log(`removed ${dropped} vectors no file uses any more`);
 		}
+	}
+	if (options.remote && !result.cancelled) {
+		result.pushed = await pushShared(store, options.remote, log);
 	}
 	if (encoder.providersUsed.vision) {
 		store.provider = encoder.providersUsed.vision;

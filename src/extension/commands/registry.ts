@@ -9,6 +9,7 @@ import type { Logger } from '../logger';
 import type { ResultsPanel } from '../resultsPanel';
 import type { StatusBar } from '../statusBar';
 import type { TagsModel } from '../tagsView';
+import type { TeamStoreAccess } from '../teamStore';
 import type { WorkerClient } from '../workerClient';
 import type { WorkspaceIndex } from '../workspaceIndex';
 
@@ -21,6 +22,7 @@ export interface Services {
 	panel: ResultsPanel;
 	statusBar: StatusBar;
 	log: Logger;
+	teamStore: TeamStoreAccess;
 }
 
 export interface CommandDef {

@@ -20,6 +20,10 @@ export const showStatusCommand: CommandDef = {
 					`provider ${st.provider ?? 'not started yet'}${st.providerChoice ? ` (${st.providerChoice})` : ''}`,
 					`index ${st.index} (${(st.indexBytes / 1024).toFixed(0)} KB, generation ${st.generation})`,
 				);
+				const team = s.teamStore.label;
+				if (team) {
+					lines.push(`team store ${team}${f.lastResult?.pulled !== undefined ? `: ${f.lastResult.pulled} vector(s) pulled in the last run, ${f.lastResult.embedded} embedded here` : ''}`);
+				}
 				lines.push(...st.failed.map(x => `  failed: ${x.path}: ${x.error}`));
 			} else if (!vscode.workspace.isTrusted) {
 				lines.push(vscode.l10n.t('Restricted Mode: nothing of this folder is read until you trust the workspace.'));

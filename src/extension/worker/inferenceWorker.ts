@@ -18,7 +18,7 @@ import { ClipError, describeError } from '../../core/common/errors';
 import { FolderSession } from '../../core/index/folderSession';
 import { indexFolder } from '../../core/index/indexer';
 import { adoptLegacyIndex } from '../../core/index/indexMigration';
-import { openIndexForWriting } from '../../core/index/indexSession';
+import { openIndexForWriting, stampOf } from '../../core/index/indexSession';
 import { indexStatus } from '../../core/index/indexStatus';
 import { IndexStore } from '../../core/index/indexStore';
 import { describeWarning, Labeler } from '../../core/labels/labeler';
@@ -32,6 +32,7 @@ import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/m
 import { needsDownload, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/model/modelSpec';
 import { search, similar } from '../../core/search/search';
+import { PgVectorStore } from '../../core/store/pgStore';
 import { thumbnail } from '../../core/search/thumbnail';
 import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
@@ -171,6 +172,23 @@ async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[
 	}
 }
 
+/**
+ * The team store to pull from in this run, or none: one that cannot be reached (or holds another
+ * model's vectors under this key) is reported, and indexing goes on here ([Note: a store that fails]
+ * in core/index/sharedVectors.ts). The editor only pulls; pushing is CI's job.
+ */
+async function openTeamStore(cfg: WorkerConfig, spec: ModelSpec): Promise<PgVectorStore | undefined> {
+	if (!cfg.store) {
+		return undefined;
+	}
+	try {
+		return await PgVectorStore.open({ ...cfg.store, push: false, log: m => log(m), where: 'clipSearch.store', connectTimeoutMs: 5000 }, stampOf(spec));
+	} catch (err) {
+		log(`team store: ${describeError(err)}; indexing goes on here without it (the next run tries again)`, 'warn');
+		return undefined;
+	}
+}
+
 const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promise<RequestMap[T]['result']> } = {
 	async configure(params) {
 		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
@@ -221,6 +239,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		const cfg = requireConfig();
 		const { spec, encoder: enc } = await model(false);
 		const s = await session(folder);
+		const remote = await openTeamStore(cfg, spec);
 		const outcome = await s.write(
 			`VS Code: ${rebuild ? 'rebuilding' : 'indexing'} ${folder.root}`,
 			async current =>
@@ -233,18 +252,19 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 					maxPixels: cfg.maxImagePixels,
 					// A fresh store has nothing to compare a few paths with: it needs the walk.
 					paths: store.committedGeneration > 0 || store.files.size ? paths : undefined,
+					remote,
 					signal,
 					log,
 					onProgress: progress => send({ kind: 'event', type: 'progress', root: folder.root, progress }),
 				}),
 			}),
-		);
+		).finally(() => remote?.close());
 		if (!outcome.ok) {
 			return { kind: 'busy', holder: outcome.holder };
 		}
 		const { changed, ...result } = outcome.value.result;
 		log(
-			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
+			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${remote ? `${result.pulled ?? 0} pulled from the team store, ` : ''}${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
 		);
 		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed) : undefined;
 		if (cfg.ocr !== 'off' && !result.cancelled) {

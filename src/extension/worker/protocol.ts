@@ -30,6 +30,8 @@ export interface WorkerConfig {
 	exclude: string[];
 	/** Text in images: read for likely images, all, or none (a second pass after the images are embedded). */
 	ocr: 'auto' | 'all' | 'off';
+	/** A team store to pull vectors from while indexing (its password from SecretStorage, if kept there). */
+	store?: { url: string; password?: string; caFile?: string };
 }
 
 /** Names a workspace folder in every request: the worker opens its session from this on first use. */

@@ -17,7 +17,7 @@ interface Test {
 export interface FolderState {
 	folder: string;
 	state: string;
-	result?: { scanned: number; embedded: number; reused: number; removed: number; incremental: boolean; failed: { path: string }[] };
+	result?: { scanned: number; embedded: number; reused: number; removed: number; incremental: boolean; failed: { path: string }[]; pulled?: number };
 	error?: string;
 	holder?: { pid: number; purpose: string };
 	summary?: { files: number; failed: number };

@@ -5,6 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { type AddressInfo, createServer } from 'node:net';
+import * as os from 'node:os';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
@@ -240,6 +242,68 @@ test('agent tools: listed in vscode.lm.tools, invoked through the running worker
 	assert.notEqual(await fs.readFile(tags, 'utf8'), before);
 	await fs.rm(path.join(ws(), 'shots'), { recursive: true });
 	await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 30_000 });
+});
+
+test('team store: with clipSearch.store set, images CI pushed are pulled, not embedded; the status says so', async () => {
+	const repo = process.env.CLIP_E2E_REPO;
+	assert.ok(repo, 'run.sh passes CLIP_E2E_REPO (its node_modules have PGlite)');
+	const ext = vscode.extensions.all.find(e => e.id.toLowerCase() === 'clip-image-search.clip-image-search')!;
+	const port = await new Promise<number>(resolve => {
+		const s = createServer().listen(0, '127.0.0.1', () => {
+			const p = (s.address() as AddressInfo).port;
+			s.close(() => resolve(p));
+		});
+	});
+	const server = spawn(process.execPath, [path.join(repo, 'node_modules', '@electric-sql', 'pglite-socket', 'dist', 'scripts', 'server.js'), '-d', 'memory://', '-p', String(port), '-m', '8', '-e', '@electric-sql/pglite-pgvector:vector'], { cwd: repo });
+	const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+	const config = vscode.workspace.getConfiguration('clipSearch');
+	try {
+		await new Promise<void>((resolve, reject) => {
+			let out = '';
+			server.stdout.on('data', d => (out += d) && /listening on/.test(out) && resolve());
+			server.on('exit', code => reject(new Error(`pglite-server exited ${code}: ${out}`)));
+		});
+		// CI: three images the workspace does not have yet, embedded and pushed.
+		const ci = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-e2e-ci-'));
+		const sharp = require(path.join(ext.extensionPath, 'node_modules', 'sharp')) as typeof import('sharp');
+		for (const [i, [r, g, b]] of [[250, 10, 200], [10, 250, 120], [90, 90, 250]].entries()) {
+			await sharp({ create: { width: 40 + i, height: 40, channels: 3, background: { r, g, b } } }).png().toFile(path.join(ci, `team-${i}.png`));
+		}
+		const pushed = await new Promise<string>((resolve, reject) => {
+			const child = spawn(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'index', ci, '--model', path.join(repo, 'test', 'fixtures', 'tiny-clip'), '--variant', 'fp32', '--index', path.join(ci, '.index'), '--store', url, '--push', '--json']);
+			let stdout = '';
+			let stderr = '';
+			child.stdout.on('data', d => (stdout += d));
+			child.stderr.on('data', d => (stderr += d));
+			child.on('close', code => (code === 0 ? resolve(stdout) : reject(new Error(`clip-search exited ${code}: ${stderr}`))));
+		});
+		assert.equal(JSON.parse(pushed).pushed, 3);
+		// The developer: the store in their user settings; then a pull brings those images in.
+		await config.update('store', url, vscode.ConfigurationTarget.Global);
+		await settled(x => x.state === 'ready');
+		await fs.mkdir(path.join(ws(), 'team'), { recursive: true });
+		for (const f of ['team-0.png', 'team-1.png', 'team-2.png']) {
+			await fs.copyFile(path.join(ci, f), path.join(ws(), 'team', f));
+		}
+		const [s] = await settled(x => x.state === 'ready' && x.summary?.files === 35, { timeoutMs: 60_000 });
+		assert.equal(s.result?.embedded, 0);
+		// The watcher may hand the three files over in one batch or several: every run with the store counts.
+		const runs = [...(await extensionLog()).matchAll(/index .*?: \d+ images.*?, (\d+) embedded, (\d+) pulled from the team store/g)];
+		assert.deepEqual(
+			runs.reduce((t, m) => ({ embedded: t.embedded + Number(m[1]), pulled: t.pulled + Number(m[2]) }), { embedded: 0, pulled: 0 }),
+			{ embedded: 0, pulled: 3 },
+		);
+		const statuses = await vscode.commands.executeCommand<unknown[]>('clipSearch.showStatus');
+		assert.ok(statuses.length);
+		const doc = vscode.window.activeTextEditor?.document.getText() ?? '';
+		assert.match(doc, new RegExp(`team store postgres://postgres@127\\.0\\.0\\.1:${port}/postgres: \\d vector\\(s\\) pulled in the last run, 0 embedded here`));
+		await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+	} finally {
+		await config.update('store', undefined, vscode.ConfigurationTarget.Global);
+		server.kill();
+		await fs.rm(path.join(ws(), 'team'), { recursive: true, force: true });
+		await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 60_000 });
+	}
 });
 
 test('Pause and Resume Indexing', async () => {

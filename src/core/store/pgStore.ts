@@ -1,0 +1,420 @@
+/**
+ * @file A team's embedding store on PostgreSQL + pgvector: vectors keyed by content hash, one table
+ * per model key, so images are embedded once (on a CI runner with a GPU, say) and pulled by every
+ * machine that has the same bytes; and a library's files beside them for searching on the server.
+ *
+ * [Note: the store's schema] Schema `clip_search`, version in `meta`; migrations run once, inside a
+ * transaction under an advisory lock, so that concurrent first pushes do not race. `models` maps a
+ * model key (id, revision, variant and the preprocessing version: anything that changes vectors) to
+ * its own table `vectors_<hash>` of `vector(dim)` with an HNSW index over `vector_cosine_ops`, so a
+ * model change never rewrites or mixes vectors. `files(library, path, content_hash, model_key)` is
+ * what `index --push --library NAME` publishes for `search --remote`.
+ *
+ * [Note: planner traps] (pgvector's, met by Immich among others; each has a test in
+ * test/core/store/pgStore.test.ts.) The index is used only for `ORDER BY embedding <=> $1 LIMIT k`
+ * and nothing else: not a score (`1 - distance DESC`), not another key first; ties are broken
+ * after, in JavaScript. `hnsw.ef_search` is set with SET LOCAL inside the query's transaction (a
+ * plain SET would outlive it on a pooled or shared session). A scoped search filters while
+ * scanning, which can return fewer than k rows unless iterative scans are on (pgvector 0.8:
+ * `hnsw.iterative_scan`). ANALYZE runs after a bulk push so the planner knows the table's size.
+ *
+ * [Note: who may push] Pulling needs SELECT on the schema's tables; pushing needs INSERT (and, the
+ * first time, CREATE for the schema and tables). A team gives developers a read-only role and only
+ * its CI an inserting one: that is how vectors are kept from being poisoned.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import pg from 'pg';
+import { ClipError, describeError } from '../common/errors';
+import type { ModelStamp } from '../index/indexStore';
+import type { RemoteVectors } from '../index/remoteVectors';
+import { parseStoreUrl, type StoreAddress } from './storeUrl';
+
+/** Bumped when preprocessing changes what vectors an image gets: part of the store's model key. */
+export const PREPROCESS_VERSION = 1;
+export const SCHEMA_VERSION = 1;
+const BATCH = 1000;
+export const DEFAULT_EF_SEARCH = 100;
+
+export interface StoreOptions {
+	url: string;
+	/** From SecretStorage; else PGPASSWORD or ~/.pgpass. Never from the URL. */
+	password?: string;
+	/** A CA certificate file for TLS with a managed server (sslmode=verify-full in the URL too). */
+	caFile?: string;
+	/** Push what the store lacks (needs INSERT). */
+	push?: boolean;
+	/** Also publish the files of this library (mode 2). */
+	library?: string;
+	log?: (message: string) => void;
+	/** Where the setting or option came from, for errors. */
+	where?: string;
+	connectTimeoutMs?: number;
+}
+
+/** The store's key of a model: anything that changes its vectors. A local folder is known by its files' fingerprint, not its path. */
+export function storeModelKey(model: Pick<ModelStamp, 'id' | 'revision' | 'variant'>): string {
+	const local = path.isAbsolute(model.id) || /^[a-zA-Z]:[\\/]/.test(model.id);
+	return `${local ? 'local' : model.id}@${model.revision}#${model.variant}+pre${PREPROCESS_VERSION}`;
+}
+
+function tableOf(modelKey: string): string {
+	return `vectors_${createHash('sha256').update(modelKey).digest('hex').slice(0, 16)}`;
+}
+
+const toSql = (v: Float32Array): string => `[${Array.from(v).join(',')}]`;
+const fromSql = (s: string): Float32Array => Float32Array.from(s.slice(1, -1).split(','), Number);
+
+/** One line for a failure, never a stack trace: unreachable, credentials, TLS, privileges. */
+export function describeStoreError(err: unknown, addr: Pick<StoreAddress, 'label' | 'host' | 'port' | 'user'>): string {
+	const e = err as { code?: string; message?: string };
+	const code = e.code ?? '';
+	if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE'].includes(code) || /timeout|Connection terminated|ended unexpectedly/i.test(e.message ?? '')) {
+		return `cannot reach the team store at ${addr.host}:${addr.port} (${code || describeError(err)})`;
+	}
+	if (code === '28P01' || code === '28000') {
+		return `the team store refused user "${addr.user}" (${describeError(err)}): check PGPASSWORD, ~/.pgpass, or the password saved with CLIP: Set Team Store Password…`;
+	}
+	if (/CERT|SSL|TLS|self.signed|certificate/i.test(`${code} ${e.message ?? ''}`)) {
+		return `TLS with the team store at ${addr.host} failed (${describeError(err)}): give its CA certificate (--store-ca / clipSearch.storeCaFile) or check sslmode in the URL`;
+	}
+	if (code === '42501') {
+		return `the team store's role "${addr.user}" may not do this (${describeError(err)}): pulling needs SELECT on schema clip_search, pushing INSERT (and CREATE the first time)`;
+	}
+	return `the team store at ${addr.label} failed: ${describeError(err)}`;
+}
+
+export class PgVectorStore implements RemoteVectors {
+	readonly label: string;
+	readonly pushing: boolean;
+	private client?: pg.Client;
+	private table?: string;
+	private iterative = false;
+	private readonly addr: StoreAddress;
+
+	private constructor(
+		private readonly options: StoreOptions,
+		readonly modelKey: string,
+		private readonly dim: number,
+		private readonly model: ModelStamp,
+	) {
+		this.addr = parseStoreUrl(options.url, options.where);
+		this.label = this.addr.label;
+		this.pushing = !!options.push;
+	}
+
+	/** The model a library was pushed with (mode 2 needs it to embed the query). */
+	static async libraryModel(options: StoreOptions, library: string): Promise<Pick<ModelStamp, 'id' | 'revision' | 'variant' | 'dim'>> {
+		const addr = parseStoreUrl(options.url, options.where);
+		const probe = new PgVectorStore({ ...options, push: false }, '', 0, { key: '', id: '', revision: '', variant: '', dim: 0 });
+		const client = new pg.Client({ connectionString: options.url, password: async () => (await probe.password()) ?? '', connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
+		client.on('error', () => undefined);
+		try {
+			await client.connect();
+			const rows = (
+				await client.query<{ model_id: string; revision: string; variant: string; dim: number }>(
+					`select m.model_id, m.revision, m.variant, m.dim from clip_search.models m where m.model_key = (select model_key from clip_search.files where library = $1 limit 1)`,
+					[library],
+				)
+			).rows;
+			if (!rows[0]) {
+				throw new ClipError('IndexNotFound', `The team store at ${addr.label} has no library "${library}": push one with clip-search index <root> --store URL --push --library ${library}.`);
+			}
+			return { id: rows[0].model_id, revision: rows[0].revision, variant: rows[0].variant, dim: rows[0].dim };
+		} catch (err) {
+			if (ClipError.is(err)) {
+				throw err;
+			}
+			throw new ClipError('StoreUnavailable', describeStoreError(err, addr), { cause: err });
+		} finally {
+			await client.end().catch(() => undefined);
+		}
+	}
+
+	/** Connects, checks pgvector, and (to push) creates the schema and the model's table once. */
+	static async open(options: StoreOptions, model: ModelStamp): Promise<PgVectorStore> {
+		const store = new PgVectorStore(options, storeModelKey(model), model.dim, model);
+		await store.connect();
+		return store;
+	}
+
+	private fail(err: unknown): never {
+		if (ClipError.is(err)) {
+			throw err;
+		}
+		throw new ClipError('StoreUnavailable', describeStoreError(err, this.addr), { cause: err });
+	}
+
+	private async password(): Promise<string | undefined> {
+		if (this.options.password) {
+			return this.options.password;
+		}
+		if (process.env.PGPASSWORD) {
+			return process.env.PGPASSWORD;
+		}
+		// ~/.pgpass (or PGPASSFILE), read as libpq does.
+		// eslint-disable-next-line @typescript-eslint/no-require-imports
+		const pgpass = require('pgpass') as (conn: Record<string, unknown>, cb: (pass?: string) => void) => void;
+		return new Promise(resolve => pgpass({ host: this.addr.host, port: this.addr.port, database: this.addr.database, user: this.addr.user }, pass => resolve(pass ?? undefined)));
+	}
+
+	private async connect(): Promise<void> {
+		const ssl = this.options.caFile ? { ca: readFileSync(this.options.caFile, 'utf8'), rejectUnauthorized: true } : undefined;
+		const client = new pg.Client({
+			connectionString: this.options.url,
+			password: async () => (await this.password()) ?? '',
+			...(ssl ? { ssl } : {}),
+			connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
+			application_name: `clip-search ${os.hostname()}`,
+		});
+		client.on('error', () => undefined); // a dropped connection fails the query in flight; that is where it is reported
+		try {
+			await client.connect();
+		} catch (err) {
+			await client.end().catch(() => undefined);
+			this.fail(err);
+		}
+		this.client = client;
+		try {
+			const version = await this.pgvectorVersion();
+			this.iterative = !version.startsWith('0.5') && !version.startsWith('0.6') && !version.startsWith('0.7');
+			if (this.pushing) {
+				await this.migrate();
+			}
+			this.table = await this.modelTable();
+		} catch (err) {
+			await this.close();
+			this.fail(err);
+		}
+	}
+
+	private get db(): pg.Client {
+		if (!this.client) {
+			throw new ClipError('InvalidArgument', 'the team store is closed');
+		}
+		return this.client;
+	}
+
+	/** pgvector's version; installs it when allowed; a clear error when missing or too old for HNSW. */
+	private async pgvectorVersion(): Promise<string> {
+		const found = async (): Promise<string | undefined> => (await this.db.query<{ extversion: string }>(`select extversion from pg_extension where extname = 'vector'`)).rows[0]?.extversion;
+		let version = await found();
+		if (!version) {
+			try {
+				await this.db.query('create extension if not exists vector');
+			} catch (err) {
+				const why = /could not open extension control file|not available/i.test(describeError(err))
+					? 'it is not installed on this server (Debian/Ubuntu: postgresql-<version>-pgvector; managed services: enable the "vector" extension)'
+					: 'and this role may not create it: ask an admin to run CREATE EXTENSION vector (a superuser, or the managed service\'s admin role)';
+				throw new ClipError('InvalidArgument', `The team store at ${this.label} has no pgvector extension, ${why}.`);
+			}
+			version = await found();
+		}
+		const [major, minor] = (version ?? '0.0').split('.').map(Number);
+		if (major === 0 && minor < 5) {
+			throw new ClipError('InvalidArgument', `The team store at ${this.label} has pgvector ${version}; HNSW indexes need 0.5 or later: ALTER EXTENSION vector UPDATE (after installing a newer pgvector).`);
+		}
+		return version!;
+	}
+
+	/** [Note: the store's schema]: created or brought up to date once, under an advisory lock. */
+	private async migrate(): Promise<void> {
+		await this.db.query('begin');
+		try {
+			await this.db.query(`select pg_advisory_xact_lock(hashtext('clip_search.migrate'))`);
+			// Only when missing: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the
+			// schema exists, which a CI role given its own schema (README's roles) does not have.
+			if (!(await this.db.query(`select 1 from pg_namespace where nspname = 'clip_search'`)).rowCount) {
+				await this.db.query('create schema clip_search');
+			}
+			await this.db.query('create table if not exists clip_search.meta (key text primary key, value text not null)');
+			const current = Number((await this.db.query<{ value: string }>(`select value from clip_search.meta where key = 'schema_version'`)).rows[0]?.value ?? 0);
+			if (current > SCHEMA_VERSION) {
+				throw new ClipError('InvalidArgument', `The team store's schema is version ${current}, newer than this clip-search knows (${SCHEMA_VERSION}): update CLIP Image Search.`);
+			}
+			if (current < 1) {
+				await this.db.query(`create table if not exists clip_search.models (
+					model_key text primary key, table_name text not null unique, dim integer not null,
+					model_id text not null, revision text not null, variant text not null, created_at timestamptz not null default now())`);
+				await this.db.query(`create table if not exists clip_search.files (
+					library text not null, path text not null, content_hash text not null, model_key text not null,
+					primary key (library, path))`);
+				await this.db.query('create index if not exists files_content_hash on clip_search.files (content_hash)');
+				await this.db.query(`insert into clip_search.meta (key, value) values ('schema_version', $1) on conflict (key) do update set value = excluded.value`, [String(SCHEMA_VERSION)]);
+			}
+			const table = tableOf(this.modelKey);
+			await this.db.query(
+				`insert into clip_search.models (model_key, table_name, dim, model_id, revision, variant) values ($1, $2, $3, $4, $5, $6) on conflict (model_key) do nothing`,
+				[this.modelKey, table, this.dim, this.model.id, this.model.revision, this.model.variant],
+			);
+			await this.db.query(`create table if not exists clip_search.${table} (content_hash text primary key, embedding vector(${this.dim}) not null)`);
+			await this.db.query(`create index if not exists ${table}_hnsw on clip_search.${table} using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 64)`);
+			await this.db.query('commit');
+		} catch (err) {
+			await this.db.query('rollback').catch(() => undefined);
+			throw err;
+		}
+	}
+
+	/** The model's table, checked against the model's dimension; undefined when the store has none yet. */
+	private async modelTable(): Promise<string | undefined> {
+		const schema = await this.db.query(`select 1 from information_schema.tables where table_schema = 'clip_search' and table_name = 'models'`);
+		if (!schema.rowCount) {
+			this.options.log?.(`the team store ${this.label} has no clip_search schema yet: nothing to pull (an index --push with a role that may create it makes it)`);
+			return undefined;
+		}
+		const row = (await this.db.query<{ table_name: string; dim: number }>('select table_name, dim from clip_search.models where model_key = $1', [this.modelKey])).rows[0];
+		if (!row) {
+			this.options.log?.(`the team store ${this.label} has no vectors of ${this.modelKey} yet`);
+			return undefined;
+		}
+		if (row.dim !== this.dim) {
+			throw new ClipError('ModelMismatch', `The team store's vectors of ${this.modelKey} are ${row.dim}-d, this model's ${this.dim}-d: refused, nothing mixed. Someone pushed vectors of another model under this key.`);
+		}
+		return row.table_name;
+	}
+
+	async pull(hashes: string[]): Promise<Map<string, Float32Array>> {
+		const out = new Map<string, Float32Array>();
+		if (!this.table || !hashes.length) {
+			return out;
+		}
+		try {
+			for (let i = 0; i < hashes.length; i += BATCH) {
+				const rows = await this.db.query<{ content_hash: string; embedding: string }>(`select content_hash, embedding::text as embedding from clip_search.${this.table} where content_hash = any($1)`, [hashes.slice(i, i + BATCH)]);
+				for (const r of rows.rows) {
+					const v = fromSql(r.embedding);
+					if (v.length !== this.dim || v.some(x => !Number.isFinite(x))) {
+						throw new ClipError('ModelMismatch', `The team store's vector of ${r.content_hash} has ${v.length} dimensions, not ${this.dim}: refused, nothing mixed.`);
+					}
+					out.set(r.content_hash, v);
+				}
+			}
+		} catch (err) {
+			// What came before the failure is kept; the caller embeds the rest.
+			throw Object.assign(ClipError.is(err) ? err : new ClipError('StoreUnavailable', describeStoreError(err, this.addr), { cause: err }), { partial: out });
+		}
+		return out;
+	}
+
+	async missing(hashes: string[]): Promise<string[]> {
+		if (!this.table) {
+			return hashes;
+		}
+		const known = new Set<string>();
+		for (let i = 0; i < hashes.length; i += BATCH) {
+			const rows = await this.db.query<{ content_hash: string }>(`select content_hash from clip_search.${this.table} where content_hash = any($1)`, [hashes.slice(i, i + BATCH)]).catch(err => this.fail(err));
+			rows.rows.forEach(r => known.add(r.content_hash));
+		}
+		return hashes.filter(h => !known.has(h));
+	}
+
+	async push(vectors: Map<string, Float32Array>): Promise<number> {
+		if (!this.pushing || !vectors.size) {
+			return 0;
+		}
+		const table = this.table ?? this.fail(new ClipError('InvalidArgument', 'the model table is missing'));
+		let added = 0;
+		const entries = [...vectors];
+		try {
+			for (let i = 0; i < entries.length; i += BATCH) {
+				const slice = entries.slice(i, i + BATCH);
+				const res = await this.db.query(
+					`insert into clip_search.${table} (content_hash, embedding) select h, e::vector from unnest($1::text[], $2::text[]) as t(h, e) on conflict (content_hash) do nothing`,
+					[slice.map(([h]) => h), slice.map(([, v]) => toSql(v))],
+				);
+				added += res.rowCount ?? 0;
+			}
+			if (added >= BATCH / 10) {
+				await this.db.query(`analyze clip_search.${table}`); // [Note: planner traps]
+			}
+		} catch (err) {
+			this.fail(err);
+		}
+		return added;
+	}
+
+	/** Replaces the library's file list (mode 2) with `files` (relative path → content hash). */
+	async publishFiles(files: Map<string, string>): Promise<void> {
+		const library = this.options.library;
+		if (!library || !this.pushing) {
+			return;
+		}
+		const entries = [...files];
+		try {
+			await this.db.query('begin');
+			await this.db.query('delete from clip_search.files where library = $1 and not (path = any($2))', [library, entries.map(([p]) => p)]);
+			for (let i = 0; i < entries.length; i += BATCH) {
+				const slice = entries.slice(i, i + BATCH);
+				await this.db.query(
+					`insert into clip_search.files (library, path, content_hash, model_key) select $1, p, h, $4 from unnest($2::text[], $3::text[]) as t(p, h)
+					 on conflict (library, path) do update set content_hash = excluded.content_hash, model_key = excluded.model_key`,
+					[library, slice.map(([p]) => p), slice.map(([, h]) => h), this.modelKey],
+				);
+			}
+			await this.db.query('commit');
+			await this.db.query('analyze clip_search.files');
+		} catch (err) {
+			await this.db.query('rollback').catch(() => undefined);
+			this.fail(err);
+		}
+	}
+
+	/**
+	 * Mode 2: the library's images nearest to `vector`, searched on the server ([Note: planner traps]:
+	 * ordered by the distance alone, SET LOCAL ef_search, iterative scans for a scoped search).
+	 */
+	async searchLibrary(library: string, vector: Float32Array, k: number, options: { scope?: string; ef?: number } = {}): Promise<{ path: string; score: number }[]> {
+		const table = this.table;
+		if (!table) {
+			throw new ClipError('IndexNotFound', `The team store at ${this.label} has no vectors of ${this.modelKey}: push a library first (clip-search index <root> --store URL --push --library ${library}).`);
+		}
+		const sql = remoteSearchSql(table, !!options.scope);
+		try {
+			await this.db.query('begin');
+			await this.db.query(`set local hnsw.ef_search = ${Math.max(k, options.ef ?? DEFAULT_EF_SEARCH) | 0}`);
+			if (this.iterative) {
+				await this.db.query(`set local hnsw.iterative_scan = relaxed_order`);
+			}
+			const params: unknown[] = [toSql(vector), library, k * 4];
+			if (options.scope) {
+				params.push(`${options.scope.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`);
+			}
+			const rows = (await this.db.query<{ content_hash: string; distance: number }>(sql, params)).rows;
+			const files = await this.db.query<{ path: string; content_hash: string }>(
+				`select path, content_hash from clip_search.files where library = $1 and content_hash = any($2)${options.scope ? ' and path like $3' : ''}`,
+				options.scope ? [library, rows.map(r => r.content_hash), params[3]] : [library, rows.map(r => r.content_hash)],
+			);
+			await this.db.query('commit');
+			const byHash = new Map<string, string[]>();
+			files.rows.forEach(f => byHash.set(f.content_hash, [...(byHash.get(f.content_hash) ?? []), f.path]));
+			// Ties broken here, not in the ORDER BY (a score or a key before the distance keeps the index from being used).
+			return rows
+				.flatMap(r => (byHash.get(r.content_hash) ?? []).sort().map(p => ({ path: p, score: 1 - Number(r.distance) })))
+				.slice(0, k);
+		} catch (err) {
+			await this.db.query('rollback').catch(() => undefined);
+			this.fail(err);
+		}
+	}
+
+	async close(): Promise<void> {
+		const c = this.client;
+		this.client = undefined;
+		await c?.end().catch(() => undefined);
+	}
+}
+
+/**
+ * The server-side search ([Note: planner traps]): the HNSW index orders by distance alone; the
+ * library (and scope) filter the scan, which iterative scans keep from running short of k rows.
+ */
+export function remoteSearchSql(table: string, scoped: boolean): string {
+	return `select e.content_hash, e.embedding <=> $1::vector as distance
+		from clip_search.${table} e
+		where exists (select 1 from clip_search.files f where f.library = $2 and f.content_hash = e.content_hash${scoped ? ' and f.path like $4' : ''})
+		order by e.embedding <=> $1::vector
+		limit $3`;
+}
