@@ -7,6 +7,7 @@
 // the images' hashes and paths on this machine (a listener on the store's port counts connections).
 // Usage: node drive-restricted.mjs <url> <workspace> <artifactsDir> <userDataDir> <cacheDir> <storePort>
 import { chromium } from 'playwright-core';
+import { runCommand } from './palette.mjs';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -57,22 +58,6 @@ const extensionLog = () => {
 	walk(userDataDir);
 	return found.join('\n');
 };
-async function runCommand(page, title) {
-	for (let attempt = 0; attempt < 5; attempt++) {
-		await page.keyboard.press('F1');
-		const input = page.locator('.quick-input-widget input');
-		await input.waitFor({ state: 'visible', timeout: 10_000 });
-		await input.fill(`>${title}`);
-		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-		if (await row.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) {
-			await page.keyboard.press('Enter');
-			return;
-		}
-		await page.keyboard.press('Escape');
-		await page.waitForTimeout(1500);
-	}
-	throw new Error(`command "${title}" not found in the palette`);
-}
 const planted = path.join(wsDir, '.vscode', 'clip-search-index');
 const tagsFile = path.join(wsDir, '.vscode', 'image-tags.json');
 const indexes = path.join(cacheDir, 'clip-image-search', 'indexes');

@@ -3,6 +3,7 @@
 // result and takes a screenshot; then "CLIP: Show Results in Panel" and a screenshot of the grid.
 // Usage: node drive-ui.mjs <url> <workspace> <artifactsDir>
 import { chromium } from 'playwright-core';
+import { runCommand } from './palette.mjs';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,22 +24,6 @@ const check = (ok, what) => {
 	console.log(`  ${ok ? '✓' : '✗'} ${what}`);
 	if (!ok) failed++;
 };
-async function runCommand(page, title) {
-	for (let attempt = 0; attempt < 5; attempt++) {
-		await page.keyboard.press('F1');
-		const input = page.locator('.quick-input-widget input');
-		await input.waitFor({ state: 'visible', timeout: 10_000 });
-		await input.fill(`>${title}`);
-		const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-		if (await row.waitFor({ state: 'visible', timeout: 3000 }).then(() => true, () => false)) {
-			await page.keyboard.press('Enter');
-			return;
-		}
-		await page.keyboard.press('Escape');
-		await page.waitForTimeout(1500);
-	}
-	throw new Error(`command "${title}" not found in the palette`);
-}
 try {
 	const page = ctx.pages()[0] ?? (await ctx.newPage());
 	await page.goto(`${baseUrl.replace(/\/$/, '')}/?folder=${encodeURIComponent(path.resolve(wsDir))}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });

@@ -34,9 +34,9 @@
  * expected calibration error with and without examples.
  */
 
-import { PROBE_ITERATIONS, type Probe, type ProbeExample, probeLogits, probeProbabilities, trainProbe } from './probe';
+import { applyLink, type Link, PROBE_ITERATIONS, type Probe, type ProbeExample, probeLogits, probeProbabilities, trainProbe } from './probe';
 
-export type Link = 'softmax' | 'sigmoid';
+export type { Link };
 
 /** What a class is made of: prompts (as their unit mean text vector), example and negative image vectors. */
 export interface FewShotClass {
@@ -117,29 +117,6 @@ function sumOf(vectors: Float32Array[], dim: number): Float64Array {
 function normalised(v: Float64Array): Float32Array {
 	const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0)) || 1;
 	return Float32Array.from(v, x => x / n);
-}
-
-/** Log-probabilities of the link, in place: log-softmax over classes, or log-sigmoid per class. */
-function probabilities(link: Link, z: Float64Array): Float64Array {
-	if (link === 'sigmoid') {
-		for (let i = 0; i < z.length; i++) {
-			z[i] = 1 / (1 + Math.exp(-z[i]));
-		}
-		return z;
-	}
-	let max = -Infinity;
-	for (const v of z) {
-		max = Math.max(max, v);
-	}
-	let sum = 0;
-	for (let i = 0; i < z.length; i++) {
-		z[i] = Math.exp(z[i] - max);
-		sum += z[i];
-	}
-	for (let i = 0; i < z.length; i++) {
-		z[i] /= sum;
-	}
-	return z;
 }
 
 /**
@@ -281,7 +258,7 @@ export class FewShotClassifier {
 				for (let j = 0; j < C; j++) {
 					z[j] = form.scale * (blend.text * it.T[j] + blend.examples * it.P[j] - blend.negatives * it.N[j]) + form.bias;
 				}
-				probabilities(form.link, z);
+				applyLink(form.link, z);
 				const pk = Math.min(1 - 1e-9, Math.max(1e-9, z[it.cls]));
 				ll += it.negative ? Math.log(1 - pk) : Math.log(pk);
 				if (form.link === 'sigmoid' && !it.negative) {
@@ -350,7 +327,7 @@ export class FewShotClassifier {
 		for (let j = 0; j < z.length; j++) {
 			z[j] = this.form.scale * (this.blend.text * T[j] + this.blend.examples * P[j] - this.blend.negatives * N[j]) + this.form.bias;
 		}
-		return Array.from(probabilities(this.form.link, z));
+		return Array.from(applyLink(this.form.link, z));
 	}
 }
 
@@ -405,7 +382,7 @@ function probeCandidate(classes: FewShotClass[], dim: number, text: (Float32Arra
 				for (let j = 0; j < z.length; j++) {
 					z[j] = temperature * (logits[j] - form.bias) + form.bias;
 				}
-				probabilities(form.link, z);
+				applyLink(form.link, z);
 				const pk = Math.min(1 - 1e-9, Math.max(1e-9, z[h.cls]));
 				ll += h.negative ? Math.log(1 - pk) : Math.log(pk);
 				if (form.link === 'sigmoid' && !h.negative) {

@@ -7,7 +7,6 @@
  * describes (warm colours: red, orange and yellow), and can also fit the few examples' backgrounds,
  * which is why it is never trusted without that evidence.
  */
-import type { Link } from './fewShot';
 
 export interface ProbeExample {
 	vector: Float32Array;
@@ -36,12 +35,16 @@ function logits(probe: { weights: Float32Array[]; bias: ArrayLike<number> }, x: 
 	}
 }
 
-function activate(link: Link, z: Float64Array): void {
+/** How class scores become probabilities: a softmax over the classes, or a sigmoid per class. */
+export type Link = 'softmax' | 'sigmoid';
+
+/** The link's probabilities, in place (and returned). */
+export function applyLink(link: Link, z: Float64Array): Float64Array {
 	if (link === 'sigmoid') {
 		for (let i = 0; i < z.length; i++) {
 			z[i] = 1 / (1 + Math.exp(-z[i]));
 		}
-		return;
+		return z;
 	}
 	let max = -Infinity;
 	for (const v of z) {
@@ -55,6 +58,7 @@ function activate(link: Link, z: Float64Array): void {
 	for (let i = 0; i < z.length; i++) {
 		z[i] /= sum;
 	}
+	return z;
 }
 
 /** The probe's logits for one image vector. */
@@ -68,7 +72,7 @@ export function probeLogits(probe: Probe, x: Float32Array): Float64Array {
 export function probeProbabilities(probe: Probe, x: Float32Array): number[] {
 	const z = new Float64Array(probe.weights.length);
 	logits(probe, x, z);
-	activate(probe.link, z);
+	applyLink(probe.link, z);
 	return Array.from(z);
 }
 
@@ -118,13 +122,13 @@ export function trainProbe(start: Float32Array[], scale: number, examples: Probe
 		};
 		for (const e of examples) {
 			logits({ weights, bias }, e.vector, p);
-			activate(link, p);
+			applyLink(link, p);
 			p[e.cls] -= 1; // d(cross-entropy)/d(logit) = p − onehot, for both links
 			accumulate(e.vector, p);
 		}
 		for (const e of negatives) {
 			logits({ weights, bias }, e.vector, p);
-			activate(link, p);
+			applyLink(link, p);
 			const pk = Math.min(p[e.cls], 1 - 1e-9);
 			for (let c = 0; c < C; c++) {
 				// softmax: d(−log(1 − p_k))/d(logit_c) = p_c − [c ≠ k]·p_c/(1 − p_k); sigmoid: p_k for k only
