@@ -82,8 +82,8 @@ export class TeamStoreAccess extends Disposable {
 		const choice = await vscode.window.showWarningMessage(
 			vscode.l10n.t('This workspace\'s settings name a team store: {0}. Using it sends the content hashes and paths of this workspace\'s images to that server, to fetch vectors already computed there. Use it?', label),
 			{ modal: true },
+			local, // first, so the default (Enter) keeps everything here
 			use,
-			local,
 		);
 		if (choice === use) {
 			const approved = this.context.globalState.get<string[]>(APPROVED_KEY, []);

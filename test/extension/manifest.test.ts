@@ -47,6 +47,9 @@ describe('package.json and workspace trust', () => {
 		const store = new RegExp((settings['clipSearch.store'] as { pattern: string }).pattern);
 		assert.ok(store.test('local') && store.test('postgres://dev@db.example:5432/assets?sslmode=verify-full') && store.test('postgresql://db.example/assets'));
 		assert.ok(!store.test('postgres://dev:hunter2@db.example/assets') && !store.test('https://db.example'));
+		// What reaches the network says so: the model's download and the team store.
+		const online = Object.entries(settings).filter(([, v]) => ((v as { tags?: string[] }).tags ?? []).includes('usesOnlineServices')).map(([k]) => k);
+		assert.deepEqual(online.sort(), ['clipSearch.model', 'clipSearch.store']);
 	});
 
 	it('declares the agent tools as core/agent defines them (names, descriptions, input schemas)', () => {
