@@ -6,11 +6,9 @@
 // the repository's model, except its team store: that is asked about first, and "Keep Local" keeps
 // the images' hashes and paths on this machine (a listener on the store's port counts connections).
 // Usage: node drive-restricted.mjs <url> <workspace> <artifactsDir> <userDataDir> <cacheDir> <storePort>
-import { chromium } from 'playwright-core';
-import { runCommand } from './palette.mjs';
+import { checker, openBrowser, runCommand } from './workbench.mjs';
 import fs from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 
 const [baseUrl, wsDir, artifacts, userDataDir, cacheDir, storePort] = process.argv.slice(2);
@@ -22,19 +20,8 @@ const collector = net.createServer(sock => {
 });
 await new Promise(resolve => collector.listen(Number(storePort), '127.0.0.1', resolve));
 fs.mkdirSync(artifacts, { recursive: true });
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-e2e-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-	executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-	headless: true,
-	viewport: { width: 1280, height: 800 },
-	env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
-	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
-let failed = 0;
-const check = (ok, what) => {
-	console.log(`  ${ok ? '✓' : '✗'} ${what}`);
-	if (!ok) failed++;
-};
+const { ctx, profile } = await openBrowser();
+const { check, fail, failures } = checker();
 /** Every file below `dir` with its size and mtime: what "nothing changed" is checked against. */
 const snapshot = dir =>
 	fs.existsSync(dir)
@@ -122,12 +109,13 @@ try {
 	check(storeConnections === 0 && /team store .*: declined; indexing stays local/.test(trustedLog), `"Keep Local": nothing sent to the store, indexed here (${storeConnections} connection(s))`);
 } catch (err) {
 	console.log(`[drive-restricted] FAILED: ${err?.stack ?? err}`);
-	failed++;
+	fail();
 	await ctx.pages()[0]?.screenshot({ path: path.join(artifacts, 'restricted-failure.png') }).catch(() => {});
 } finally {
 	collector.close();
 	await ctx.close().catch(() => {});
 	fs.rmSync(profile, { recursive: true, force: true });
 }
+const failed = failures();
 console.log(failed ? `restricted: ${failed} check(s) failed` : 'restricted: all checks passed');
 process.exit(failed ? 1 : 0);

@@ -2,28 +2,15 @@
 // indexed, runs "CLIP: Search Images…" from the command palette, types a query, checks the first
 // result and takes a screenshot; then "CLIP: Show Results in Panel" and a screenshot of the grid.
 // Usage: node drive-ui.mjs <url> <workspace> <artifactsDir>
-import { chromium } from 'playwright-core';
-import { runCommand } from './palette.mjs';
+import { checker, openBrowser, runCommand } from './workbench.mjs';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 
 const [baseUrl, wsDir, artifacts] = process.argv.slice(2);
 fs.mkdirSync(artifacts, { recursive: true });
-const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'clip-e2e-chromium-'));
-const ctx = await chromium.launchPersistentContext(profile, {
-	executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-	headless: true,
-	viewport: { width: 1280, height: 800 },
-	env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, 'config'), XDG_CACHE_HOME: path.join(profile, 'cache') },
-	args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-});
+const { ctx, profile } = await openBrowser();
 const log = m => console.log(`[drive-ui] ${m}`);
-let failed = 0;
-const check = (ok, what) => {
-	console.log(`  ${ok ? '✓' : '✗'} ${what}`);
-	if (!ok) failed++;
-};
+const { check, fail, failures } = checker();
 try {
 	const page = ctx.pages()[0] ?? (await ctx.newPage());
 	await page.goto(`${baseUrl.replace(/\/$/, '')}/?folder=${encodeURIComponent(path.resolve(wsDir))}`, { waitUntil: 'domcontentloaded', timeout: 60_000 });
@@ -137,11 +124,12 @@ try {
 	await page.screenshot({ path: path.join(artifacts, 'walkthrough.png') });
 } catch (err) {
 	log(`FAILED: ${err?.stack ?? err}`);
-	failed++;
+	fail();
 	await ctx.pages()[0]?.screenshot({ path: path.join(artifacts, 'failure.png') }).catch(() => {});
 } finally {
 	await ctx.close().catch(() => {});
 	fs.rmSync(profile, { recursive: true, force: true });
 }
+const failed = failures();
 console.log(failed ? `UI: ${failed} check(s) failed` : 'UI: all checks passed');
 process.exit(failed ? 1 : 0);

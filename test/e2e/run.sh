@@ -54,7 +54,7 @@ setup() {
     mkdir -p "$WORK/driver" && echo '{"name":"clip-e2e-driver","private":true,"type":"module"}' >"$WORK/driver/package.json"
     (cd "$WORK/driver" && npm install --no-audit --no-fund "playwright-core@$PLAYWRIGHT_CORE_VERSION" >/dev/null)
   fi
-  cp "$REPO/test/e2e/drive-tests.mjs" "$REPO/test/e2e/drive-ui.mjs" "$REPO/test/e2e/drive-restricted.mjs" "$REPO/test/e2e/palette.mjs" "$REPO/test/e2e/error-dialog.png" "$WORK/driver/"
+  cp "$REPO/test/e2e/drive-tests.mjs" "$REPO/test/e2e/drive-ui.mjs" "$REPO/test/e2e/drive-restricted.mjs" "$REPO/test/e2e/workbench.mjs" "$REPO/test/e2e/error-dialog.png" "$WORK/driver/"
 }
 
 CS_PID=""

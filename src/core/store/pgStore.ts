@@ -86,6 +86,40 @@ export function describeStoreError(err: unknown, addr: Pick<StoreAddress, 'label
 	return `the team store at ${addr.label} failed: ${describeError(err)}`;
 }
 
+/** The password: SecretStorage's (given), else PGPASSWORD, else ~/.pgpass (or PGPASSFILE), read as libpq does. */
+async function storePassword(options: Pick<StoreOptions, 'password'>, addr: StoreAddress): Promise<string | undefined> {
+	if (options.password) {
+		return options.password;
+	}
+	if (process.env.PGPASSWORD) {
+		return process.env.PGPASSWORD;
+	}
+	// eslint-disable-next-line @typescript-eslint/no-require-imports
+	const pgpass = require('pgpass') as (conn: Record<string, unknown>, cb: (pass?: string) => void) => void;
+	return new Promise(resolve => pgpass({ host: addr.host, port: addr.port, database: addr.database, user: addr.user }, pass => resolve(pass ?? undefined)));
+}
+
+/** A client with the password, TLS (the CA file's certificate) and timeout the options give. */
+function newClient(options: StoreOptions, addr: StoreAddress): pg.Client {
+	let ssl: { ca: string; rejectUnauthorized: true } | undefined;
+	if (options.caFile) {
+		try {
+			ssl = { ca: readFileSync(options.caFile, 'utf8'), rejectUnauthorized: true };
+		} catch (err) {
+			throw new ClipError('InvalidArgument', `The team store's CA certificate ${options.caFile} cannot be read (${describeError(err)}): give a PEM file (--store-ca, clipSearch.storeCaFile).`, { file: options.caFile });
+		}
+	}
+	const client = new pg.Client({
+		connectionString: options.url,
+		password: async () => (await storePassword(options, addr)) ?? '',
+		...(ssl ? { ssl } : {}),
+		connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
+		application_name: `clip-search ${os.hostname()}`,
+	});
+	client.on('error', () => undefined); // a dropped connection fails the query in flight; that is where it is reported
+	return client;
+}
+
 export class PgVectorStore implements RemoteVectors {
 	readonly label: string;
 	readonly pushing: boolean;
@@ -108,9 +142,7 @@ export class PgVectorStore implements RemoteVectors {
 	/** The model a library was pushed with (mode 2 needs it to embed the query). */
 	static async libraryModel(options: StoreOptions, library: string): Promise<Pick<ModelStamp, 'id' | 'revision' | 'variant' | 'dim'>> {
 		const addr = parseStoreUrl(options.url, options.where);
-		const probe = new PgVectorStore({ ...options, push: false }, '', 0, { key: '', id: '', revision: '', variant: '', dim: 0 });
-		const client = new pg.Client({ connectionString: options.url, password: async () => (await probe.password()) ?? '', connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000 });
-		client.on('error', () => undefined);
+		const client = newClient(options, addr);
 		try {
 			await client.connect();
 			const rows = (
@@ -147,29 +179,8 @@ export class PgVectorStore implements RemoteVectors {
 		throw new ClipError('StoreUnavailable', describeStoreError(err, this.addr), { cause: err });
 	}
 
-	private async password(): Promise<string | undefined> {
-		if (this.options.password) {
-			return this.options.password;
-		}
-		if (process.env.PGPASSWORD) {
-			return process.env.PGPASSWORD;
-		}
-		// ~/.pgpass (or PGPASSFILE), read as libpq does.
-		// eslint-disable-next-line @typescript-eslint/no-require-imports
-		const pgpass = require('pgpass') as (conn: Record<string, unknown>, cb: (pass?: string) => void) => void;
-		return new Promise(resolve => pgpass({ host: this.addr.host, port: this.addr.port, database: this.addr.database, user: this.addr.user }, pass => resolve(pass ?? undefined)));
-	}
-
 	private async connect(): Promise<void> {
-		const ssl = this.options.caFile ? { ca: readFileSync(this.options.caFile, 'utf8'), rejectUnauthorized: true } : undefined;
-		const client = new pg.Client({
-			connectionString: this.options.url,
-			password: async () => (await this.password()) ?? '',
-			...(ssl ? { ssl } : {}),
-			connectionTimeoutMillis: this.options.connectTimeoutMs ?? 10_000,
-			application_name: `clip-search ${os.hostname()}`,
-		});
-		client.on('error', () => undefined); // a dropped connection fails the query in flight; that is where it is reported
+		const client = newClient(this.options, this.addr);
 		try {
 			await client.connect();
 		} catch (err) {

@@ -4,12 +4,15 @@
  * rows refused, and the indexer going on locally when the store fails mid-pull.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { ClipError } from '../../../src/core/common/errors';
 import type { ModelStamp } from '../../../src/core/index/indexStore';
 import { describeStoreError, PgVectorStore, remoteSearchSql, SCHEMA_VERSION, storeModelKey } from '../../../src/core/store/pgStore';
 import { maskUrl, parseStoreUrl } from '../../../src/core/store/storeUrl';
+import { tempDir } from '../../helpers';
 import { startPostgres, type TestPostgres } from '../../pglite';
 import { seeded } from '../../shapes';
 
@@ -169,6 +172,13 @@ describe('team store: PostgreSQL + pgvector', () => {
 		assert.match(describeStoreError(Object.assign(new Error('permission denied for table vectors_x'), { code: '42501' }), addr), /pulling needs SELECT.*pushing INSERT/);
 		assert.throws(() => parseStoreUrl('postgres://ci:s3cret@db.example/assets'), (e: unknown) => ClipError.is(e, 'InvalidArgument') && /PGPASSWORD/.test((e as Error).message) && !(e as Error).message.includes('s3cret'));
 		assert.equal(maskUrl('postgres://ci:s3cret@db.example/assets'), 'postgres://ci:***@db.example/assets');
+	});
+
+	it('a CA file makes the connection TLS or nothing: a server without TLS is one TLS line; a missing CA file is named', async () => {
+		const ca = path.join(await tempDir('clip-store-ca-'), 'ca.pem');
+		await fs.writeFile(ca, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
+		await assert.rejects(PgVectorStore.open({ url: db.url, caFile: ca }, stamp()), (e: unknown) => ClipError.is(e, 'StoreUnavailable') && /^TLS with the team store at 127\.0\.0\.1 failed \(.*\): give its CA certificate/.test((e as Error).message));
+		await assert.rejects(PgVectorStore.open({ url: db.url, caFile: `${ca}.missing` }, stamp()), (e: unknown) => ClipError.is(e, 'InvalidArgument') && (e as Error).message.includes(`${ca}.missing cannot be read`));
 	});
 
 	it('roles: a SELECT-only role pulls and cannot push, with one line that says which grant is missing', async () => {
