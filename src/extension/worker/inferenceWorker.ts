@@ -33,6 +33,7 @@ import { needsDownload, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/model/modelSpec';
 import { search, similar } from '../../core/search/search';
 import { PgVectorStore } from '../../core/store/pgStore';
+import { RetryAfterFailure, STORE_RETRY_MS } from '../../core/store/retryAfterFailure';
 import { thumbnail } from '../../core/search/thumbnail';
 import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
@@ -42,6 +43,8 @@ let specPromise: Promise<ModelSpec> | undefined;
 let encoder: ClipEncoder | undefined;
 let download: AbortController | undefined;
 const sessions = new Map<string, Promise<FolderSession>>();
+/** After the team store could not be reached, watcher batches go without it for a while. */
+let storeRetry = new RetryAfterFailure();
 
 function send(message: WorkerMessage): void {
 	port?.postMessage(message);
@@ -177,20 +180,26 @@ async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[
  * model's vectors under this key) is reported, and indexing goes on here ([Note: a store that fails]
  * in core/index/sharedVectors.ts). The editor only pulls; pushing is CI's job.
  */
-async function openTeamStore(cfg: WorkerConfig, spec: ModelSpec): Promise<PgVectorStore | undefined> {
-	if (!cfg.store) {
+async function openTeamStore(cfg: WorkerConfig, spec: ModelSpec, fullRun: boolean): Promise<PgVectorStore | undefined> {
+	if (!cfg.store || !storeRetry.shouldTry(fullRun)) {
 		return undefined;
 	}
 	try {
-		return await PgVectorStore.open({ ...cfg.store, push: false, log: m => log(m), where: 'clipSearch.store', connectTimeoutMs: 5000 }, stampOf(spec));
+		const store = await PgVectorStore.open({ ...cfg.store, push: false, log: m => log(m), where: 'clipSearch.store', connectTimeoutMs: 5000 }, stampOf(spec));
+		storeRetry.succeeded();
+		return store;
 	} catch (err) {
-		log(`team store: ${describeError(err)}; indexing goes on here without it (the next run tries again)`, 'warn');
+		storeRetry.failed();
+		log(`team store: ${describeError(err)}; indexing goes on here without it (tried again at the next full scan, or in ${STORE_RETRY_MS / 60_000} minutes)`, 'warn');
 		return undefined;
 	}
 }
 
 const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promise<RequestMap[T]['result']> } = {
 	async configure(params) {
+		if (JSON.stringify(config?.store) !== JSON.stringify(params.store)) {
+			storeRetry = new RetryAfterFailure(); // another store, or a new password: try it at once
+		}
 		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
 		config = params;
 		if (modelChanged) {
@@ -239,7 +248,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		const cfg = requireConfig();
 		const { spec, encoder: enc } = await model(false);
 		const s = await session(folder);
-		const remote = await openTeamStore(cfg, spec);
+		const remote = await openTeamStore(cfg, spec, !paths || !!rebuild);
 		const outcome = await s.write(
 			`VS Code: ${rebuild ? 'rebuilding' : 'indexing'} ${folder.root}`,
 			async current =>
