@@ -302,6 +302,9 @@ test('team store: with clipSearch.store set, images CI pushed are pulled, not em
 		await config.update('store', undefined, vscode.ConfigurationTarget.Global);
 		server.kill();
 		await fs.rm(path.join(ws(), 'team'), { recursive: true, force: true });
+		// The walk the setting's change starts may forget team/ first; the watcher's batch for the
+		// deletion (1 s debounce) still comes, and must not land in the next test's run.
+		await sleep(2500);
 		await settled(x => x.state === 'ready' && x.summary?.files === 32, { timeoutMs: 60_000 });
 	}
 });
