@@ -216,7 +216,7 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	if (options.remote) {
 		result.pulled = 0;
 		if (todo.length && !signal?.aborted) {
-			const shared = await pullShared(store, todo, options.remote, log, signal);
+			const shared = await pullShared(store, todo, options.remote, { maxPixels: options.maxPixels ?? DEFAULT_MAX_PIXELS, log, signal });
 			todo = shared.rest;
 			result.pulled = shared.pulled;
 			result.reused += shared.reused;

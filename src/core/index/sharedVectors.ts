@@ -10,7 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { describeError } from '../common/errors';
-import { contentHash, contentHashOfFile, STREAM_ABOVE } from '../common/files';
+import { contentHash, contentHashOfFile, maxImageFileBytes, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
 import type { RemoteVectors } from './remoteVectors';
 import type { WalkedFile } from './walker';
@@ -27,7 +27,16 @@ async function hashOf(file: WalkedFile): Promise<string | undefined> {
  * Takes from the store the vectors of `todo`'s contents that it has. Returns the files still to embed
  * and how many vectors came from the store.
  */
-export async function pullShared(store: IndexStore, todo: WalkedFile[], remote: RemoteVectors, log: (m: string) => void, signal?: AbortSignal): Promise<{ rest: WalkedFile[]; pulled: number; reused: number }> {
+export async function pullShared(
+	store: IndexStore,
+	todo: WalkedFile[],
+	remote: RemoteVectors,
+	options: { maxPixels: number; log: (m: string) => void; signal?: AbortSignal },
+): Promise<{ rest: WalkedFile[]; pulled: number; reused: number }> {
+	const { log, signal } = options;
+	// A file too big to be an image is not hashed here: the embedding pass refuses it from its size
+	// ([Note: files too big to be images] in common/files.ts), and hashing it would read it whole.
+	const maxBytes = maxImageFileBytes(options.maxPixels);
 	const started = performance.now();
 	const hashes = new Map<WalkedFile, string>();
 	let next = 0;
@@ -35,7 +44,7 @@ export async function pullShared(store: IndexStore, todo: WalkedFile[], remote: 
 		Array.from({ length: 4 }, async () => {
 			while (next < todo.length && !signal?.aborted) {
 				const file = todo[next++];
-				const h = await hashOf(file);
+				const h = file.size <= maxBytes ? await hashOf(file) : undefined;
 				if (h) {
 					hashes.set(file, h);
 				}

@@ -4,6 +4,8 @@
  * SQL is tested on PostgreSQL in test/core/store/pgStore.test.ts, the round trip in test/cli/teamStore.test.ts.
  */
 import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ClipError } from '../../../src/core/common/errors';
 import { indexFolder } from '../../../src/core/index/indexer';
@@ -131,6 +133,25 @@ describe('indexing with a team store', () => {
 		const again = await indexFolder(await openIndexForWriting(dir, root, spec), encoder, { remote: down });
 		assert.equal(again.embedded, 0, 'nothing changed here');
 		assert.equal(again.pushed, d.embedded, 'everything embedded before reaches the store now');
+	});
+
+	it('a file too big to be an image is not hashed for the store: the embedding pass refuses it from its size', async () => {
+		const root = await tempDir('clip-team-f-');
+		await copyFixtureImages(root);
+		const h = await fs.open(path.join(root, 'huge.png'), 'w');
+		await h.truncate(300_000_000); // sparse: no disk used
+		await h.close();
+		const asked: string[] = [];
+		const store = new FakeStore(false);
+		const pull = store.pull.bind(store);
+		store.pull = async hashes => {
+			asked.push(...hashes);
+			return pull(hashes);
+		};
+		const f = await indexFolder(await openIndexForWriting(await tempDir('clip-team-if-'), root, spec), encoder, { remote: store, maxPixels: 1_000_000 });
+		assert.deepEqual(f.failed.map(x => x.path), ['huge.png']);
+		assert.match(f.failed[0].error, /more than any image within the limit .* it was not read/);
+		assert.equal(new Set(asked).size, team.vectors.size, 'the store was asked for the 32 images\' hashes only');
 	});
 
 	it('refuses vectors of the wrong dimension from the store, embedding those files here', async () => {
