@@ -255,6 +255,74 @@ def export(model, out: Path, vocab_size: int):
     quantize_twins(out / "onnx")
 
 
+# ----------------------------------------------------------------------------- training (shared)
+
+def tiny_config(vocab_size: int, bos: int, eos: int):
+    """The tiny CLIP both fixture models share: 64-d towers, 32-d embeddings, 64 px input, context 32."""
+    from transformers import CLIPConfig
+    return CLIPConfig(
+        text_config=dict(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=2, max_position_embeddings=CONTEXT, bos_token_id=bos, projection_dim=32,
+                         eos_token_id=eos, pad_token_id=eos),
+        vision_config=dict(image_size=IMAGE_SIZE, patch_size=8, hidden_size=64, intermediate_size=128,
+                           num_hidden_layers=3, num_attention_heads=2, projection_dim=32),
+        projection_dim=32,
+    )
+
+
+def to_input(arr: np.ndarray) -> torch.Tensor:
+    """uint8 N, H, W, 3 (preprocess()'s output) -> the normalised N, 3, H, W the model takes."""
+    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
+    std = torch.tensor(STD).view(1, 3, 1, 1)
+    return (torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
+
+
+def train(model, pixels: np.ndarray, captions, tok, bos: int, eos: int, steps: int, batch: int, t0: float):
+    """Symmetric InfoNCE (CLIPModel's loss) with AdamW and a one-cycle schedule; `captions(idx)` gives the
+    texts of a batch's images (drawn afresh each step, so captions vary)."""
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps, pct_start=0.1)
+    model.train()
+    for step in range(steps):
+        idx = np.random.default_rng(step).choice(len(pixels), batch, replace=False)
+        out = model(input_ids=encode_batch(tok, captions(idx), bos, eos), pixel_values=to_input(pixels[idx]),
+                    return_loss=True)
+        opt.zero_grad()
+        out.loss.backward()
+        opt.step()
+        sched.step()
+        if step % 250 == 0 or step == steps - 1:
+            print(f"step {step:5d} loss {out.loss.item():.3f} logit_scale {model.logit_scale.exp().item():.1f}"
+                  f" ({time.time() - t0:.0f}s)", flush=True)
+    model.eval()
+
+
+def write_model_json(out: Path, config, model, tok):
+    """config.json (with the trained temperature), preprocessor_config.json, tokenizer.json and
+    tokenizer_config.json: the transformers.js layout beside onnx/."""
+    cfg = config.to_dict()
+    cfg["architectures"] = ["CLIPModel"]
+    # [Note: logit scale] config.json's logit_scale_init_value is the value before training; the
+    # trained temperature lives in the weights. We record the trained one (as a log, like the
+    # parameter) under "logit_scale" so that labelling uses the model's real temperature.
+    cfg["logit_scale"] = float(model.logit_scale.item())
+    (out / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+    (out / "preprocessor_config.json").write_text(json.dumps({
+        "crop_size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE},
+        "do_center_crop": True, "do_convert_rgb": True, "do_normalize": True, "do_rescale": True,
+        "do_resize": True, "feature_extractor_type": "CLIPFeatureExtractor", "image_mean": MEAN,
+        "image_processor_type": "CLIPImageProcessor", "image_std": STD, "resample": 3,
+        "rescale_factor": 1 / 255, "size": {"shortest_edge": IMAGE_SIZE},
+    }, indent=2) + "\n")
+    tok.save(str(out / "tokenizer.json"))
+    (out / "tokenizer_config.json").write_text(json.dumps({
+        "add_prefix_space": False, "bos_token": "<|startoftext|>", "clean_up_tokenization_spaces": True,
+        "do_lower_case": True, "eos_token": "<|endoftext|>", "errors": "replace",
+        "model_max_length": CONTEXT, "pad_token": "<|endoftext|>", "tokenizer_class": "CLIPTokenizer",
+        "unk_token": "<|endoftext|>",
+    }, indent=2) + "\n")
+
+
 # ----------------------------------------------------------------------------- main
 
 def main() -> int:
@@ -267,7 +335,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1234)
     args = ap.parse_args()
 
-    from transformers import CLIPConfig, CLIPModel
+    from transformers import CLIPModel
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     t0 = time.time()
@@ -281,35 +349,9 @@ def main() -> int:
     pixels = np.stack([preprocess(draw_image(rng, *a)) for a in attrs])  # N, H, W, 3 uint8
     print(f"generated {len(attrs)} training images in {time.time() - t0:.1f}s; vocab {vocab_size}")
 
-    config = CLIPConfig(
-        text_config=dict(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=CONTEXT, bos_token_id=bos, projection_dim=32,
-                         eos_token_id=eos, pad_token_id=eos),
-        vision_config=dict(image_size=IMAGE_SIZE, patch_size=8, hidden_size=64, intermediate_size=128,
-                           num_hidden_layers=3, num_attention_heads=2, projection_dim=32),
-        projection_dim=32,
-    )
+    config = tiny_config(vocab_size, bos, eos)
     model = CLIPModel(config)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    to_input = lambda arr: (torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
-
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=args.steps, pct_start=0.1)
-    model.train()
-    for step in range(args.steps):
-        idx = np.random.default_rng(step).choice(len(attrs), args.batch, replace=False)
-        texts = [caption(rng, *attrs[i]) for i in idx]
-        out = model(input_ids=encode_batch(tok, texts, bos, eos), pixel_values=to_input(pixels[idx]),
-                    return_loss=True)
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
-        sched.step()
-        if step % 250 == 0 or step == args.steps - 1:
-            print(f"step {step:5d} loss {out.loss.item():.3f} logit_scale {model.logit_scale.exp().item():.1f}"
-                  f" ({time.time() - t0:.0f}s)", flush=True)
-    model.eval()
+    train(model, pixels, lambda idx: [caption(rng, *attrs[i]) for i in idx], tok, bos, eos, args.steps, args.batch, t0)
 
     # Held-out fixtures: one image per (colour, shape), new random sizes/backgrounds/positions.
     fx_rng = random.Random(args.seed + 99)
@@ -347,27 +389,7 @@ def main() -> int:
         shutil.rmtree(out)
     out.mkdir(parents=True)
     export(model, out, vocab_size)
-    cfg = config.to_dict()
-    cfg["architectures"] = ["CLIPModel"]
-    # [Note: logit scale] config.json's logit_scale_init_value is the value before training; the
-    # trained temperature lives in the weights. We record the trained one (as a log, like the
-    # parameter) under "logit_scale" so that labelling uses the model's real temperature.
-    cfg["logit_scale"] = float(model.logit_scale.item())
-    (out / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
-    (out / "preprocessor_config.json").write_text(json.dumps({
-        "crop_size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE},
-        "do_center_crop": True, "do_convert_rgb": True, "do_normalize": True, "do_rescale": True,
-        "do_resize": True, "feature_extractor_type": "CLIPFeatureExtractor", "image_mean": MEAN,
-        "image_processor_type": "CLIPImageProcessor", "image_std": STD, "resample": 3,
-        "rescale_factor": 1 / 255, "size": {"shortest_edge": IMAGE_SIZE},
-    }, indent=2) + "\n")
-    tok.save(str(out / "tokenizer.json"))
-    (out / "tokenizer_config.json").write_text(json.dumps({
-        "add_prefix_space": False, "bos_token": "<|startoftext|>", "clean_up_tokenization_spaces": True,
-        "do_lower_case": True, "eos_token": "<|endoftext|>", "errors": "replace",
-        "model_max_length": CONTEXT, "pad_token": "<|endoftext|>", "tokenizer_class": "CLIPTokenizer",
-        "unk_token": "<|endoftext|>",
-    }, indent=2) + "\n")
+    write_model_json(out, config, model, tok)
     (out / "special_tokens_map.json").write_text(json.dumps({
         "bos_token": "<|startoftext|>", "eos_token": "<|endoftext|>", "pad_token": "<|endoftext|>",
         "unk_token": "<|endoftext|>"}, indent=2) + "\n")

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
-from train_tiny_clip import CONTEXT, IMAGE_SIZE, MEAN, STD, encode_batch, export_towers, preprocess, split_towers, \
-    TextTower, VisionTower, train_tokenizer
+from train_tiny_clip import CONTEXT, IMAGE_SIZE, encode_batch, export_towers, preprocess, split_towers, \
+    TextTower, VisionTower, tiny_config, to_input, train, train_tokenizer, write_model_json
 
 COLOURS = {
     "red": (220, 30, 30),
@@ -147,7 +147,7 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=4321)
     args = ap.parse_args()
 
-    from transformers import CLIPConfig, CLIPModel
+    from transformers import CLIPModel
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     t0 = time.time()
@@ -158,32 +158,9 @@ def main() -> int:
     pixels = np.stack([preprocess(scene(rng, *a)) for a in attrs])
     print(f"generated {len(attrs)} training images in {time.time() - t0:.1f}s; vocab {vocab_size}", flush=True)
 
-    config = CLIPConfig(
-        text_config=dict(vocab_size=vocab_size, hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=CONTEXT, bos_token_id=bos, projection_dim=32,
-                         eos_token_id=eos, pad_token_id=eos),
-        vision_config=dict(image_size=IMAGE_SIZE, patch_size=8, hidden_size=64, intermediate_size=128,
-                           num_hidden_layers=3, num_attention_heads=2, projection_dim=32),
-        projection_dim=32,
-    )
+    config = tiny_config(vocab_size, bos, eos)
     model = CLIPModel(config)
-    mean = torch.tensor(MEAN).view(1, 3, 1, 1)
-    std = torch.tensor(STD).view(1, 3, 1, 1)
-    to_input = lambda arr: (torch.from_numpy(arr).permute(0, 3, 1, 2).float() / 255.0 - mean) / std
-    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=args.steps, pct_start=0.1)
-    model.train()
-    for step in range(args.steps):
-        idx = np.random.default_rng(step).choice(len(attrs), args.batch, replace=False)
-        texts = [caption(rng, *attrs[i]) for i in idx]
-        out = model(input_ids=encode_batch(tok, texts, bos, eos), pixel_values=to_input(pixels[idx]), return_loss=True)
-        opt.zero_grad()
-        out.loss.backward()
-        opt.step()
-        sched.step()
-        if step % 250 == 0 or step == args.steps - 1:
-            print(f"step {step:5d} loss {out.loss.item():.3f} logit_scale {model.logit_scale.exp().item():.1f} ({time.time() - t0:.0f}s)", flush=True)
-    model.eval()
+    train(model, pixels, lambda idx: [caption(rng, *attrs[i]) for i in idx], tok, bos, eos, args.steps, args.batch, t0)
 
     # Held-out zero-shot accuracy over the eight shapes, with the product's default prompts.
     test_rng = random.Random(args.seed + 99)
@@ -205,24 +182,7 @@ def main() -> int:
     text, vision = split_towers(model)
     export_towers(TextTower(text), VisionTower(vision), out / "onnx", torch.randint(0, vocab_size, (2, CONTEXT)),
                   torch.randn(2, 3, IMAGE_SIZE, IMAGE_SIZE))
-    cfg = config.to_dict()
-    cfg["architectures"] = ["CLIPModel"]
-    cfg["logit_scale"] = float(model.logit_scale.item())  # the trained temperature: see train_tiny_clip.py
-    (out / "config.json").write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
-    (out / "preprocessor_config.json").write_text(json.dumps({
-        "crop_size": {"height": IMAGE_SIZE, "width": IMAGE_SIZE},
-        "do_center_crop": True, "do_convert_rgb": True, "do_normalize": True, "do_rescale": True,
-        "do_resize": True, "feature_extractor_type": "CLIPFeatureExtractor", "image_mean": MEAN,
-        "image_processor_type": "CLIPImageProcessor", "image_std": STD, "resample": 3,
-        "rescale_factor": 1 / 255, "size": {"shortest_edge": IMAGE_SIZE},
-    }, indent=2) + "\n")
-    tok.save(str(out / "tokenizer.json"))
-    (out / "tokenizer_config.json").write_text(json.dumps({
-        "add_prefix_space": False, "bos_token": "<|startoftext|>", "clean_up_tokenization_spaces": True,
-        "do_lower_case": True, "eos_token": "<|endoftext|>", "errors": "replace",
-        "model_max_length": CONTEXT, "pad_token": "<|endoftext|>", "tokenizer_class": "CLIPTokenizer",
-        "unk_token": "<|endoftext|>",
-    }, indent=2) + "\n")
+    write_model_json(out, config, model, tok)
     (out / "README.md").write_text(
         "# tiny-clip-varied\n\nA tiny CLIP trained by `tools/train_varied_clip.py` on varied scenes (shapes: "
         + ", ".join(SHAPES) + "; colours: " + ", ".join(COLOURS) + "; plain, gradient, noise and striped "
