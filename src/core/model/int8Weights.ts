@@ -16,8 +16,10 @@
  * decoded again and checked before it is used. ConvInteger (ViT's patch embedding: one node) is
  * left as it is: onnxruntime 1.30's CPU ConvInteger accepts int8 weights but ran 4.9× slower with
  * them (23.6 vs 4.8 ms for a batch of 8 ViT-B/32 patch embeddings, measured here with Python's
- * onnxruntime 1.30 on a 2-core AMD EPYC with AVX-512 VNNI).
+ * onnxruntime 1.30 on a 2-core AMD EPYC with AVX-512 VNNI). The twin is used only where U8S8 is exact
+ * (int8Kernels.ts: without VNNI the shifted weights saturate).
  */
+import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
@@ -26,6 +28,7 @@ import { writeFileAtomic } from '../common/atomicFile';
 import { describeError } from '../common/errors';
 import { cachedSha256 } from './fileDigest';
 import { cacheHome } from '../common/paths';
+import { u8s8IsExact } from './int8Kernels';
 
 /** Bumped whenever the conversion changes: converted files of another version are not reused. */
 export const CONVERTER_VERSION = 1;
@@ -290,17 +293,28 @@ function verify(before: Uint8Array, after: Uint8Array, converted: Set<string>): 
 
 export interface FastInt8Options {
 	log?: (message: string) => void;
-	/** Where converted files go when the model's own folder cannot be written. */
-	fallbackDir?: string;
+	/** Where converted files go: the product's cache (never the model's own folder). */
+	cacheDir?: string;
 	/** process.arch by default; the conversion is made on x64 only (see the note). */
 	arch?: string;
+	/** Whether U8S8 is exact on this CPU (int8Kernels.ts by default; tests inject it). */
+	exact?: () => Promise<boolean>;
+}
+
+/** Where converted twins are kept by default. */
+export function convertedCacheDir(): string {
+	return path.join(cacheHome(), 'converted');
 }
 
 /**
- * The file to load for a quantized ONNX model on this machine: a converted copy (made once, kept
- * beside the model as `<name>.u8s8-<sha256 of the source, 16 hex>-v<version>.onnx`) when it has
- * uint8 MatMulInteger weights and this is x86-64; else the file itself. Never fails: on any error
- * the original file is used and the log says why.
+ * The file to load for a quantized ONNX model on this machine: a converted copy when it has uint8
+ * MatMulInteger weights, this is x86-64 and U8S8 is exact here (int8Kernels.ts); else the file
+ * itself. Never fails: on any error the original file is used and the log says why.
+ *
+ * [Note: derived files] The twin is made once and kept in the product's cache as
+ * `<name>.u8s8-<sha256 of the source, 16 hex>-v<version>.onnx`, beside `<twin>.sha256` (its own
+ * digest): a twin whose bytes no longer match is made again, so a damaged or planted file is never
+ * loaded. Nothing is written beside the model: a model folder may be the user's own.
  *
  * [Note: ARM] MLAS has U8U8 and S8S8 paths on ARM64 but no U8S8 advantage like VNNI's, so the
  * conversion is not made there (not measured here: no ARM machine).
@@ -313,38 +327,40 @@ export async function fastInt8Model(file: string, options: FastInt8Options = {})
 	try {
 		const sha = await cachedSha256(file);
 		const name = `${path.basename(file, '.onnx')}.u8s8-${sha.slice(0, 16)}-v${CONVERTER_VERSION}.onnx`;
-		const fallbackDir = options.fallbackDir ?? path.join(cacheHome(), 'converted');
-		const marker = (dir: string): string => path.join(dir, `${name}.none`);
-		for (const dir of [path.dirname(file), fallbackDir]) {
-			if (await exists(path.join(dir, name))) {
-				return path.join(dir, name);
+		const dir = options.cacheDir ?? convertedCacheDir();
+		const twin = path.join(dir, name);
+		const digestFile = `${twin}.sha256`;
+		const marker = `${twin}.none`;
+		if (await exists(marker)) {
+			return file; // converted before: nothing to convert in this model
+		}
+		if (!(await (options.exact ?? u8s8IsExact)())) {
+			log(`int8 conversion of ${path.basename(file)}: not made, this CPU's U8S8 kernels saturate (no VNNI); the uint8 weights are used as they are`);
+			return file;
+		}
+		const recorded = (await fs.readFile(digestFile, 'utf8').catch(() => '')).trim();
+		if (recorded && (await exists(twin))) {
+			if ((await cachedSha256(twin).catch(() => '')) === recorded) {
+				return twin;
 			}
-			if (await exists(marker(dir))) {
-				return file; // converted before: nothing to convert in this model
-			}
+			log(`int8 conversion of ${path.basename(file)}: ${twin} does not match its digest; making it again`);
 		}
 		const started = performance.now();
 		const { bytes, report } = shiftMatMulWeightsToInt8(await fs.readFile(file));
 		for (const s of report.skipped) {
 			log(`int8 conversion of ${path.basename(file)}: skipped ${s}`);
 		}
-		for (const dir of [path.dirname(file), fallbackDir]) {
-			try {
-				await fs.mkdir(dir, { recursive: true });
-				if (!report.nodes) {
-					await writeFileAtomic(marker(dir), '');
-					return file;
-				}
-				await writeFileAtomic(path.join(dir, name), bytes);
-				log(
-					`int8 conversion of ${path.basename(file)}: ${report.nodes} MatMulInteger nodes now take int8 weights (${report.tensors} tensors rewritten, lossless) in ${(performance.now() - started).toFixed(0)} ms → ${path.join(dir, name)}`,
-				);
-				return path.join(dir, name);
-			} catch (err) {
-				log(`int8 conversion: cannot write into ${dir} (${describeError(err)})`);
-			}
+		await fs.mkdir(dir, { recursive: true });
+		if (!report.nodes) {
+			await writeFileAtomic(marker, '');
+			return file;
 		}
-		return file;
+		await writeFileAtomic(twin, bytes);
+		await writeFileAtomic(digestFile, createHash('sha256').update(bytes).digest('hex'));
+		log(
+			`int8 conversion of ${path.basename(file)}: ${report.nodes} MatMulInteger nodes now take int8 weights (${report.tensors} tensors rewritten, lossless) in ${(performance.now() - started).toFixed(0)} ms → ${twin}`,
+		);
+		return twin;
 	} catch (err) {
 		log(`int8 conversion of ${path.basename(file)} failed, using the original file: ${describeError(err)}`);
 		return file;
