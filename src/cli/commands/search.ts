@@ -1,9 +1,9 @@
 /** @file `clip-search search` and `similar`: the nearest images to a query or to an image. */
 import { search, similar, type SearchOptions } from '../../core/search/search';
-import * as path from 'node:path';
 import { ClipError } from '../../core/common/errors';
 import { stampOf } from '../../core/index/indexSession';
 import { ClipEncoder } from '../../core/model/encoder';
+import { findKnownModel } from '../../core/model/modelRegistry';
 import { resolveModel } from '../../core/model/modelResolver';
 import type { ModelVariant } from '../../core/model/modelSpec';
 import { PgVectorStore, storeModelKey } from '../../core/store/pgStore';
@@ -54,8 +54,16 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 		throw new UsageError('--remote searches a library on the store: add --library NAME (what index --push --library published).');
 	}
 	const model = await PgVectorStore.libraryModel({ ...at, log }, values.library);
-	// A library pushed with a local model folder is known by the folder's fingerprint: give that folder with --model.
-	const spec = await resolveModel(path.isAbsolute(model.id) ? (values.model ?? model.id) : model.id, { variant: model.variant as ModelVariant, onProgress: downloadReporter(values.json ?? false), log });
+	// [Note: the store's answers are data] in pgStore.ts: only a known id is taken from the store; a
+	// library pushed with a local model folder (or anything else) needs this person's own --model.
+	const ref = values.model ?? (findKnownModel(model.id) ? model.id : undefined);
+	if (!ref) {
+		throw new ClipError(
+			'ModelNotFound',
+			`The library "${values.library}" was pushed with a model folder of the pusher's (fingerprint ${model.revision.slice(0, 12)}, ${model.variant}): give the same model folder with --model <folder>.`,
+		);
+	}
+	const spec = await resolveModel(ref, { variant: model.variant as ModelVariant, onProgress: downloadReporter(values.json ?? false), log });
 	const remote = await PgVectorStore.open({ ...at, log }, stampOf(spec));
 	const encoder = new ClipEncoder(spec, { provider: providerOption(values), threads: threadsOption(values), log });
 	try {

@@ -55,3 +55,28 @@ export function softmax(logits: number[]): number[] {
 	const sum = exps.reduce((a, b) => a + b, 0);
 	return exps.map(e => e / sum);
 }
+
+/** How far from 1 a stored vector's length may be (float32 rounding of a normalised 1,024-d vector is far below). */
+export const UNIT_TOLERANCE = 1e-3;
+
+/**
+ * Why `v` cannot enter an index or a score, or undefined when it can: `dim` finite components and a
+ * length of 1 within UNIT_TOLERANCE. [Note: vectors from elsewhere] A vector pulled from a team store
+ * or read back from disk is data someone else could have written: one row of 1e30s ranked first for
+ * every query (score 4e29), a zero vector scored NaN, a flipped byte in a graph scored 1e18. Each
+ * vector is checked where it enters, never trusted because of where it came from.
+ */
+export function vectorProblem(v: ArrayLike<number>, dim: number): string | undefined {
+	if (v.length !== dim) {
+		return `${v.length} dimensions, not ${dim}`;
+	}
+	let sum = 0;
+	for (let i = 0; i < v.length; i++) {
+		if (!Number.isFinite(v[i])) {
+			return 'a component that is not a finite number';
+		}
+		sum += v[i] * v[i];
+	}
+	const norm = Math.sqrt(sum);
+	return Math.abs(norm - 1) <= UNIT_TOLERANCE ? undefined : `length ${norm.toPrecision(4)}, not 1`;
+}

@@ -7,7 +7,7 @@
  * down with it. An index can come with a repository (`.vscode/clip-search-index`) or be damaged on
  * disk, so every graph is walked here first: header fields that must agree with each other and with
  * the model's dimension, sizes that add up to the file's size, every neighbour id below the element
- * count, every list no longer than its level allows, finite vectors. Anything else is IndexCorrupt,
+ * count, every list no longer than its level allows, finite vectors of length 1 for the live points. Anything else is IndexCorrupt,
  * which the writer answers by starting a fresh index and a reader by naming the file.
  *
  * Layout (little-endian, 64-bit size_t): offsetLevel0, maxElements, count, sizeDataPerElement,
@@ -18,6 +18,7 @@
  * [uint32 header, maxM × uint32 ids].
  */
 import { ClipError } from '../common/errors';
+import { vectorProblem } from '../common/vectors';
 
 const HEADER = 96;
 const DELETED = 0x01;
@@ -90,15 +91,18 @@ export function checkHnswFile(buf: Buffer, dim: number, file: string): HnswSumma
 	for (let i = 0; i < count; i++) {
 		const at = HEADER + i * sizeDataPerElement;
 		checkList(at, maxM0, `element ${i}`);
-		for (let d = 0; d < dim; d++) {
-			if (!Number.isFinite(buf.readFloatLE(at + offsetData + 4 * d))) {
-				bad(`element ${i} has a vector that is not finite`);
-			}
-		}
+		const vector = new Float32Array(buf.buffer.slice(buf.byteOffset + at + offsetData, buf.byteOffset + at + offsetData + dim * 4));
 		const label = size(at + labelOffset);
 		if (!(buf[at + 2] & DELETED)) {
+			// [Note: vectors from elsewhere] in common/vectors.ts: a flipped byte must not score 1e18.
+			const problem = vectorProblem(vector, dim);
+			if (problem) {
+				bad(`element ${i} has a vector of ${problem}`);
+			}
 			labels.add(label);
-			vectors.set(label, new Float32Array(buf.buffer.slice(buf.byteOffset + at + offsetData, buf.byteOffset + at + offsetData + dim * 4)));
+			vectors.set(label, vector);
+		} else if (vector.some(x => !Number.isFinite(x))) {
+			bad(`element ${i} has a vector that is not finite`);
 		}
 	}
 	let at = upperStart;

@@ -26,6 +26,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
+import { vectorProblem } from '../common/vectors';
 import { type CatalogJson, checkCatalog, type FileEntry, type ManifestJson, type ModelStamp } from './catalogFile';
 import { checkHnswFile } from './hnswFile';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
@@ -330,6 +331,10 @@ export class IndexStore {
 	addEmbedding(hash: string, vector: Float32Array): void {
 		if (vector.length !== this.model.dim) {
 			throw new ClipError('ModelMismatch', `A ${vector.length}-dimensional vector cannot go into a ${this.model.dim}-dimensional index.`);
+		}
+		const problem = vectorProblem(vector, this.model.dim); // [Note: vectors from elsewhere] in common/vectors.ts
+		if (problem) {
+			throw new ClipError('InvalidArgument', `The vector of ${hash.slice(0, 16)}… cannot go into the index: ${problem}.`);
 		}
 		if (this.hashToLabel.has(hash)) {
 			return;

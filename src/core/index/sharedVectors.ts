@@ -10,6 +10,7 @@
  */
 import { promises as fs } from 'node:fs';
 import { describeError } from '../common/errors';
+import { vectorProblem } from '../common/vectors';
 import { contentHash, contentHashOfFile, maxImageFileBytes, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
 import type { RemoteVectors } from './remoteVectors';
@@ -60,9 +61,9 @@ export async function pullShared(
 		log(`team store ${remote.label}: ${describeError(err)}; ${found.size} vector(s) pulled before that, the rest are embedded here (the next run tries the store again)`);
 	}
 	// The store checks too; this is the index's own guard against a vector it cannot hold.
-	const refused = [...found].filter(([, v]) => v.length !== store.model.dim || v.some(x => !Number.isFinite(x)));
+	const refused = [...found].map(([h, v]) => [h, vectorProblem(v, store.model.dim)] as const).filter(([, problem]) => problem);
 	if (refused.length) {
-		log(`team store ${remote.label}: ${refused.length} vector(s) with ${refused[0][1].length} dimensions, not ${store.model.dim}, or not finite: refused, those files are embedded here`);
+		log(`team store ${remote.label}: ${refused.length} vector(s) refused (${refused[0][1]}), those files are embedded here`);
 		refused.forEach(([h]) => found.delete(h));
 	}
 	for (const [hash, vector] of found) {

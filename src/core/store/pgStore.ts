@@ -18,6 +18,14 @@
  * scanning, which can return fewer than k rows unless iterative scans are on (pgvector 0.8:
  * `hnsw.iterative_scan`). ANALYZE runs after a bulk push so the planner knows the table's size.
  *
+ * [Note: the store's answers are data] Whoever can write to the store chooses what it returns. The
+ * name of a model's table is derived here from the model key (tableOf), never read back from
+ * `models` (a row naming `vectors_x where pg_sleep(1) … --` ran its SQL in every reader), and every
+ * identifier is quoted with the driver's escaping. Every pulled vector is checked (dimension, finite,
+ * length 1: vectorProblem) and a bad row is skipped and named while the rest are kept. `models`
+ * publishes a model's id only when it is a known id (a local folder is `local`, known by its
+ * fingerprint): a reader never loads a path the store names.
+ *
  * [Note: who may push] Pulling needs SELECT on the schema's tables; pushing needs INSERT (and, the
  * first time, CREATE for the schema and tables). A team gives developers a read-only role and only
  * its CI an inserting one: that is how vectors are kept from being poisoned.
@@ -28,6 +36,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
 import { ClipError, describeError } from '../common/errors';
+import { UNIT_TOLERANCE, vectorProblem } from '../common/vectors';
 import type { ModelStamp } from '../index/indexStore';
 import type { RemoteVectors } from '../index/remoteVectors';
 import { parseStoreUrl, type StoreAddress } from './storeUrl';
@@ -60,8 +69,22 @@ export function storeModelKey(model: Pick<ModelStamp, 'id' | 'revision' | 'varia
 	return `${local ? 'local' : model.id}@${model.revision}#${model.variant}+pre${PREPROCESS_VERSION}`;
 }
 
-function tableOf(modelKey: string): string {
+/** The model's table: derived from its key here, never taken from the store ([Note: the store's answers are data]). */
+export function tableOf(modelKey: string): string {
 	return `vectors_${createHash('sha256').update(modelKey).digest('hex').slice(0, 16)}`;
+}
+
+/** What `models.model_id` publishes: a known id, or `local` for a model folder (never its path). */
+export function publishedModelId(model: Pick<ModelStamp, 'id'>): string {
+	return storeModelKey({ id: model.id, revision: '', variant: '' }).startsWith('local@') ? 'local' : model.id;
+}
+
+/** `clip_search.<table>`, quoted with the driver's escaping. */
+function qualified(table: string): string {
+	if (!/^vectors_[0-9a-f]{16}$/.test(table)) {
+		throw new ClipError('InvalidArgument', `"${table}" is not a table name this product makes.`);
+	}
+	return `clip_search.${pg.escapeIdentifier(table)}`;
 }
 
 const toSql = (v: Float32Array): string => `[${Array.from(v).join(',')}]`;
@@ -73,6 +96,10 @@ export function describeStoreError(err: unknown, addr: Pick<StoreAddress, 'label
 	const code = e.code ?? '';
 	if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE'].includes(code) || /timeout|Connection terminated|ended unexpectedly/i.test(e.message ?? '')) {
 		return `cannot reach the team store at ${addr.host}:${addr.port} (${code || describeError(err)})`;
+	}
+	if (/client password must be a non-empty string/.test(e.message ?? '')) {
+		// The server asked for a password (SCRAM) and none was found for this user and host.
+		return `the team store asks user "${addr.user}" for a password and none is set: set PGPASSWORD or a ~/.pgpass line for ${addr.host}, or the password saved with CLIP: Set Team Store Password…`;
 	}
 	if (code === '28P01' || code === '28000') {
 		return `the team store refused user "${addr.user}" (${describeError(err)}): check PGPASSWORD, ~/.pgpass, or the password saved with CLIP: Set Team Store Password…`;
@@ -99,18 +126,27 @@ async function storePassword(options: Pick<StoreOptions, 'password'>, addr: Stor
 	return new Promise(resolve => pgpass({ host: addr.host, port: addr.port, database: addr.database, user: addr.user }, pass => resolve(pass ?? undefined)));
 }
 
-/** A client with the password, TLS (the CA file's certificate) and timeout the options give. */
+/**
+ * A client for the address as parsed ([Note: one address] in storeUrl.ts): host, port, database and
+ * user from it, never from the string again (the driver would let a query parameter override them,
+ * and the empty password it parses would replace the password function); the password looked up for
+ * that same host; TLS as sslmode and the CA file say.
+ */
 function newClient(options: StoreOptions, addr: StoreAddress): pg.Client {
-	let ssl: { ca: string; rejectUnauthorized: true } | undefined;
+	let ca: string | undefined;
 	if (options.caFile) {
 		try {
-			ssl = { ca: readFileSync(options.caFile, 'utf8'), rejectUnauthorized: true };
+			ca = readFileSync(options.caFile, 'utf8');
 		} catch (err) {
 			throw new ClipError('InvalidArgument', `The team store's CA certificate ${options.caFile} cannot be read (${describeError(err)}): give a PEM file (--store-ca, clipSearch.storeCaFile).`, { file: options.caFile });
 		}
 	}
+	const ssl = addr.tls === 'no-verify' ? { rejectUnauthorized: false } : addr.tls === 'verify' || ca ? { rejectUnauthorized: true, ...(ca ? { ca } : {}) } : undefined;
 	const client = new pg.Client({
-		connectionString: options.url,
+		host: addr.host,
+		port: addr.port,
+		database: addr.database,
+		user: addr.user,
 		password: async () => (await storePassword(options, addr)) ?? '',
 		...(ssl ? { ssl } : {}),
 		connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
@@ -258,10 +294,10 @@ export class PgVectorStore implements RemoteVectors {
 			const table = tableOf(this.modelKey);
 			await this.db.query(
 				`insert into clip_search.models (model_key, table_name, dim, model_id, revision, variant) values ($1, $2, $3, $4, $5, $6) on conflict (model_key) do nothing`,
-				[this.modelKey, table, this.dim, this.model.id, this.model.revision, this.model.variant],
+				[this.modelKey, table, this.dim, publishedModelId(this.model), this.model.revision, this.model.variant],
 			);
-			await this.db.query(`create table if not exists clip_search.${table} (content_hash text primary key, embedding vector(${this.dim}) not null)`);
-			await this.db.query(`create index if not exists ${table}_hnsw on clip_search.${table} using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 64)`);
+			await this.db.query(`create table if not exists ${qualified(table)} (content_hash text primary key, embedding vector(${this.dim | 0}) not null)`);
+			await this.db.query(`create index if not exists ${pg.escapeIdentifier(`${table}_hnsw`)} on ${qualified(table)} using hnsw (embedding vector_cosine_ops) with (m = 16, ef_construction = 64)`);
 			await this.db.query('commit');
 		} catch (err) {
 			await this.db.query('rollback').catch(() => undefined);
@@ -284,7 +320,12 @@ export class PgVectorStore implements RemoteVectors {
 		if (row.dim !== this.dim) {
 			throw new ClipError('ModelMismatch', `The team store's vectors of ${this.modelKey} are ${row.dim}-d, this model's ${this.dim}-d: refused, nothing mixed. Someone pushed vectors of another model under this key.`);
 		}
-		return row.table_name;
+		// [Note: the store's answers are data]: the name is ours; a row that names another table is refused.
+		const table = tableOf(this.modelKey);
+		if (row.table_name !== table) {
+			throw new ClipError('StoreUnavailable', `The team store's models row of ${this.modelKey} names the table ${JSON.stringify(row.table_name).slice(0, 80)}, not ${table}: refused, nothing pulled. Someone changed clip_search.models; an admin should check it.`);
+		}
+		return table;
 	}
 
 	async pull(hashes: string[]): Promise<Map<string, Float32Array>> {
@@ -292,16 +333,24 @@ export class PgVectorStore implements RemoteVectors {
 		if (!this.table || !hashes.length) {
 			return out;
 		}
+		const asked = new Set(hashes);
+		const refused: string[] = [];
 		try {
 			for (let i = 0; i < hashes.length; i += BATCH) {
-				const rows = await this.db.query<{ content_hash: string; embedding: string }>(`select content_hash, embedding::text as embedding from clip_search.${this.table} where content_hash = any($1)`, [hashes.slice(i, i + BATCH)]);
+				const rows = await this.db.query<{ content_hash: string; embedding: string }>(`select content_hash, embedding::text as embedding from ${qualified(this.table)} where content_hash = any($1)`, [hashes.slice(i, i + BATCH)]);
 				for (const r of rows.rows) {
-					const v = fromSql(r.embedding);
-					if (v.length !== this.dim || v.some(x => !Number.isFinite(x))) {
-						throw new ClipError('ModelMismatch', `The team store's vector of ${r.content_hash} has ${v.length} dimensions, not ${this.dim}: refused, nothing mixed.`);
+					// [Note: vectors from elsewhere] in common/vectors.ts: a bad row is skipped and named; the rest are kept.
+					const v = typeof r.embedding === 'string' ? fromSql(r.embedding) : new Float32Array(0);
+					const problem = asked.has(r.content_hash) ? vectorProblem(v, this.dim) : 'a hash that was not asked for';
+					if (problem) {
+						refused.push(`${String(r.content_hash).slice(0, 16)}… (${problem})`);
+						continue;
 					}
 					out.set(r.content_hash, v);
 				}
+			}
+			if (refused.length) {
+				this.options.log?.(`team store ${this.label}: ${refused.length} vector(s) refused, those images are embedded here: ${refused.slice(0, 5).join(', ')}${refused.length > 5 ? ', …' : ''}`);
 			}
 		} catch (err) {
 			// What came before the failure is kept; the caller embeds the rest.
@@ -316,7 +365,7 @@ export class PgVectorStore implements RemoteVectors {
 		}
 		const known = new Set<string>();
 		for (let i = 0; i < hashes.length; i += BATCH) {
-			const rows = await this.db.query<{ content_hash: string }>(`select content_hash from clip_search.${this.table} where content_hash = any($1)`, [hashes.slice(i, i + BATCH)]).catch(err => this.fail(err));
+			const rows = await this.db.query<{ content_hash: string }>(`select content_hash from ${qualified(this.table)} where content_hash = any($1)`, [hashes.slice(i, i + BATCH)]).catch(err => this.fail(err));
 			rows.rows.forEach(r => known.add(r.content_hash));
 		}
 		return hashes.filter(h => !known.has(h));
@@ -333,13 +382,13 @@ export class PgVectorStore implements RemoteVectors {
 			for (let i = 0; i < entries.length; i += BATCH) {
 				const slice = entries.slice(i, i + BATCH);
 				const res = await this.db.query(
-					`insert into clip_search.${table} (content_hash, embedding) select h, e::vector from unnest($1::text[], $2::text[]) as t(h, e) on conflict (content_hash) do nothing`,
+					`insert into ${qualified(table)} (content_hash, embedding) select h, e::vector from unnest($1::text[], $2::text[]) as t(h, e) on conflict (content_hash) do nothing`,
 					[slice.map(([h]) => h), slice.map(([, v]) => toSql(v))],
 				);
 				added += res.rowCount ?? 0;
 			}
 			if (added >= BATCH / 10) {
-				await this.db.query(`analyze clip_search.${table}`); // [Note: planner traps]
+				await this.db.query(`analyze ${qualified(table)}`); // [Note: planner traps]
 			}
 		} catch (err) {
 			this.fail(err);
@@ -393,7 +442,13 @@ export class PgVectorStore implements RemoteVectors {
 			if (options.scope) {
 				params.push(`${options.scope.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`);
 			}
-			const rows = (await this.db.query<{ content_hash: string; distance: number }>(sql, params)).rows;
+			// [Note: vectors from elsewhere]: a row whose vector is not of length 1 (a zero vector's
+			// distance is NaN; a poisoned one's is meaningless) is dropped and counted.
+			const all = (await this.db.query<{ content_hash: string; distance: number; norm: number }>(sql, params)).rows;
+			const rows = all.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE);
+			if (rows.length < all.length) {
+				this.options.log?.(`team store ${this.label}: ${all.length - rows.length} result(s) with a vector that is not of length 1 left out`);
+			}
 			const files = await this.db.query<{ path: string; content_hash: string }>(
 				`select path, content_hash from clip_search.files where library = $1 and content_hash = any($2)${options.scope ? ' and path like $3' : ''}`,
 				options.scope ? [library, rows.map(r => r.content_hash), params[3]] : [library, rows.map(r => r.content_hash)],
@@ -423,8 +478,8 @@ export class PgVectorStore implements RemoteVectors {
  * library (and scope) filter the scan, which iterative scans keep from running short of k rows.
  */
 export function remoteSearchSql(table: string, scoped: boolean): string {
-	return `select e.content_hash, e.embedding <=> $1::vector as distance
-		from clip_search.${table} e
+	return `select e.content_hash, e.embedding <=> $1::vector as distance, vector_norm(e.embedding) as norm
+		from ${qualified(table)} e
 		where exists (select 1 from clip_search.files f where f.library = $2 and f.content_hash = e.content_hash${scoped ? ' and f.path like $4' : ''})
 		order by e.embedding <=> $1::vector
 		limit $3`;

@@ -63,6 +63,24 @@ describe('untrusted indexes and folders', () => {
 		assert.equal((await IndexStore.load(dir)).files.size, 33 - 1);
 	});
 
+	it('refuses a graph whose stored vector was changed (a flipped byte scored 1e18): named, then rebuilt with scores in range', async () => {
+		const dir = await tempDir('clip-flipped-');
+		await fs.cp(indexDir, dir, { recursive: true });
+		const file = await graphOf(dir);
+		const buf = await fs.readFile(file);
+		// Element 0's vector: after its level-0 list (uint32 header, maxM0 = 2M = 32 ids); the first component's exponent byte.
+		const vectorAt = 96 + 4 + 32 * 4;
+		buf[vectorAt + 3] ^= 0x20;
+		await fs.writeFile(file, buf);
+		await assert.rejects(IndexStore.load(dir), (e: unknown) => ClipError.is(e, 'IndexCorrupt') && e.file === file && /element 0 has a vector of length .*, not 1/.test((e as Error).message));
+		const store = await openIndexForWriting(dir, root, spec, () => undefined);
+		await indexFolder(store, encoder);
+		const again = await IndexStore.load(dir);
+		const scores = again.search((await encoder.encodeTexts(['a red circle']))[0], 32).map(h => h.score);
+		assert.equal(scores.length, 32);
+		assert.ok(scores.every(x => x >= -1.0001 && x <= 1.0001), scores.join(', '));
+	});
+
 	it('refuses headers that ask for huge allocations, and truncated or padded files', () => {
 		return fs.readFile(path.join(indexDir, 'manifest.json')).then(async () => {
 			const buf = await fs.readFile(await graphOf(indexDir));

@@ -12,7 +12,7 @@ describe('which team store the editor uses', () => {
 
 	it("the person's own setting is used; a workspace's is asked about once, then remembered either way", () => {
 		assert.equal(decideStore(url, 'user', new Set()).kind, 'use');
-		assert.deepEqual(decideStore(url, 'workspace', new Set()), { kind: 'ask', url, label: url });
+		assert.deepEqual(decideStore(url, 'workspace', new Set()), { kind: 'ask', url, label: 'postgres://dev@db.example:6543/assets' }, 'shown as scheme, user, host, port, database');
 		assert.equal(decideStore(url, 'workspace', new Set([url])).kind, 'use');
 		assert.deepEqual(decideStore(url, 'workspace', new Set(), new Set([url])), { kind: 'local' }, 'a "no" keeps it local');
 		assert.equal(decideStore('postgres://dev@evil.example/assets', 'workspace', new Set([url])).kind, 'ask', 'approval is per address');
