@@ -82,19 +82,20 @@ describe('clip-search index --labels --tags (auto-tagging)', { skip: existsSync(
 	it('a classes file with invalid JSON, an unknown key or an empty class: a clear error naming the file and key; the tags stay', async () => {
 		const tags = path.join(work, 'keep-tags.json');
 		await fs.writeFile(tags, '{"version":1,"images":{}}\n');
-		const cases: [string, RegExp][] = [
-			['{"red": ["a red shape"],', /bad\.json is not valid JSON/],
-			['{"red": {"prompt": ["typo"]}, "blue": []}', /bad\.json: class "red" has an unknown key "prompt" \(known keys: prompts, examples, negatives, threshold\)/],
-			['{"red": {"prompts": [], "examples": []}, "blue": ["x"]}', /bad\.json: class "red" is empty/],
-			['{"red": {"threshold": 2}, "blue": ["x"]}', /class "red", "threshold", must be a number from 0 to 1/],
+		const cases: [string, RegExp, string][] = [
+			['{"red": ["a red shape"],', /bad\.json is not valid JSON/, 'ClassesInvalid'],
+			[`{"red": ${'['.repeat(100_000)}`, /bad\.json: lists and objects nest more than 32 deep/, 'ClassesInvalid'],
+			['{"red": {"prompt": ["typo"]}, "blue": []}', /bad\.json: class "red" has an unknown key "prompt" \(known keys: prompts, examples, negatives, threshold\)/, 'InvalidArgument'],
+			['{"red": {"prompts": [], "examples": []}, "blue": ["x"]}', /bad\.json: class "red" is empty/, 'InvalidArgument'],
+			['{"red": {"threshold": 2}, "blue": ["x"]}', /class "red", "threshold", must be a number from 0 to 1/, 'InvalidArgument'],
 		];
-		for (const [text, message] of cases) {
+		for (const [text, message, code] of cases) {
 			const file = path.join(work, 'bad.json');
 			await fs.writeFile(file, text);
 			const res = await indexWith(file, tags);
 			assert.equal(res.code, 1, text);
 			assert.match(res.stderr, message);
-			assert.match(res.stderr, /\[InvalidArgument\]/);
+			assert.ok(res.stderr.includes(`[${code}]`), res.stderr);
 			assert.equal(await fs.readFile(tags, 'utf8'), '{"version":1,"images":{}}\n', 'the tags file is untouched');
 		}
 	});

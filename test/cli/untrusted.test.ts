@@ -5,6 +5,7 @@
  * or a warning, with nothing overwritten and no crash.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -25,6 +26,37 @@ describe('clip-search on a hostile repository', { skip: existsSync(cli) ? false 
 		env = { CLIP_SEARCH_CACHE: await tempDir('clip-hostile-cache-'), HF_ENDPOINT: 'http://127.0.0.1:9' };
 		const res = await clip(['index', root, '--model', tinyModelDir, '--index', index, '--json'], { env });
 		assert.equal(res.code, 0, res.stderr);
+	});
+
+	it('a query, similar or ocr naming /dev/zero or a FIFO is refused at once, naming the file (the CLI may read other files a person names)', { skip: POSIX_ONLY }, async () => {
+		const fifo = path.join(await tempDir('clip-fifo-'), 'pipe.png');
+		execFileSync('mkfifo', [fifo]);
+		for (const args of [['search', '/dev/zero'], ['search', `"red" + ${fifo}`], ['similar', fifo], ['ocr', '/dev/zero']]) {
+			const res = await clip(args[0] === 'ocr' ? args : [...args, '--index', index], { env });
+			assert.equal(res.code, 1, `${args.join(' ')}: ${res.stderr}`);
+			assert.match(res.stderr, /is not a regular file \(a device, a pipe or a socket\)/, args.join(' '));
+		}
+		const outside = path.join(await tempDir('clip-outside-'), 'ref.png');
+		await fs.copyFile(path.join(root, 'red-star.png'), outside);
+		const res = await clip(['search', outside, '--index', index, '--json'], { env });
+		assert.equal(res.code, 0, res.stderr);
+		assert.ok((JSON.parse(res.stdout) as unknown[]).length > 0, 'a regular image anywhere, named by the person');
+	});
+
+	it('classes named __proto__, constructor and toString (from --classes or a classes file) are classes like any other', async () => {
+		const file = path.join(await tempDir('clip-proto-'), 'classes.json');
+		await fs.writeFile(file, '{"__proto__": "a red shape", "constructor": "a blue shape", "toString": "a green shape"}');
+		for (const args of [['--classes', '__proto__,constructor,toString'], ['--classes-file', file]]) {
+			const res = await clip(['label', ...args, '--index', index, '--json'], { env });
+			assert.equal(res.code, 0, res.stderr);
+			const labels = JSON.parse(res.stdout) as { label: string; scores: Record<string, number> }[];
+			assert.ok(labels.length > 0);
+			for (const l of labels) {
+				assert.deepEqual(Object.keys(l.scores).sort(), ['__proto__', 'constructor', 'toString'], args.join(' '));
+				assert.ok(Math.abs(Object.values(l.scores).reduce((a, b) => a + b, 0) - 1) < 1e-4);
+			}
+			assert.ok(labels.some(l => l.label === '__proto__'), `${args.join(' ')}: the class "__proto__" did not vanish`);
+		}
 	});
 
 	it('--tags never replaces the classes file, an image or notes; --out neither, and writes through a link', { skip: POSIX_ONLY }, async () => {

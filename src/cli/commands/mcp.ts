@@ -4,6 +4,7 @@
  * call reads the index's generation, so what a concurrent `clip-search index` commits is seen. stdout
  * is the protocol: everything else goes to stderr.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
@@ -16,7 +17,7 @@ import { ClipEncoder } from '../../core/model/encoder';
 import { resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelVariant } from '../../core/model/modelSpec';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
-import { type CommandDef, indexDirFor, providerOption, threadsOption } from '../args';
+import { type CommandDef, indexDirFor, providerOption, threadsOption, UsageError } from '../args';
 import { packageVersion } from '../version';
 
 const INSTRUCTIONS =
@@ -39,9 +40,14 @@ export const mcpCommand: CommandDef = {
 	summary: 'serve the agent tools over MCP (stdio) for the current folder',
 	usage: ['mcp [<folder>] [--index <dir>] [--provider P] [--threads N]'],
 	options: ['index', 'provider', 'threads'],
-	notes: ['Add it to an agent as a stdio server: command "clip-search", args ["mcp"], run in the folder (README: Agents).'],
+	notes: ['Add it to an agent as a stdio server: command "clip-search", args ["mcp", "/path/to/project"] (README: Agents). Started in / or the home folder it needs the folder named.'],
 	run: async ([folder], values) => {
 		const root = path.resolve(folder ?? process.cwd());
+		if (folder === undefined && (root === path.parse(root).root || root === path.resolve(os.homedir()))) {
+			// A client with no project folder starts servers in / or the home folder: serving that would
+			// expose everything below it (and advise indexing it). The folder must be named.
+			throw new UsageError(`mcp was started in ${root} without a folder: give the project folder, e.g. clip-search mcp /path/to/project (set it in the client's args, README: Agents).`);
+		}
 		const provider = providerOption(values);
 		const threads = threadsOption(values);
 		const log = (m: string): void => void process.stderr.write(`[clip-search mcp] ${m}\n`);
@@ -81,7 +87,7 @@ export const mcpCommand: CommandDef = {
 					title: def.displayName,
 					description: def.description,
 					inputSchema: TOOL_SCHEMAS[def.name].shape,
-					annotations: { readOnlyHint: def.readOnly, destructiveHint: false, idempotentHint: def.readOnly, openWorldHint: false },
+					annotations: { readOnlyHint: def.readOnly, destructiveHint: false, idempotentHint: def.idempotent, openWorldHint: false },
 				},
 				async (args: unknown) => {
 					try {

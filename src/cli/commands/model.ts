@@ -1,11 +1,11 @@
 /** @file `clip-search models`, `embed` and `tokenize`: the known models, and a model's raw outputs. */
 import * as path from 'node:path';
-import { readFileOrThrow } from '../../core/common/files';
+import { readImageFile } from '../../core/common/files';
 import { formatBytes } from '../../core/common/sizes';
 import { ClipEncoder } from '../../core/model/encoder';
 import { downloadSize, KNOWN_MODELS } from '../../core/model/modelRegistry';
 import { resolveModel } from '../../core/model/modelResolver';
-import { decodeImage } from '../../core/model/preprocess';
+import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/tokenizer';
 import { type CommandDef, providerOption, threadsOption, UsageError, variantOption } from '../args';
 import { downloadReporter, log, table } from '../output';
@@ -68,7 +68,7 @@ export const embedCommand: CommandDef = {
 				vector = await encoder.encodeText(values.text);
 			} else {
 				const file = path.resolve(values.image!);
-				const bytes = await readFileOrThrow(file);
+				const bytes = await readImageFile(file, DEFAULT_MAX_PIXELS);
 				vector = (await encoder.encodeImages([await decodeImage(file, bytes, spec.preprocess)]))[0];
 			}
 			const out = { model: spec.id, dim: spec.dim, vector: Array.from(vector) };

@@ -1,6 +1,7 @@
 /** @file `clip-search ocr`: the text inside one image. */
 import * as path from 'node:path';
-import { readFileOrThrow } from '../../core/common/files';
+import { readImageFile } from '../../core/common/files';
+import { DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { type CommandDef, threadsOption, UsageError } from '../args';
 import { log } from '../output';
@@ -17,7 +18,7 @@ export const ocrCommand: CommandDef = {
 		const file = path.resolve(image);
 		const engine = new OcrEngine(bundledOcrModels(), { threads: threadsOption(values), log });
 		try {
-			const lines = await engine.recognize(file, await readFileOrThrow(file));
+			const lines = await engine.recognize(file, await readImageFile(file, DEFAULT_MAX_PIXELS));
 			if (values.json) {
 				process.stdout.write(`${JSON.stringify({ lines })}\n`);
 			} else {

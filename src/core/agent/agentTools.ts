@@ -4,6 +4,12 @@
  * previews only when asked. Used by `clip-search mcp` (its own process) and by the extension's
  * inference worker (the VS Code tools: no second model load). No tool downloads a model or starts
  * an indexing run: an unindexed folder or a missing model is an error that says what to run.
+ *
+ * [Note: what an agent may reach] A prompt-injected agent chooses every argument. Each path it gives
+ * (an image, a classes file, an image term in a query) and each path a result leads to (previews)
+ * goes through common/confine.ts: it stays inside the folder once links are followed, and a file is
+ * read once, as a regular file, with a bound. A path that is missing, outside the folder or
+ * unreadable gets one answer, so an agent cannot probe which files exist elsewhere.
  */
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
@@ -11,6 +17,7 @@ import { pathToFileURL } from 'node:url';
 import sharp from 'sharp';
 import { ClipError, describeError } from '../common/errors';
 import { readImageFile } from '../common/files';
+import { confinePath } from '../common/confine';
 import { isInside } from '../common/safePaths';
 import { FolderSession } from '../index/folderSession';
 import { indexStatus } from '../index/indexStatus';
@@ -24,7 +31,7 @@ import { DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import type { TextRecognizer } from '../ocr/ocrPass';
 import { findDuplicates } from '../search/duplicates';
 import { search, similar } from '../search/search';
-import { MAX_THUMBNAILS, type ToolName } from './toolDefs';
+import { MAX_PATHS_PER_GROUP, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 import { TOOL_SCHEMAS, type ToolInput } from './toolSchemas';
 
 /** What a tool returns, for either face to shape: JSON first, previews and links on request. */
@@ -71,35 +78,77 @@ async function indexOf(ctx: AgentContext, folder: AgentFolder): Promise<IndexSto
 	return store ?? fail(NOT_INDEXED(folder.root), 'IndexNotFound');
 }
 
-/** A path from the agent: relative to a folder (or absolute inside one); never outside them. */
-function resolveImage(ctx: AgentContext, given: string): { folder: AgentFolder; rel: string; abs: string } {
-	for (const folder of ctx.folders) {
-		const abs = path.resolve(folder.root, given);
-		if (isInside(folder.root, abs) && abs !== path.resolve(folder.root)) {
-			return { folder, rel: path.relative(folder.root, abs).split(path.sep).join('/'), abs };
-		}
-	}
-	return fail(`${given} is outside the workspace${ctx.folders.length === 1 ? ` folder ${ctx.folders[0].root}` : ''}: the tools read only images inside it. Give a path relative to the folder, as search results do.`, 'OutsideFolder');
+const folderWords = (ctx: AgentContext): string => (ctx.folders.length === 1 ? `the folder ${ctx.folders[0].root}` : 'the workspace folders');
+
+/** [Note: what an agent may reach]: the one answer for missing, outside and unreadable paths. */
+function noSuch(ctx: AgentContext, given: string, what: string): ClipError {
+	return new ClipError('FileUnreadable', `${given}: no such ${what} in ${folderWords(ctx)}. Give a path relative to the folder, as search results give it.`);
 }
 
-/** `folder` argument: a folder of the workspace (by name, or a relative folder inside the only one). */
-function scopeOf(ctx: AgentContext, folder: string | undefined): { folders: AgentFolder[]; scope?: string } {
-	if (!folder) {
+/** The folder a path names: a folder's name as its first segment (several folders), else the first folder whose root holds it. */
+function folderOf(ctx: AgentContext, given: string): { folder: AgentFolder; given: string } | undefined {
+	if (ctx.folders.length > 1) {
+		const [first, ...rest] = given.split(/[\\/]/);
+		const named = ctx.folders.find(f => f.name === first);
+		if (named && !path.isAbsolute(given)) {
+			return { folder: named, given: rest.join('/') || '.' };
+		}
+	}
+	const folder = ctx.folders.find(f => isInside(f.root, path.resolve(f.root, given)));
+	return folder ? { folder, given } : undefined;
+}
+
+/**
+ * A path from the agent, inside a folder once links are followed ([Note: what an agent may reach]).
+ * `kind: 'file'` must be a regular file; 'folder' a folder ('.' or the root itself: the whole folder).
+ */
+async function resolveInFolder(ctx: AgentContext, given: string, kind: 'file' | 'folder', what = kind === 'file' ? 'image' : 'folder'): Promise<{ folder: AgentFolder; rel: string; abs: string }> {
+	const found = folderOf(ctx, given);
+	if (!found) {
+		throw noSuch(ctx, given, what);
+	}
+	try {
+		const { abs, rel } = await confinePath(found.folder.root, found.given, what);
+		const st = await fs.stat(abs);
+		if (kind === 'file' ? !st.isFile() : !st.isDirectory()) {
+			throw noSuch(ctx, given, what);
+		}
+		return { folder: found.folder, rel, abs };
+	} catch {
+		throw noSuch(ctx, given, what);
+	}
+}
+
+/** Reads a file the agent named, inside its folder, once and bounded; any failure is the one answer. */
+async function readInFolder<T>(ctx: AgentContext, given: string, folder: AgentFolder, what: string, read: () => Promise<T>): Promise<T> {
+	try {
+		return await read();
+	} catch (err) {
+		if (ClipError.is(err, 'ImageTooLarge') || ClipError.is(err, 'DecodeFailed') || ClipError.is(err, 'ClassesInvalid') || ClipError.is(err, 'InvalidArgument')) {
+			throw err; // about a file inside the folder: its own message helps
+		}
+		throw noSuch(ctx, given, what);
+	}
+}
+
+/** `folder` argument: a folder of the workspace (by name, '.', or its path), or a folder inside one (a scope). */
+async function scopeOf(ctx: AgentContext, folder: string | undefined): Promise<{ folders: AgentFolder[]; scope?: string }> {
+	if (!folder || ((folder === '.' || folder === './') && ctx.folders.length > 1)) {
 		return { folders: ctx.folders };
 	}
-	const named = ctx.folders.find(f => f.name === folder);
+	const named = ctx.folders.find(f => f.name === folder || path.resolve(f.root) === path.resolve(folder));
 	if (named) {
 		return { folders: [named] };
 	}
-	const { folder: f, rel } = resolveImage(ctx, folder);
-	return { folders: [f], scope: rel };
+	const { folder: f, rel } = await resolveInFolder(ctx, folder, 'folder');
+	return { folders: [f], ...(rel ? { scope: rel } : {}) };
 }
 
 const shown = (ctx: AgentContext, folder: AgentFolder, rel: string): string => (ctx.folders.length > 1 ? `${folder.name}/${rel}` : rel);
 
-/** A WebP preview, `size` px on the long side. */
-async function preview(abs: string, size: number, maxPixels: number): Promise<string> {
-	const bytes = await readImageFile(abs, maxPixels);
+/** A WebP preview, `size` px on the long side, of an image that stays inside `root`. */
+async function preview(abs: string, size: number, maxPixels: number, root: string): Promise<string> {
+	const bytes = await readImageFile(abs, maxPixels, 'the image', root);
 	const webp = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })
 		.flatten({ background: '#ffffff' })
 		.resize(size, size, { fit: 'inside', withoutEnlargement: true })
@@ -108,13 +157,13 @@ async function preview(abs: string, size: number, maxPixels: number): Promise<st
 	return webp.toString('base64');
 }
 
-async function withPreviews(ctx: AgentContext, hits: { abs: string; shown: string }[], input: { include_thumbnails: boolean; thumbnail_size: number }): Promise<Pick<ToolOutput, 'images' | 'links'>> {
+async function withPreviews(ctx: AgentContext, hits: { abs: string; shown: string; root: string }[], input: { include_thumbnails: boolean; thumbnail_size: number }): Promise<Pick<ToolOutput, 'images' | 'links'>> {
 	const links = hits.map(h => ({ uri: pathToFileURL(h.abs).href, name: h.shown, mimeType: mimeOf(h.abs) }));
 	const images: ToolOutput['images'] = [];
 	if (input.include_thumbnails) {
 		for (const h of hits.slice(0, MAX_THUMBNAILS)) {
 			try {
-				images.push({ path: h.shown, mimeType: 'image/webp', base64: await preview(h.abs, input.thumbnail_size, ctx.maxPixels ?? DEFAULT_MAX_PIXELS) });
+				images.push({ path: h.shown, mimeType: 'image/webp', base64: await preview(h.abs, input.thumbnail_size, ctx.maxPixels ?? DEFAULT_MAX_PIXELS, h.root) });
 			} catch (err) {
 				ctx.log?.(`preview of ${h.shown}: ${describeError(err)}`);
 			}
@@ -132,12 +181,16 @@ type Runner<T extends ToolName> = (ctx: AgentContext, input: ToolInput<T>) => Pr
 
 const RUNNERS: { [T in ToolName]: Runner<T> } = {
 	async search_images(ctx, input) {
-		const { folders, scope } = scopeOf(ctx, input.folder);
+		const { folders, scope } = await scopeOf(ctx, input.folder);
 		const hits: { folder: AgentFolder; path: string; score: number; text?: string }[] = [];
 		for (const folder of folders) {
 			const store = await indexOf(ctx, folder);
 			const encoder = await ctx.encoder(store);
-			for (const r of await search(store, encoder, input.query, { k: input.k, minScore: input.min_score, scope, cwd: folder.root })) {
+			const found = await search(store, encoder, input.query, { k: input.k, minScore: input.min_score, scope, cwd: folder.root, within: folder.root }).catch((err: unknown) => {
+				// An image term the folder does not hold: the one answer ([Note: what an agent may reach]).
+				throw ClipError.is(err, 'OutsideFolder') || ClipError.is(err, 'FileUnreadable') ? noSuch(ctx, err.file ?? 'an image in the query', 'image') : err;
+			});
+			for (const r of found) {
 				hits.push({ folder, ...r });
 			}
 		}
@@ -148,34 +201,30 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 			data: { query: input.query, results, ...(results.length ? {} : { note: 'No image matched. Try other words, or image_index_status to see what is indexed.' }) },
 			...(await withPreviews(
 				ctx,
-				top.map(h => ({ abs: path.join(h.folder.root, ...h.path.split('/')), shown: shown(ctx, h.folder, h.path) })),
+				top.map(h => ({ abs: path.join(h.folder.root, ...h.path.split('/')), shown: shown(ctx, h.folder, h.path), root: h.folder.root })),
 				input,
 			)),
 		};
 	},
 
 	async find_similar_images(ctx, input) {
-		const { folder, rel, abs } = resolveImage(ctx, input.path);
-		if (!(await fs.stat(abs).then(s => s.isFile(), () => false))) {
-			fail(`${input.path}: no such image in ${folder.root}. Give a path as search results give it.`, 'FileUnreadable');
-		}
+		const { folder, rel, abs } = await resolveInFolder(ctx, input.path, 'file');
 		const store = await indexOf(ctx, folder);
-		const results = (await similar(store, await ctx.encoder(store), abs, { k: input.k, cwd: folder.root })).map(r => ({ path: shown(ctx, folder, r.path), score: Math.round(r.score * 1e4) / 1e4 }));
+		const encoder = await ctx.encoder(store);
+		const found = await readInFolder(ctx, input.path, folder, 'image', () => similar(store, encoder, abs, { k: input.k, cwd: folder.root, within: folder.root }));
+		const results = found.map(r => ({ path: shown(ctx, folder, r.path), score: Math.round(r.score * 1e4) / 1e4 }));
 		return {
 			data: { path: shown(ctx, folder, rel), results },
 			...(await withPreviews(
 				ctx,
-				results.map(r => ({ abs: path.join(folder.root, ...(ctx.folders.length > 1 ? r.path.split('/').slice(1) : r.path.split('/'))), shown: r.path })),
+				found.map(r => ({ abs: path.join(folder.root, ...r.path.split('/')), shown: shown(ctx, folder, r.path), root: folder.root })),
 				input,
 			)),
 		};
 	},
 
 	async read_image_text(ctx, input) {
-		const { folder, rel, abs } = resolveImage(ctx, input.path);
-		if (!(await fs.stat(abs).then(s => s.isFile(), () => false))) {
-			fail(`${input.path}: no such image in ${folder.root}.`, 'FileUnreadable');
-		}
+		const { folder, rel, abs } = await resolveInFolder(ctx, input.path, 'file');
 		const store = await (await ctx.session(folder)).read().catch(() => undefined);
 		const hash = store?.files.get(rel)?.hash;
 		const known = hash ? store?.textOf(hash) : undefined;
@@ -186,7 +235,8 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 			source = 'the index (read when it was indexed)';
 		} else {
 			const ocr = await ctx.ocr();
-			lines = (await ocr.recognize(rel, await readImageFile(abs, ctx.maxPixels ?? DEFAULT_MAX_PIXELS))).map(l => l.text);
+			const bytes = await readInFolder(ctx, input.path, folder, 'image', () => readImageFile(abs, ctx.maxPixels ?? DEFAULT_MAX_PIXELS, 'the image', folder.root));
+			lines = (await ocr.recognize(rel, bytes)).map(l => l.text);
 			source = 'read now';
 		}
 		return { data: { path: shown(ctx, folder, rel), lines, source }, images: [], links: [{ uri: pathToFileURL(abs).href, name: shown(ctx, folder, rel), mimeType: mimeOf(abs) }] };
@@ -196,21 +246,23 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 		if (!input.classes && !input.classes_file) {
 			fail('Give classes (at least two names, e.g. ["screenshot", "photo"]) or classes_file (a classes file in the workspace).');
 		}
-		const { folders, scope } = scopeOf(ctx, input.folder);
+		if (input.classes && input.classes_file) {
+			fail('Give classes or classes_file, not both: which should decide the labels?');
+		}
+		const { folders, scope } = await scopeOf(ctx, input.folder);
 		const perFolder: Record<string, unknown>[] = [];
 		const labels: { path: string; label: string | null; score: number }[] = [];
-		const counts: Record<string, number> = {};
+		// Class names are anyone's words ("__proto__", "toString"): counted in a Map, never as object keys.
+		const counts = new Map<string, number>();
 		const warnings: string[] = [];
 		for (const folder of folders) {
 			let classes: LabelClass[];
 			let classesFile: string | undefined;
 			if (input.classes_file) {
-				const file = resolveImage({ ...ctx, folders: [folder] }, input.classes_file);
+				const one = { ...ctx, folders: [folder] };
+				const file = await resolveInFolder(one, input.classes_file, 'file', 'classes file');
 				classesFile = file.abs;
-				if (!(await fs.stat(classesFile).then(s => s.isFile(), () => false))) {
-					fail(`${input.classes_file}: no such classes file in ${folder.root}. Give classes instead, or the path of a JSON classes file (e.g. .vscode/image-labels.json).`, 'FileUnreadable');
-				}
-				classes = await readClassesFile(classesFile);
+				classes = await readInFolder(one, input.classes_file, folder, 'classes file', () => readClassesFile(file.abs, { within: folder.root }));
 			} else {
 				classes = input.classes!.map(name => ({ name }));
 				if (new Set(input.classes).size !== input.classes!.length) {
@@ -224,18 +276,18 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 			for (const l of found) {
 				labels.push({ path: shown(ctx, folder, l.path), label: l.label, score: Math.round(l.score * 1e4) / 1e4 });
 				const key = l.label ?? '(none)';
-				counts[key] = (counts[key] ?? 0) + 1;
+				counts.set(key, (counts.get(key) ?? 0) + 1);
 			}
 			if (input.write_tags) {
 				const tagsFile = path.join(folder.root, '.vscode', 'image-tags.json');
-				await writeTagsFile(tagsFile, found, { model: store.model.key, classes, classesFile, key: scope ? undefined : labeler.key });
+				await writeTagsFile(tagsFile, found, { model: store.model.key, classes, classesFile, key: scope ? undefined : labeler.key, within: folder.root });
 				perFolder.push({ folder: folder.name, tagsFile: path.relative(folder.root, tagsFile).split(path.sep).join('/') });
 			}
 		}
 		const shownLabels = labels.slice(0, 200);
 		return {
 			data: {
-				counts,
+				counts: Object.fromEntries(counts),
 				labels: shownLabels,
 				...(labels.length > shownLabels.length ? { truncated: `${labels.length - shownLabels.length} more images are labelled; the counts cover all of them` } : {}),
 				...(perFolder.length ? { written: perFolder } : {}),
@@ -247,15 +299,36 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 	},
 
 	async find_duplicate_images(ctx, input) {
+		const { folders, scope } = await scopeOf(ctx, input.folder);
+		const prefix = scope ? `${scope}/` : '';
 		const groups: { paths: string[]; score: number }[] = [];
-		for (const folder of ctx.folders) {
+		for (const folder of folders) {
 			const store = await indexOf(ctx, folder);
 			for (const g of findDuplicates(store, input.threshold)) {
-				groups.push({ paths: g.paths.map(p => shown(ctx, folder, p)), score: Math.round(g.score * 1e4) / 1e4 });
+				const paths = g.paths.filter(p => p.startsWith(prefix));
+				if (paths.length > 1) {
+					groups.push({ paths: paths.map(p => shown(ctx, folder, p)), score: Math.round(g.score * 1e4) / 1e4 });
+				}
 			}
 		}
-		const capped = groups.slice(0, 100);
-		return { data: { threshold: input.threshold, groups: capped, ...(groups.length > capped.length ? { truncated: `${groups.length - capped.length} more groups` } : {}) }, images: [], links: [] };
+		// [Note: tool output] in toolDefs.ts: a folder of icons made 317,166 characters in one result.
+		const capped = groups.slice(0, input.limit).map(g => ({
+			...g,
+			paths: g.paths.slice(0, MAX_PATHS_PER_GROUP),
+			...(g.paths.length > MAX_PATHS_PER_GROUP ? { more: g.paths.length - MAX_PATHS_PER_GROUP } : {}),
+		}));
+		const cut = capped.some(g => 'more' in g);
+		return {
+			data: {
+				threshold: input.threshold,
+				groups: capped,
+				...(groups.length > capped.length || cut
+					? { truncated: `${groups.length} group(s) found; the first ${capped.length} shown${cut ? `, at most ${MAX_PATHS_PER_GROUP} paths each` : ''}. Narrow with folder, or raise threshold or limit.` }
+					: {}),
+			},
+			images: [],
+			links: [],
+		};
 	},
 
 	async image_index_status(ctx) {

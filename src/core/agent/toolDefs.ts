@@ -11,6 +11,9 @@
  */
 export const MAX_RESULTS = 50;
 export const MAX_THUMBNAILS = 8;
+/** find_duplicate_images: groups shown at most (the limit's ceiling), and paths shown of one group. */
+export const MAX_DUPLICATE_GROUPS = 100;
+export const MAX_PATHS_PER_GROUP = 10;
 
 export const TOOL_NAMES = ['search_images', 'find_similar_images', 'read_image_text', 'label_images', 'find_duplicate_images', 'image_index_status'] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
@@ -24,6 +27,8 @@ export interface ToolDef {
 	/** For the model: when to use it, and when not. */
 	description: string;
 	readOnly: boolean;
+	/** Running it twice with the same input leaves the same result (MCP's idempotentHint). */
+	idempotent: boolean;
 }
 
 export const TOOL_DEFS: readonly ToolDef[] = [
@@ -32,6 +37,7 @@ export const TOOL_DEFS: readonly ToolDef[] = [
 		displayName: 'Search Images',
 		toolReferenceName: 'searchImages',
 		readOnly: true,
+		idempotent: true,
 		description:
 			'Find images in the workspace by what they show or the text inside them, e.g. "architecture diagram", "screenshot with the old logo". Returns relative paths with scores, best first. Use before referencing or editing images. Not for listing files by name (use file search) or for reading one known image\'s text (use read_image_text).',
 	},
@@ -40,6 +46,7 @@ export const TOOL_DEFS: readonly ToolDef[] = [
 		displayName: 'Find Similar Images',
 		toolReferenceName: 'similarImages',
 		readOnly: true,
+		idempotent: true,
 		description: 'Find the images that look most like a given workspace image (variants, re-exports, the same scene). Returns relative paths with scores. Not for exact duplicates across the workspace (use find_duplicate_images).',
 	},
 	{
@@ -47,6 +54,7 @@ export const TOOL_DEFS: readonly ToolDef[] = [
 		displayName: 'Read Image Text',
 		toolReferenceName: 'imageText',
 		readOnly: true,
+		idempotent: true,
 		description: 'Read the text inside one workspace image (a screenshot, a diagram, a slide): its lines, as OCR recognised them. Use to quote or check what an image says. Not for finding which image shows some words (use search_images with text:words).',
 	},
 	{
@@ -54,21 +62,24 @@ export const TOOL_DEFS: readonly ToolDef[] = [
 		displayName: 'Label Images',
 		toolReferenceName: 'labelImages',
 		readOnly: false,
+		idempotent: true,
 		description:
-			'Sort the workspace\'s images into classes you name (or a classes file\'s): each image gets its closest class with a probability, counts per class. Writes the tags file only with write_tags (and the user confirms). Not for finding a few images (use search_images).',
+			'Sort the workspace\'s images into classes you name (or a classes file\'s): each image gets its closest class with a probability, counts per class. With write_tags it also writes the labels to .vscode/image-tags.json in each folder, replacing the tags there: use it only when the user asked for tags to be saved. Not for finding a few images (use search_images).',
 	},
 	{
 		name: 'find_duplicate_images',
 		displayName: 'Find Duplicate Images',
 		toolReferenceName: 'duplicateImages',
 		readOnly: true,
-		description: 'Find groups of near-identical images in the workspace (copies, re-encodes, resizes). Use to clean up assets. Deletes nothing. Not for images that merely look alike (use find_similar_images).',
+		idempotent: true,
+		description: 'Find groups of near-identical images in the workspace (copies, re-encodes, resizes), largest similarity first, capped by limit. Use to clean up assets. Deletes nothing. Not for images that merely look alike (use find_similar_images).',
 	},
 	{
 		name: 'image_index_status',
 		displayName: 'Image Index Status',
 		toolReferenceName: 'imageIndexStatus',
 		readOnly: true,
+		idempotent: true,
 		description: 'How far the workspace\'s image index is: files indexed, model, execution provider, whether indexing runs now, which files failed and why. Use when a search finds nothing or seems stale.',
 	},
 ];

@@ -1,6 +1,6 @@
 /** @file The agent tools' input schemas (zod), checked by both faces; package.json's inputSchema is their JSON Schema (a test checks it). */
 import { z } from 'zod';
-import { MAX_RESULTS, MAX_THUMBNAILS, type ToolName } from './toolDefs';
+import { MAX_DUPLICATE_GROUPS, MAX_PATHS_PER_GROUP, MAX_RESULTS, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 
 const kMessage = `k must be a whole number from 1 to ${MAX_RESULTS}`;
 const k = z.number(kMessage).int(kMessage).min(1, kMessage).max(MAX_RESULTS, `${kMessage} (tool results are capped; page with min_score or folder instead)`).default(10).describe(`How many images to return (1 to ${MAX_RESULTS}).`);
@@ -26,9 +26,11 @@ export const TOOL_SCHEMAS = {
 		classes_file: z.string().min(1).optional().describe('Instead of classes: a classes file in the workspace (e.g. .vscode/image-labels.json) with prompts and examples.'),
 		folder,
 		threshold: z.number().min(0).max(1).optional().describe('Probability under which an image gets no label (0 to 1).'),
-		write_tags: z.boolean().default(false).describe('Also write the labels to the folder\'s tags file (.vscode/image-tags.json). Only when the user asked for tags to be saved.'),
+		write_tags: z.boolean().default(false).describe('Also write the labels to each folder\'s tags file (.vscode/image-tags.json), replacing the tags there. Only when the user asked for tags to be saved.'),
 	}),
 	find_duplicate_images: z.object({
+		folder,
+		limit: z.number().int().min(1, `limit must be from 1 to ${MAX_DUPLICATE_GROUPS}`).max(MAX_DUPLICATE_GROUPS, `limit must be from 1 to ${MAX_DUPLICATE_GROUPS}`).default(20).describe(`How many groups to return (1 to ${MAX_DUPLICATE_GROUPS}); each shows at most ${MAX_PATHS_PER_GROUP} paths.`),
 		threshold: z.number().min(0.5).max(1).default(0.95).describe('Cosine from which two images count as duplicates (0.5 to 1; 0.95 joins re-encodes and resizes).'),
 	}),
 	image_index_status: z.object({}),

@@ -11,6 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { promises as fs, type Stats } from 'node:fs';
 import * as path from 'node:path';
+import { confinePath } from './confine';
 import { ClipError, describeError } from './errors';
 
 export function tempSibling(file: string): string {
@@ -41,8 +42,20 @@ function failure(file: string, err: unknown): Error {
 	return ClipError.is(err) ? err : new ClipError('FileUnreadable', `Cannot write ${file}: ${describeError(err)}. It was not changed.`, { file, cause: err });
 }
 
-export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
+/**
+ * Writes `file` atomically. With `within`, the file (through its links) and its folder must stay
+ * inside that folder ([Note: confinement] in confine.ts): a tags file is never written through
+ * `.vscode -> /outside`. The folder is created when missing (inside `within` only).
+ */
+export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { within?: string } = {}): Promise<void> {
+	if (options.within !== undefined) {
+		await confinePath(options.within, file, 'file');
+	}
 	const target = await writeTarget(file);
+	if (options.within !== undefined) {
+		await confinePath(options.within, target, 'file');
+		await fs.mkdir(path.dirname(target), { recursive: true });
+	}
 	let existing: Stats | undefined;
 	try {
 		existing = await fs.stat(target);

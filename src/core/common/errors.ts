@@ -19,6 +19,8 @@ export type ClipErrorCode =
 	| 'ProviderUnavailable'
 	| 'InvalidQuery'
 	| 'InvalidArgument'
+	/** A classes file that cannot be read as classes (not JSON, nested too deep, a class that is not one). */
+	| 'ClassesInvalid'
 	/** A write would replace a file that is not the product's own (a classes file, an image, notes). */
 	| 'WouldOverwrite'
 	/** A file the product would update is read-only. */

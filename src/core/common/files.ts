@@ -1,5 +1,5 @@
 /**
- * @file Reading image files: one error for an unreadable file, one content hash, and the size an
+ * @file Reading image files: one content hash, and the size an
  * image file may have before it is read at all.
  *
  * [Note: files too big to be images] The pixel limit is checked from the image's header, but only
@@ -10,7 +10,7 @@
  */
 import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { promises as fs } from 'node:fs';
+import { readRegularFile } from './confine';
 import { ClipError } from './errors';
 import { formatBytes } from './sizes';
 
@@ -43,26 +43,28 @@ export async function contentHashOfFile(file: string): Promise<string> {
 	return hash.digest('hex');
 }
 
-/** An image file's bytes, after checking its size against the pixel limit (see the note above). */
-export async function readImageFile(file: string, maxPixels: number, what = 'the image'): Promise<Buffer> {
-	const st = await fs.stat(file).catch((err: unknown) => {
-		throw new ClipError('FileUnreadable', `Cannot read ${what} ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, { file, cause: err });
+/**
+ * An image file's bytes: a regular file only (never a device or a pipe), its size checked against the
+ * pixel limit on the open file (see the note above), inside `within` when given ([Note: confinement]
+ * in confine.ts).
+ */
+export async function readImageFile(file: string, maxPixels: number, what = 'the image', within?: string): Promise<Buffer> {
+	return readRegularFile(file, {
+		maxBytes: maxImageFileBytes(maxPixels),
+		what,
+		within,
+		tooLarge: (f, size) => {
+			try {
+				checkImageFileSize(f, size, maxPixels);
+			} catch (err) {
+				return err as ClipError;
+			}
+			return new ClipError('ImageTooLarge', `${f} is too large.`, { file: f });
+		},
 	});
-	checkImageFileSize(file, st.size, maxPixels);
-	return readFileOrThrow(file, what);
 }
 
 /** SHA-256 of a file's bytes: the key of the embedding cache (renames and copies share it). */
 export function contentHash(bytes: Uint8Array): string {
 	return createHash('sha256').update(bytes).digest('hex');
-}
-
-/** Reads a file, or throws FileUnreadable naming it and the system's reason. */
-export async function readFileOrThrow(file: string, what = 'the file'): Promise<Buffer> {
-	try {
-		return await fs.readFile(file);
-	} catch (err) {
-		const code = (err as NodeJS.ErrnoException).code ?? String(err);
-		throw new ClipError('FileUnreadable', `Cannot read ${what} ${file}: ${code}.`, { file, cause: err });
-	}
 }

@@ -3,7 +3,6 @@
  * examples) or that are built from names they choose (a class name as a folder): each must stay
  * inside its workspace folder, or be refused and reported.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 
 /**
@@ -21,31 +20,6 @@ export function isSafeRelativePath(rel: string): boolean {
 export function isInside(root: string, candidate: string): boolean {
 	const rel = path.relative(path.resolve(root), path.resolve(candidate));
 	return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
-}
-
-/**
- * Whether `candidate` stays inside `root` once symbolic links are followed: the deepest part of it
- * that exists is resolved, so a link inside the folder that points outside is caught.
- */
-export async function staysInside(root: string, candidate: string): Promise<boolean> {
-	if (!isInside(root, candidate)) {
-		return false;
-	}
-	const realRoot = await fs.realpath(root).catch(() => path.resolve(root));
-	let existing = path.resolve(candidate);
-	let rest = '';
-	for (;;) {
-		const real = await fs.realpath(existing).catch(() => undefined);
-		if (real !== undefined) {
-			return isInside(realRoot, path.join(real, rest));
-		}
-		const up = path.dirname(existing);
-		if (up === existing) {
-			return false;
-		}
-		rest = path.join(path.basename(existing), rest);
-		existing = up;
-	}
 }
 
 /**

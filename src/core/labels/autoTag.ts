@@ -28,10 +28,11 @@ export async function updateTagsFile(
 	tagsFile: string,
 	store: IndexStore,
 	labeler: Labeler,
-	options: LabelOptions & { changed?: Iterable<string>; classesFile?: string } = {},
+	options: LabelOptions & { changed?: Iterable<string>; classesFile?: string; within?: string } = {},
 ): Promise<TagUpdate> {
-	// A file that is not a tags file of ours is refused, never written over (tagsFileToReplace).
-	const previousText = await tagsFileToReplace(tagsFile, { classesFile: options.classesFile });
+	// A file that is not a tags file of ours is refused, never written over (tagsFileToReplace); with
+	// `within`, one whose path leads out of the folder is refused before it is read.
+	const previousText = await tagsFileToReplace(tagsFile, { classesFile: options.classesFile, within: options.within });
 	const previous = previousText?.trim() ? parseTagsText(previousText, tagsFile) : undefined;
 	const full = !previous || previous.key !== labeler.key || options.changed === undefined;
 	let labels: ImageLabel[];
@@ -74,8 +75,10 @@ export async function updateTagsFile(
 	const content = tagsFileContent(labels, { model: store.model.key, classes: labeler.classes, key: labeler.key });
 	const written = content !== previousText;
 	if (written) {
-		await fs.mkdir(path.dirname(tagsFile), { recursive: true });
-		await writeFileAtomic(tagsFile, content);
+		if (options.within === undefined) {
+			await fs.mkdir(path.dirname(tagsFile), { recursive: true });
+		}
+		await writeFileAtomic(tagsFile, content, { within: options.within });
 	}
 	return { written, full, labelled, dropped, images: labels.length };
 }

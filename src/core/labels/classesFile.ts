@@ -3,8 +3,8 @@
  * with comments (JSONC, like VS Code's own settings), and edited in place when a person teaches a
  * class from the Explorer — the file keeps its comments, its layout and the user's other keys.
  */
-import { promises as fs } from 'node:fs';
-import { applyEdits, type FormattingOptions, modify, type Node, parse, parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser';
+import { applyEdits, type FormattingOptions, modify, type Node, parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser';
+import { readRegularFile } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { type LabelClass, parseClass, parseClasses } from './labeler';
 
@@ -43,30 +43,93 @@ function checkDuplicateKeys(root: Node | undefined, text: string, file: string):
 	}
 }
 
+/** How deep lists and objects may nest in a classes file: a class needs 3 levels ({"cat": {"examples": [...]}}). */
+export const MAX_CLASSES_NESTING = 32;
+/** A classes file larger than this is refused unread (256 classes of prompts and examples fit in far less). */
+export const MAX_CLASSES_FILE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * [Note: nesting] jsonc-parser descends recursively: a file that opens a million lists overflows the
+ * stack ("Maximum call stack size exceeded", no file named). The depth is counted first, outside
+ * strings and comments, and a file deeper than MAX_CLASSES_NESTING is ClassesInvalid.
+ */
+function checkNesting(body: string, file: string): void {
+	let depth = 0;
+	for (let i = 0; i < body.length; i++) {
+		const c = body[i];
+		if (c === '"') {
+			for (i++; i < body.length && body[i] !== '"'; i++) {
+				if (body[i] === '\\') {
+					i++;
+				}
+			}
+		} else if (c === '/' && body[i + 1] === '/') {
+			i = body.indexOf('\n', i);
+			i = i < 0 ? body.length : i;
+		} else if (c === '/' && body[i + 1] === '*') {
+			i = body.indexOf('*/', i + 2);
+			i = i < 0 ? body.length : i + 1;
+		} else if (c === '[' || c === '{') {
+			if (++depth > MAX_CLASSES_NESTING) {
+				throw new ClipError('ClassesInvalid', `${file}: lists and objects nest more than ${MAX_CLASSES_NESTING} deep (${lineColumn(body, i)}); a classes file needs three levels. Nothing was re-tagged.`, { file });
+			}
+		} else if (c === ']' || c === '}') {
+			depth--;
+		}
+	}
+}
+
+/**
+ * The JSON value of a parse tree, with objects that have no prototype: a class named "__proto__"
+ * stays a class (jsonc-parser's own parse() assigns keys, and "__proto__" then replaces the object's
+ * prototype: the class vanishes).
+ */
+function valueOf(node: Node | undefined): unknown {
+	if (!node) {
+		return undefined;
+	}
+	switch (node.type) {
+		case 'object': {
+			const o = Object.create(null) as Record<string, unknown>;
+			for (const property of node.children ?? []) {
+				const [key, value] = property.children ?? [];
+				if (typeof key?.value === 'string') {
+					Object.defineProperty(o, key.value, { value: valueOf(value), enumerable: true, writable: true, configurable: true });
+				}
+			}
+			return o;
+		}
+		case 'array':
+			return (node.children ?? []).map(valueOf);
+		default:
+			return node.value;
+	}
+}
+
+/** Parses JSON with comments into plain values (see valueOf), after the nesting check; ClassesInvalid names the place of the first error. */
+function parseClassesJson(body: string, file: string, after = 'Nothing was re-tagged; the tags stay as they were.'): { value: unknown; tree: Node | undefined } {
+	checkNesting(body, file);
+	const errors: ParseError[] = [];
+	const tree = parseTree(body, errors, { allowTrailingComma: true, disallowComments: false });
+	if (errors.length) {
+		const e = errors[0];
+		throw new ClipError('ClassesInvalid', `${file} is not valid JSON (${printParseErrorCode(e.error)} at ${lineColumn(body, e.offset)}). ${after}`, { file });
+	}
+	return { value: valueOf(tree), tree };
+}
+
 /** Parses a classes file's text (a byte-order mark is allowed); errors name the file, the place and the key at fault. */
 export function parseClassesText(text: string, file: string): LabelClass[] {
 	const body = text.startsWith(BOM) ? text.slice(1) : text;
-	const errors: ParseError[] = [];
-	const json: unknown = parse(body, errors, { allowTrailingComma: true, disallowComments: false });
-	if (errors.length) {
-		const e = errors[0];
-		throw new ClipError('InvalidArgument', `${file} is not valid JSON (${printParseErrorCode(e.error)} at ${lineColumn(body, e.offset)}). Nothing was re-tagged; the tags stay as they were.`, {
-			file,
-		});
-	}
-	checkDuplicateKeys(parseTree(body, [], { allowTrailingComma: true }), body, file);
-	return parseClasses(json, file);
+	const { value, tree } = parseClassesJson(body, file);
+	checkDuplicateKeys(tree, body, file);
+	return parseClasses(value, file);
 }
 
-/** Reads and checks a classes file. */
-export async function readClassesFile(file: string): Promise<LabelClass[]> {
-	let text: string;
-	try {
-		text = await fs.readFile(file, 'utf8');
-	} catch (err) {
-		throw new ClipError('FileUnreadable', `Cannot read the classes file ${file}: ${(err as NodeJS.ErrnoException).code ?? describeError(err)}.`, { file, cause: err });
-	}
-	return parseClassesText(text, file);
+/** Reads and checks a classes file: a regular file, bounded, inside `within` when given ([Note: confinement] in common/confine.ts). */
+export async function readClassesFile(file: string, options: { within?: string } = {}): Promise<LabelClass[]> {
+	const bytes = await readRegularFile(file, { maxBytes: MAX_CLASSES_FILE_BYTES, what: 'the classes file', within: options.within });
+	return parseClassesText(bytes.toString('utf8'), file);
 }
 
 function formatting(text: string): FormattingOptions {
@@ -86,12 +149,9 @@ function formatting(text: string): FormattingOptions {
 export function addToClass(text: string, name: string, key: 'examples' | 'negatives', paths: string[], file = 'the classes file'): string {
 	const bom = text.startsWith(BOM) ? BOM : '';
 	const body = bom ? text.slice(1) : text;
-	const errors: ParseError[] = [];
-	const root: unknown = body.trim() ? parse(body, errors, { allowTrailingComma: true }) : {};
-	if (errors.length) {
-		throw new ClipError('InvalidArgument', `${file} is not valid JSON (${printParseErrorCode(errors[0].error)} at ${lineColumn(body, errors[0].offset)}): fix it first.`);
-	}
-	checkDuplicateKeys(parseTree(body, [], { allowTrailingComma: true }), body, file);
+	const parsed = body.trim() ? parseClassesJson(body, file, 'Fix it first.') : { value: {}, tree: undefined };
+	const root = parsed.value;
+	checkDuplicateKeys(parsed.tree, body, file);
 	const options = { formattingOptions: formatting(body) };
 	if (Array.isArray(root) || !body.trim()) {
 		const classes = Array.isArray(root) ? parseClasses(root) : [];
@@ -135,7 +195,7 @@ export function addToClass(text: string, name: string, key: 'examples' | 'negati
 		}
 	}
 	out = out.endsWith('\n') ? out : `${out}\n`;
-	const edited = parse(out, [], { allowTrailingComma: true }) as Record<string, unknown>;
+	const edited = parseClassesJson(out, file).value as Record<string, unknown>;
 	const after = edited[name] as { prompts?: unknown[]; examples?: unknown[] } | undefined;
 	if (after && Array.isArray(after.prompts) && !after.prompts.length && !after.examples?.length) {
 		throw new ClipError(

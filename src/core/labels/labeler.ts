@@ -304,8 +304,8 @@ export class Labeler {
 	 */
 	classify(imageVector: Float32Array, options: LabelOptions = {}, hash?: string): Omit<ImageLabel, 'path'> {
 		const probs = this.classifier.probabilities(imageVector);
-		const scores: Record<string, number> = {};
-		this.classes.forEach((c, i) => (scores[c.name] = probs[i]));
+		// Own properties by construction: a class named "__proto__" is a score like any other.
+		const scores: Record<string, number> = Object.fromEntries(this.classes.map((c, i) => [c.name, probs[i]]));
 		const excluded = hash ? this.answers.negatives.get(hash) : undefined;
 		const forced = hash ? this.answers.examples.get(hash) : undefined;
 		const order = probs

@@ -5,7 +5,8 @@
  * destination that leads outside the folder (through a link too) is refused and reported, never moved.
  */
 import * as path from 'node:path';
-import { folderNameFor, isSafeRelativePath, staysInside } from '../common/safePaths';
+import { staysInside } from '../common/confine';
+import { folderNameFor, isSafeRelativePath } from '../common/safePaths';
 
 export interface PlannedMove {
 	from: string;

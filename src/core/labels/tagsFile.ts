@@ -6,6 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
+import { confinePath } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { isSafeRelativePath } from '../common/safePaths';
 import { isImagePath } from '../index/imageFiles';
@@ -83,7 +84,10 @@ export async function readTagsFile(file: string): Promise<(TagsFile & { refused:
  * is not a tags file (notes, a config, a hand-edited file that no longer parses). An empty file may
  * be replaced. undefined when there is no file yet.
  */
-export async function tagsFileToReplace(file: string, options: { classesFile?: string } = {}): Promise<string | undefined> {
+export async function tagsFileToReplace(file: string, options: { classesFile?: string; within?: string } = {}): Promise<string | undefined> {
+	if (options.within !== undefined) {
+		await confinePath(options.within, file, 'file'); // before anything outside is even read
+	}
 	const real = await fs.realpath(file).catch(() => path.resolve(file));
 	if (options.classesFile && real === (await fs.realpath(options.classesFile).catch(() => path.resolve(options.classesFile!)))) {
 		throw new ClipError('WouldOverwrite', `${file} is the classes file: tags are not written over it. Give the tags another file.`, { file });
@@ -114,9 +118,15 @@ export async function tagsFileToReplace(file: string, options: { classesFile?: s
 	return text;
 }
 
-/** Writes the tags file atomically (temp + rename), creating its folder, after tagsFileToReplace's checks. */
-export async function writeTagsFile(file: string, labels: ImageLabel[], meta: { model: string; classes: LabelClass[]; key?: string; classesFile?: string }): Promise<void> {
-	await tagsFileToReplace(file, { classesFile: meta.classesFile });
-	await fs.mkdir(path.dirname(file), { recursive: true });
-	await writeFileAtomic(file, tagsFileContent(labels, meta));
+/**
+ * Writes the tags file atomically (temp + rename), creating its folder, after tagsFileToReplace's
+ * checks. With `within` (every surface but a person's own `--out`), the file and its folder stay
+ * inside that folder, links followed ([Note: confinement] in common/confine.ts).
+ */
+export async function writeTagsFile(file: string, labels: ImageLabel[], meta: { model: string; classes: LabelClass[]; key?: string; classesFile?: string; within?: string }): Promise<void> {
+	await tagsFileToReplace(file, { classesFile: meta.classesFile, within: meta.within });
+	if (meta.within === undefined) {
+		await fs.mkdir(path.dirname(file), { recursive: true });
+	}
+	await writeFileAtomic(file, tagsFileContent(labels, meta), { within: meta.within });
 }

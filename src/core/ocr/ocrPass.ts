@@ -55,7 +55,7 @@ export async function recognizeText(store: IndexStore, ocr: TextRecognizer, opti
 			continue;
 		}
 		try {
-			const lines = await ocr.recognize(rel, await readImageFile(path.join(store.root, ...rel.split('/')), options.maxPixels ?? 100_000_000));
+			const lines = await ocr.recognize(rel, await readImageFile(path.join(store.root, ...rel.split('/')), options.maxPixels ?? 100_000_000, 'the image', store.root));
 			store.setText(hash, lines.map(l => l.text));
 			result.read++;
 			result.withText += lines.length ? 1 : 0;

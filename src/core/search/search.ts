@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import type { ClipEncoder } from '../model/encoder';
+import { confinePath } from '../common/confine';
 import { contentHash, readImageFile } from '../common/files';
 import type { IndexStore } from '../index/indexStore';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
@@ -23,6 +24,11 @@ export interface SearchOptions {
 	exclude?: string[];
 	/** Folder that relative image paths in the query are resolved against (default: cwd). */
 	cwd?: string;
+	/**
+	 * Image terms must stay inside this folder, links followed (agents: [Note: confinement] in
+	 * common/confine.ts). Without it a person's own command line may name any regular file.
+	 */
+	within?: string;
 	ef?: number;
 }
 
@@ -58,12 +64,15 @@ export function textOnlyQuery(query: string): string | undefined {
 	return quoted?.[1];
 }
 
-/** Embeds one image term: from the index when it is an indexed file, else decoded and encoded. */
-export async function imageVector(store: IndexStore, encoder: ClipEncoder, file: string): Promise<{ vector: Float32Array; rel?: string }> {
-	const abs = path.resolve(file);
+/**
+ * Embeds one image term: from the index when it is an indexed file, else decoded and encoded. A
+ * regular file only; inside `within` when given.
+ */
+export async function imageVector(store: IndexStore, encoder: ClipEncoder, file: string, within?: string): Promise<{ vector: Float32Array; rel?: string }> {
+	const abs = within !== undefined ? (await confinePath(within, file, 'image')).abs : path.resolve(file);
 	const rel = path.relative(store.root, abs).split(path.sep).join('/');
 	const inside = rel !== '' && !rel.startsWith('../') && !path.isAbsolute(rel);
-	const bytes = await readImageFile(abs, DEFAULT_MAX_PIXELS, 'the query image');
+	const bytes = await readImageFile(abs, DEFAULT_MAX_PIXELS, 'the query image', within);
 	const stored = store.vectorOf(contentHash(bytes));
 	if (stored) {
 		return { vector: stored, rel: inside ? rel : undefined };
@@ -77,6 +86,7 @@ export async function queryVector(
 	encoder: ClipEncoder,
 	terms: QueryTerm[],
 	cwd: string = process.cwd(),
+	within?: string,
 ): Promise<{ vector: Float32Array; imagePaths: string[] }> {
 	const texts = terms.filter(t => t.kind === 'text');
 	const textVectors = await encoder.encodeTexts(texts.map(t => t.value));
@@ -84,7 +94,7 @@ export async function queryVector(
 	const imagePaths: string[] = [];
 	for (const t of terms.filter(term => term.kind === 'image')) {
 		const file = path.resolve(cwd, t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~'));
-		const { vector, rel } = await imageVector(store, encoder, file);
+		const { vector, rel } = await imageVector(store, encoder, file, within);
 		parts.push({ vector, weight: t.weight });
 		if (rel) {
 			imagePaths.push(rel);
@@ -135,7 +145,7 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 		return out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1)).slice(0, k);
 	}
 	const terms = parseQuery(query);
-	const { vector, imagePaths } = await queryVector(store, encoder, terms, options.cwd);
+	const { vector, imagePaths } = await queryVector(store, encoder, terms, options.cwd, options.within);
 	const exclude = [...(options.exclude ?? []), ...imagePaths];
 	const byLook = searchVector(store, vector, { ...options, exclude });
 	const words = terms
@@ -163,6 +173,6 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 
 /** Images most like the given image file (itself excluded). */
 export async function similar(store: IndexStore, encoder: ClipEncoder, image: string, options: SearchOptions = {}): Promise<SearchResult[]> {
-	const { vector, rel } = await imageVector(store, encoder, path.resolve(options.cwd ?? process.cwd(), image));
+	const { vector, rel } = await imageVector(store, encoder, path.resolve(options.cwd ?? process.cwd(), image), options.within);
 	return searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...(rel ? [rel] : [])] });
 }

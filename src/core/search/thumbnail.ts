@@ -9,10 +9,12 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../common/atomicFile';
 import { ClipError } from '../common/errors';
+import { confinePath } from '../common/confine';
 import { readImageFile } from '../common/files';
 
-export async function thumbnail(file: string, size: number, cacheDir: string, maxPixels = 100_000_000): Promise<string> {
-	const abs = path.resolve(file);
+/** A thumbnail of `file`, which must stay inside `within` (links followed: [Note: confinement] in common/confine.ts). */
+export async function thumbnail(file: string, size: number, cacheDir: string, maxPixels: number, within: string): Promise<string> {
+	const abs = (await confinePath(within, file, 'image')).abs;
 	let st;
 	try {
 		st = await fs.stat(abs);
@@ -24,7 +26,7 @@ export async function thumbnail(file: string, size: number, cacheDir: string, ma
 	if (await fs.stat(out).then(() => true, () => false)) {
 		return out;
 	}
-	const bytes = await readImageFile(abs, maxPixels);
+	const bytes = await readImageFile(abs, maxPixels, 'the image', within);
 	await fs.mkdir(cacheDir, { recursive: true });
 	try {
 		const png = await sharp(bytes, { limitInputPixels: maxPixels, autoOrient: true, pages: 1 })

@@ -62,7 +62,7 @@ export const labelImagesCommand: CommandDef = {
 		const merged = [...kept, ...labels];
 		const model = (await s.worker.request('status', { folder: ref }))?.model.key ?? '';
 		// A labelling of everything carries the labeller's key, so auto-tagging takes it as current.
-		await writeTagsFile(tagsFile, merged, { model, classes, key: scope ? undefined : key, classesFile: classesFileOf(root) });
+		await writeTagsFile(tagsFile, merged, { model, classes, key: scope ? undefined : key, classesFile: classesFileOf(root), within: root });
 		s.tags.setTags(root, Object.fromEntries(merged.map(l => [l.path, { label: l.label, score: l.score, labels: l.labels }])));
 		const counted = classes.map(c => `${c.name}: ${labels.filter(l => l.label === c.name).length}`).join(', ');
 		void vscode.window.showInformationMessage(vscode.l10n.t('Labelled {0} images ({1}). Tags written to {2}.', labels.length, counted, vscode.workspace.asRelativePath(tagsFile)));

@@ -50,8 +50,7 @@ async function editClasses(s: Services, folder: vscode.WorkspaceFolder, edit: (t
 	const file = classesFileOf(folder.uri.fsPath);
 	const text = await readIfThere(file);
 	const next = edit(text, vscode.workspace.asRelativePath(file));
-	await fs.mkdir(path.dirname(file), { recursive: true });
-	await writeFileAtomic(file, next);
+	await writeFileAtomic(file, next, { within: folder.uri.fsPath });
 	s.log.info(`${vscode.workspace.asRelativePath(file)} updated`);
 	await s.index.autoTag(folder);
 	return file;

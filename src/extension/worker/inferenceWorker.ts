@@ -35,6 +35,8 @@ import { search, similar } from '../../core/search/search';
 import { PgVectorStore } from '../../core/store/pgStore';
 import { RetryAfterFailure, STORE_RETRY_MS } from '../../core/store/retryAfterFailure';
 import { thumbnail } from '../../core/search/thumbnail';
+import { outsideFolder } from '../../core/common/confine';
+import { isInside } from '../../core/common/safePaths';
 import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
 const port = parentPort;
@@ -149,7 +151,7 @@ async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[
 		if (!(await fs.access(ref.classesFile).then(() => true, () => false))) {
 			return { kind: 'noClasses' };
 		}
-		const classes = await readClassesFile(ref.classesFile);
+		const classes = await readClassesFile(ref.classesFile, { within: store.root });
 		const ready = await model(false).catch((err: unknown) => {
 			if (ClipError.is(err, 'ModelNotFound')) {
 				return undefined; // tagged once the model is there (the next index run)
@@ -165,7 +167,7 @@ async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[
 		}
 		const labeler = await Labeler.create(enc, classes, { store });
 		log(`auto-tag ${store.root}: ${labeler.describeChoice()}`);
-		const update = await updateTagsFile(ref.tagsFile, store, labeler, { changed, threshold: ref.threshold, classesFile: ref.classesFile });
+		const update = await updateTagsFile(ref.tagsFile, store, labeler, { changed, threshold: ref.threshold, classesFile: ref.classesFile, within: store.root });
 		if (update.written) {
 			log(`auto-tag ${store.root}: ${update.full ? 'all images' : `${update.labelled} new or changed image(s)`} labelled, ${update.dropped} dropped, ${update.images} tagged → ${ref.tagsFile}`);
 		}
@@ -340,7 +342,12 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 
 	async thumbnail({ file, size }) {
 		const cfg = requireConfig();
-		return thumbnail(file, size, cfg.thumbnailDir, cfg.maxImagePixels);
+		// Only images of a folder this worker serves, and only while they stay inside it.
+		const root = [...sessions.keys()].find(r => isInside(r, file));
+		if (root === undefined) {
+			throw outsideFolder(file, 'the workspace', 'image');
+		}
+		return thumbnail(file, size, cfg.thumbnailDir, cfg.maxImagePixels, root);
 	},
 
 	async agentTool({ folders, name, input }) {

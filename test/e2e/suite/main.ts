@@ -232,7 +232,20 @@ test('agent tools: listed in vscode.lm.tools, invoked through the running worker
 	}, 60_000);
 	const read = parts(await vscode.lm.invokeTool('read_image_text', { input: { path: 'shots/error-dialog.png' }, toolInvocationToken: undefined }));
 	assert.match((read.data.lines as string[]).join(' '), /payment gateway unavailable/i);
-	await assert.rejects(Promise.resolve(vscode.lm.invokeTool('read_image_text', { input: { path: '../outside.png' }, toolInvocationToken: undefined })), /outside the workspace/);
+	await assert.rejects(Promise.resolve(vscode.lm.invokeTool('read_image_text', { input: { path: '../outside.png' }, toolInvocationToken: undefined })), /no such image in the folder/);
+	// A hostile repository's links that lead out of the folder: refused, as a missing file is (issue 25).
+	const outside = await fs.mkdtemp(path.join(os.tmpdir(), 'clip-e2e-outside-'));
+	await fs.writeFile(path.join(outside, 'secret.png'), await sharp(Buffer.from(svg)).png().toBuffer());
+	await fs.symlink(path.join(outside, 'secret.png'), path.join(ws(), 'shots', 'link.png'));
+	await fs.symlink(outside, path.join(ws(), 'shots', 'linkdir'));
+	for (const [tool, input] of [
+		['read_image_text', { path: 'shots/link.png' }],
+		['read_image_text', { path: 'shots/linkdir/secret.png' }],
+		['find_similar_images', { path: 'shots/link.png' }],
+		['search_images', { query: '"red" + ./shots/linkdir/secret.png' }],
+	] as const) {
+		await assert.rejects(Promise.resolve(vscode.lm.invokeTool(tool, { input, toolInvocationToken: undefined })), /no such image in the folder/, `${tool} ${JSON.stringify(input)}`);
+	}
 	// The tool that writes, called on the extension's object (through invokeTool it would ask first, in a modal dialog).
 	const api = await activateExtension();
 	const tags = path.join(ws(), '.vscode', 'image-tags.json');
