@@ -136,7 +136,7 @@ describe('clip-search CLI (dist/cli.js, built by npm run build)', { skip: exists
 
 	it('refuses to write an index another live process is writing, naming it', async () => {
 		const dir = await tempDir();
-		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: 'now', purpose: 'another indexer' }));
+		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: process.pid, host: (await import('node:os')).hostname(), since: new Date().toISOString(), purpose: 'another indexer' }));
 		const res = await clip(['index', root, '--model', tinyModelDir, '--index', dir]);
 		assert.equal(res.code, 1);
 		assert.match(res.stderr, new RegExp(`process ${process.pid} .*another indexer.*\\[IndexLocked\\]`));

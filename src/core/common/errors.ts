@@ -15,6 +15,8 @@ export type ClipErrorCode =
 	| 'IndexLocked'
 	| 'IndexCorrupt'
 	| 'IndexNotFound'
+	/** A folder named as an index folder holds files that are not an index of ours: nothing is written there. */
+	| 'NotAnIndex'
 	| 'ModelMismatch'
 	| 'ProviderUnavailable'
 	| 'InvalidQuery'

@@ -6,6 +6,8 @@
 import { ClipError } from '../common/errors';
 import { isSafeRelativePath } from '../common/safePaths';
 
+export const INDEX_FORMAT = 1;
+
 export interface ModelStamp {
 	/** modelKey(): id@revision#variant. Vectors of different keys are never mixed. */
 	key: string;

@@ -7,6 +7,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { IndexStore } from './indexStore';
+import { foreignIndexDir } from './indexDir';
 import { currentLockHolder } from './lock';
 
 /**
@@ -26,8 +27,13 @@ export async function adoptLegacyIndex(from: string[], to: string, log: (m: stri
 			log(`The old index in ${old} is being written by process ${holder.pid}: not moved.`);
 			continue;
 		}
+		const foreign = await foreignIndexDir(to);
+		if (foreign) {
+			log(`The old index in ${old} was not moved: ${foreign.message}`);
+			return undefined;
+		}
 		await fs.mkdir(path.dirname(to), { recursive: true });
-		await fs.rm(to, { recursive: true, force: true }); // an empty or half-made folder, no manifest in it
+		await fs.rm(to, { recursive: true, force: true }); // missing, empty, or only our own files without a manifest
 		try {
 			await fs.rename(old, to);
 		} catch (err) {

@@ -27,11 +27,12 @@ import * as path from 'node:path';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
 import { vectorProblem } from '../common/vectors';
-import { type CatalogJson, checkCatalog, type FileEntry, type ManifestJson, type ModelStamp } from './catalogFile';
+import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, type ModelStamp } from './catalogFile';
 import { checkHnswFile } from './hnswFile';
+import { claimIndexDir, foreignIndexDir, isOurTempName } from './indexDir';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
-export const INDEX_FORMAT = 1;
+export { INDEX_FORMAT } from './catalogFile';
 
 export type { FileEntry, ModelStamp } from './catalogFile';
 
@@ -63,6 +64,8 @@ export class IndexStore {
 	/** How the provider was chosen (auto's measurement, or the setting), when known. */
 	providerChoice: string | undefined;
 	private dirty = false;
+	/** The folder is known to be ours (indexDir.ts): checked once, before the first write. */
+	private claimed = false;
 
 	private constructor(
 		readonly dir: string,
@@ -114,6 +117,11 @@ export class IndexStore {
 
 	private static async loadOnce(dir: string): Promise<IndexStore> {
 		const manifestFile = path.join(dir, 'manifest.json');
+		// [Note: an index folder is ours only if it says so] in indexDir.ts: another tool's manifest.json is not read as ours.
+		const foreign = await foreignIndexDir(dir);
+		if (foreign) {
+			throw foreign;
+		}
 		let manifestText: string;
 		try {
 			manifestText = await fs.readFile(manifestFile, 'utf8');
@@ -139,7 +147,13 @@ export class IndexStore {
 		}
 		const catalogFile = path.join(dir, `catalog-${manifest.generation}.json`);
 		const graphFile = path.join(dir, `vectors-${manifest.generation}.hnsw`);
-		const catalogText = await fs.readFile(catalogFile, 'utf8');
+		const catalogText = await fs.readFile(catalogFile, 'utf8').catch(async (err: NodeJS.ErrnoException) => {
+			if (err.code === 'ENOENT' && (await IndexStore.generationOnDisk(dir)) === manifest.generation) {
+				// Not a writer's commit racing this read (the manifest still names it): the generation is gone.
+				throw new ClipError('IndexCorrupt', `${manifestFile} names generation ${manifest.generation}, but ${path.basename(catalogFile)} is missing. Index the folder again (it is rebuilt).`, { file: catalogFile, cause: err });
+			}
+			throw err;
+		});
 		let catalog: CatalogJson;
 		try {
 			catalog = JSON.parse(catalogText) as CatalogJson;
@@ -152,10 +166,16 @@ export class IndexStore {
 		store.provider = catalog.provider;
 		store.providerChoice = typeof catalog.providerChoice === 'string' ? catalog.providerChoice : undefined;
 		const graph = await fs.readFile(graphFile).catch((err: unknown) => {
+			// (a missing graph of the committed generation, too: named, and the writer rebuilds)
 			throw new ClipError('IndexCorrupt', `${graphFile} cannot be read (${describeError(err)}). Index the folder again.`, { file: graphFile, cause: err });
 		});
 		// [Note: untrusted graphs] in hnswFile.ts: checked before the native code sees it.
-		const { labels } = checkHnswFile(graph, catalog.model.dim, graphFile);
+		const { labels, count } = checkHnswFile(graph, catalog.model.dim, graphFile);
+		// Every label below nextLabel is a point of the graph (labels are reused, never skipped): a
+		// nextLabel beyond the graph's count would allocate for points that do not exist (2^53 aborted V8).
+		if (catalog.nextLabel !== count) {
+			throw new ClipError('IndexCorrupt', `${catalogFile} counts ${catalog.nextLabel} labels, but ${path.basename(graphFile)} holds ${count} points. Index the folder again (it is rebuilt).`, { file: catalogFile });
+		}
 		const missing = Object.values(catalog.embeddings).find(label => !labels.has(label));
 		if (missing !== undefined) {
 			throw new ClipError('IndexCorrupt', `${graphFile} lacks the vector of label ${missing} that ${path.basename(catalogFile)} names. Index the folder again.`, { file: graphFile });
@@ -426,7 +446,10 @@ export class IndexStore {
 
 	/** Commits the current state as a new generation (see the crash-safety note above). */
 	async save(): Promise<void> {
-		await fs.mkdir(this.dir, { recursive: true });
+		if (!this.claimed) {
+			await claimIndexDir(this.dir); // [Note: an index folder is ours only if it says so]
+			this.claimed = true;
+		}
 		const generation = this.generation + 1;
 		const catalog: CatalogJson = {
 			format: INDEX_FORMAT,
@@ -457,11 +480,14 @@ export class IndexStore {
 		await this.removeStaleFiles();
 	}
 
-	/** Deletes other generations and temp files left by crashed writers. */
+	/**
+	 * Deletes other generations and temporary files left by crashed writers: our file names only, in a
+	 * folder that is ours ([Note: an index folder is ours only if it says so] in indexDir.ts).
+	 */
 	private async removeStaleFiles(): Promise<void> {
-		const keep = new Set([`catalog-${this.generation}.json`, `vectors-${this.generation}.hnsw`, 'manifest.json', 'index.lock']);
+		const keep = new Set([`catalog-${this.generation}.json`, `vectors-${this.generation}.hnsw`]);
 		for (const name of await fs.readdir(this.dir)) {
-			if (!keep.has(name) && (/^(catalog|vectors)-\d+\.(json|hnsw)$/.test(name) || name.endsWith('.tmp'))) {
+			if (!keep.has(name) && (/^(catalog-\d+\.json|vectors-\d+\.hnsw)$/.test(name) || isOurTempName(name))) {
 				await fs.rm(path.join(this.dir, name), { force: true });
 			}
 		}

@@ -59,7 +59,8 @@ describe('FolderSession (one per workspace folder in the worker)', () => {
 		await commitElsewhere(dir, root, 2);
 		const other = foreignProcess();
 		children.push(other);
-		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: other.pid, host: os.hostname(), since: 'now', purpose: 'clip-search index /x' }));
+		const since = new Date().toISOString();
+		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: other.pid, host: os.hostname(), since, purpose: 'clip-search index /x' }));
 		const session = new FolderSession(root, dir);
 		assert.equal((await session.read())?.files.size, 2);
 		let ran = false;
@@ -71,7 +72,7 @@ describe('FolderSession (one per workspace folder in the worker)', () => {
 			},
 		);
 		assert.equal(ran, false);
-		assert.deepEqual(outcome, { ok: false, holder: { pid: other.pid, host: os.hostname(), since: 'now', purpose: 'clip-search index /x' } });
+		assert.deepEqual(outcome, { ok: false, holder: { pid: other.pid, host: os.hostname(), since, purpose: 'clip-search index /x' } });
 		assert.equal(JSON.parse(await fs.readFile(path.join(dir, 'index.lock'), 'utf8')).pid, other.pid, 'the holder keeps its lock');
 	});
 

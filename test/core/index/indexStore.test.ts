@@ -3,8 +3,10 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { ClipError } from '../../../src/core/common/errors';
+import { claimIndexDir } from '../../../src/core/index/indexDir';
 import { IndexStore, type ModelStamp } from '../../../src/core/index/indexStore';
-import { acquireIndexLock } from '../../../src/core/index/lock';
+import * as os from 'node:os';
+import { acquireIndexLock, currentLockHolder, LOCK_REFRESH_MS, LOCK_STALE_MS } from '../../../src/core/index/lock';
 import { l2normalize } from '../../../src/core/common/vectors';
 import { tempDir } from '../../helpers';
 
@@ -70,21 +72,25 @@ describe('IndexStore', () => {
 		await store.save();
 		// A writer that died after writing its next generation's catalog but before the manifest.
 		await fs.writeFile(path.join(dir, 'catalog-2.json'), '{"half": ');
-		await fs.writeFile(path.join(dir, '.manifest.json.123.abcd.tmp'), 'x');
+		await fs.writeFile(path.join(dir, '.manifest.json.123.abcd0123.tmp'), 'x');
+		await fs.writeFile(path.join(dir, 'notes.tmp'), 'not ours: kept');
 		const loaded = await IndexStore.load(dir);
 		assert.equal(loaded.files.size, 1);
 		loaded.setFile('b.png', { size: 1, mtimeMs: 1, hash: 'a' });
 		await loaded.save();
 		const names = (await fs.readdir(dir)).sort();
-		assert.deepEqual(names, ['catalog-2.json', 'manifest.json', 'vectors-2.hnsw']);
+		assert.deepEqual(names, ['.clip-search-index', 'catalog-2.json', 'manifest.json', 'notes.tmp', 'vectors-2.hnsw']);
 		assert.equal((await IndexStore.load(dir)).files.size, 2);
 	});
 
 	it('reports a missing or corrupt index with a code and the file', async () => {
 		const dir = await tempDir();
 		await assert.rejects(IndexStore.load(dir), (e: unknown) => ClipError.is(e, 'IndexNotFound'));
+		await claimIndexDir(dir);
 		await fs.writeFile(path.join(dir, 'manifest.json'), 'not json');
 		await assert.rejects(IndexStore.load(dir), (e: unknown) => ClipError.is(e, 'IndexCorrupt') && (e as ClipError).file === path.join(dir, 'manifest.json'));
+		await fs.rm(path.join(dir, '.clip-search-index'));
+		await assert.rejects(IndexStore.load(dir), (e: unknown) => ClipError.is(e, 'NotAnIndex'), 'unmarked, with a manifest not of ours: not an index of ours');
 	});
 
 	it('refuses vectors of another dimension', () => {
@@ -106,8 +112,43 @@ describe('index lock', () => {
 	it('takes over a lock left by a process that is gone', async () => {
 		const dir = await tempDir();
 		const os = await import('node:os');
-		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), since: 'then', purpose: 'crashed' }));
+		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname(), since: '2020-01-01T00:00:00.000Z', purpose: 'crashed' }));
 		const lock = await acquireIndexLock(dir);
+		await lock.release();
+	});
+
+	it('a lock with a pid that is not a positive whole number, or not of our shape, is stale', async () => {
+		const os = await import('node:os');
+		for (const planted of [{ pid: -1 }, { pid: 0 }, { pid: 1.5 }, { pid: '77' }, {}, 'not json']) {
+			const dir = await tempDir();
+			const body = typeof planted === 'string' ? planted : JSON.stringify({ host: os.hostname(), since: new Date().toISOString(), purpose: 'planted', ...planted });
+			await fs.writeFile(path.join(dir, 'index.lock'), body);
+			const lock = await acquireIndexLock(dir);
+			await lock.release();
+		}
+	});
+
+	it("another host's lock goes stale when its holder stops refreshing it; the message names host, age and how to break it (injected clock)", async () => {
+		let now = Date.parse('2026-12-01T12:00:00.000Z');
+		const timers: (() => void)[] = [];
+		const clock = { now: () => now, every: (_ms: number, fn: () => void) => (timers.push(fn), () => undefined) };
+		const dir = await tempDir();
+		const other = { pid: 4242, host: 'build-agent-7', since: new Date(now - 60 * 60_000).toISOString(), updated: new Date(now - 60_000).toISOString(), purpose: 'clip-search index /shared' };
+		await fs.writeFile(path.join(dir, 'index.lock'), JSON.stringify(other));
+		await assert.rejects(acquireIndexLock(dir, { clock }), (e: unknown) => ClipError.is(e, 'IndexLocked') && /process 4242 on build-agent-7 .*last seen working 60 s ago.*If nothing on build-agent-7 is indexing, the lock goes stale 5 min after its last sign of work, or delete .*index\.lock/.test((e as Error).message));
+		assert.equal((await currentLockHolder(dir, clock))?.host, 'build-agent-7');
+		now += LOCK_STALE_MS; // no refresh since
+		assert.equal(await currentLockHolder(dir, clock), undefined);
+		const lock = await acquireIndexLock(dir, { clock });
+		// Our holder refreshes its time while it works, so that other hosts see it alive.
+		const first = JSON.parse(await fs.readFile(path.join(dir, 'index.lock'), 'utf8')) as { updated: string; host: string };
+		assert.equal(first.host, os.hostname());
+		now += LOCK_REFRESH_MS;
+		assert.equal(timers.length, 1);
+		timers[0]();
+		await new Promise(resolve => setTimeout(resolve, 50));
+		const second = JSON.parse(await fs.readFile(path.join(dir, 'index.lock'), 'utf8')) as { updated: string };
+		assert.equal(Date.parse(second.updated) - Date.parse(first.updated), LOCK_REFRESH_MS);
 		await lock.release();
 	});
 
