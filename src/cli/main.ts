@@ -4,6 +4,7 @@
  * are a contract (tests and outside checks rely on them); see README.md.
  */
 import { ClipError, describeError } from '../core/common/errors';
+import { printable } from '../core/common/printable';
 import { type CommandDef, OPTIONS, parseCommandArgs, UsageError } from './args';
 import { indexCommand } from './commands/indexing';
 import { labelCommand } from './commands/label';
@@ -66,7 +67,7 @@ export async function main(argv: string[]): Promise<number> {
 	if (first === 'help') {
 		const def = find(rest[0]);
 		if (rest[0] !== undefined && !def) {
-			process.stderr.write(`clip-search: unknown command "${rest[0]}".\n${overview()}\n`);
+			process.stderr.write(`clip-search: unknown command "${printable(rest[0])}".\n${overview()}\n`);
 			return 2;
 		}
 		process.stdout.write(`${def ? helpOf(def) : overview()}\n`);
@@ -74,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
 	}
 	const def = find(first);
 	if (!def) {
-		process.stderr.write(`clip-search: unknown command "${first}".\n${overview()}\n`);
+		process.stderr.write(`clip-search: unknown command "${printable(first)}".\n${overview()}\n`);
 		return 2;
 	}
 	try {
@@ -86,11 +87,11 @@ export async function main(argv: string[]): Promise<number> {
 		return await def.run(positionals, values);
 	} catch (err) {
 		if (err instanceof UsageError) {
-			process.stderr.write(`clip-search ${def.name}: ${err.message}\n${usageOf(def)}\n`);
+			process.stderr.write(`clip-search ${def.name}: ${printable(err.message)}\n${usageOf(def)}\n`);
 			return 2;
 		}
 		const code = ClipError.is(err) ? ` [${err.code}]` : '';
-		process.stderr.write(`clip-search: ${describeError(err)}${code}\n`);
+		process.stderr.write(`clip-search: ${printable(describeError(err))}${code}\n`);
 		if (process.env.CLIP_SEARCH_VERBOSE && err instanceof Error) {
 			process.stderr.write(`${err.stack}\n`);
 		}

@@ -1,4 +1,9 @@
-/** @file What the CLI prints: tables, progress bars, result lists, download progress, the verbose log. */
+/**
+ * @file What the CLI prints: tables, progress bars, result lists, download progress, the verbose log.
+ * Text that comes from outside (names, recognised text, messages that quote them) goes through
+ * printable() ([Note: names printed raw] in core/common/printable.ts); --json output needs nothing.
+ */
+import { printable } from '../core/common/printable';
 import { formatBytes } from '../core/common/sizes';
 import type { DownloadProgress } from '../core/model/download';
 
@@ -8,7 +13,9 @@ export function progressBar(fraction: number, width = 24): string {
 	return `[${'#'.repeat(full)}${'-'.repeat(width - full)}] ${(f * 100).toFixed(0).padStart(3)}%`;
 }
 
-export function table(headers: string[], rows: string[][]): string {
+/** A table of cells, each made printable. */
+export function table(headers: string[], cells: string[][]): string {
+	const rows = cells.map(r => r.map(printable));
 	const widths = headers.map((h, i) => Math.max(h.length, ...rows.map(r => r[i].length)));
 	const line = (cells: string[]): string =>
 		cells
@@ -21,7 +28,7 @@ export function table(headers: string[], rows: string[][]): string {
 /** The engine's log, on stderr when CLIP_SEARCH_VERBOSE is set (stdout is for results). */
 export const log = (m: string): void => {
 	if (process.env.CLIP_SEARCH_VERBOSE) {
-		process.stderr.write(`[clip-search] ${m}\n`);
+		process.stderr.write(`[clip-search] ${printable(m)}\n`);
 	}
 };
 
@@ -59,6 +66,6 @@ export function printResults(results: { path: string; score: number; text?: stri
 
 export function printFailures(failed: { path: string; error: string }[]): void {
 	for (const f of failed) {
-		process.stdout.write(`  failed: ${f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`}\n`);
+		process.stdout.write(`  failed: ${printable(f.error.includes(f.path) ? f.error : `${f.path}: ${f.error}`)}\n`);
 	}
 }

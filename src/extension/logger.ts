@@ -1,5 +1,10 @@
-/** @file The extension's log channel (a LogOutputChannel: levels the user can filter) and timing helpers. */
+/**
+ * @file The extension's log channel (a LogOutputChannel: levels the user can filter) and timing
+ * helpers. Messages quote file names and text from outside: they go through printable()
+ * ([Note: names printed raw] in core/common/printable.ts), so a name cannot add lines to the log.
+ */
 import * as vscode from 'vscode';
+import { printable } from '../core/common/printable';
 
 export class Logger implements vscode.Disposable {
 	readonly channel: vscode.LogOutputChannel;
@@ -9,15 +14,15 @@ export class Logger implements vscode.Disposable {
 	}
 
 	info(message: string): void {
-		this.channel.info(message);
+		this.channel.info(printable(message));
 	}
 
 	warn(message: string): void {
-		this.channel.warn(message);
+		this.channel.warn(printable(message));
 	}
 
 	error(message: string): void {
-		this.channel.error(message);
+		this.channel.error(printable(message));
 	}
 
 	/** Runs `fn` and logs how long it took, under `phase`. */

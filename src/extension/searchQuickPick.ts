@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { printable } from '../core/common/printable';
 import { describeError } from '../core/common/errors';
 import type { SearchResult } from '../core/search/search';
 import { formatReference, relativeReference } from './references';
@@ -50,9 +51,10 @@ export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot:
 			const thumb = await worker.request('thumbnail', { file: hit.file, size: 64 }).catch(() => undefined);
 			const dir = path.posix.dirname(hit.rel);
 			return {
-				label: path.basename(hit.file),
-				description: `${multiRoot ? `${path.basename(hit.root)}/` : ''}${dir === '.' ? '' : dir}`,
-				detail: hit.text ? vscode.l10n.t('“{0}” · text match', hit.text) : vscode.l10n.t('score {0}', hit.score.toFixed(3)),
+				// Names and text from the folder: printable, and no $(icon) syntax taken from a file name.
+				label: printable(path.basename(hit.file)).replace(/\$\(/g, '$\u200b('),
+				description: printable(`${multiRoot ? `${path.basename(hit.root)}/` : ''}${dir === '.' ? '' : dir}`),
+				detail: hit.text ? vscode.l10n.t('“{0}” · text match', printable(hit.text)) : vscode.l10n.t('score {0}', hit.score.toFixed(3)),
 				iconPath: vscode.Uri.file(thumb ?? hit.file),
 				buttons: [revealButton, copyButton, insertButton],
 				alwaysShow: true,

@@ -4,6 +4,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { printable } from '../core/common/printable';
 import type { DuplicateGroup } from '../core/search/duplicates';
 import { Disposable } from './lifecycle';
 
@@ -75,14 +76,14 @@ export class TagsTreeProvider extends Disposable implements vscode.TreeDataProvi
 				return item;
 			}
 			case 'class': {
-				const item = new vscode.TreeItem(node.name, vscode.TreeItemCollapsibleState.Collapsed);
+				const item = new vscode.TreeItem(printable(node.name), vscode.TreeItemCollapsibleState.Collapsed);
 				item.description = String(node.files.length);
 				item.iconPath = new vscode.ThemeIcon('symbol-class');
 				item.contextValue = 'clipSearch.class';
 				return item;
 			}
 			case 'group': {
-				const item = new vscode.TreeItem(path.basename(node.group.paths[0]), vscode.TreeItemCollapsibleState.Collapsed);
+				const item = new vscode.TreeItem(printable(path.basename(node.group.paths[0])), vscode.TreeItemCollapsibleState.Collapsed);
 				item.description = vscode.l10n.t('{0} images · cosine ≥ {1}', node.group.paths.length, node.group.score.toFixed(3));
 				item.iconPath = new vscode.ThemeIcon('files');
 				return item;

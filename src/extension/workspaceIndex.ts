@@ -6,6 +6,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { printable } from '../core/common/printable';
 import { describeError } from '../core/common/errors';
 import type { IndexProgress, IndexResult } from '../core/index/indexer';
 import type { LockHolder } from '../core/index/lock';
@@ -315,7 +316,7 @@ export class WorkspaceIndex extends Disposable {
 		if (outcome.kind === 'failed') {
 			this.log.warn(`auto-tag ${folder.name}: ${outcome.error}`);
 			if (this.lastTagProblem.get(root) !== outcome.error) {
-				void vscode.window.showWarningMessage(outcome.error);
+				void vscode.window.showWarningMessage(printable(outcome.error));
 			}
 			this.lastTagProblem.set(root, outcome.error);
 			return;
@@ -324,7 +325,7 @@ export class WorkspaceIndex extends Disposable {
 			const warnings = outcome.warnings.join('\n');
 			outcome.warnings.forEach(w => this.log.warn(w));
 			if (warnings && this.lastTagProblem.get(root) !== warnings) {
-				void vscode.window.showWarningMessage(outcome.warnings.length === 1 ? outcome.warnings[0] : vscode.l10n.t('{0} (and {1} more: see the log)', outcome.warnings[0], outcome.warnings.length - 1));
+				void vscode.window.showWarningMessage(printable(outcome.warnings.length === 1 ? outcome.warnings[0] : vscode.l10n.t('{0} (and {1} more: see the log)', outcome.warnings[0], outcome.warnings.length - 1)));
 			}
 			this.lastTagProblem.set(root, warnings);
 		}

@@ -59,6 +59,29 @@ describe('clip-search on a hostile repository', { skip: existsSync(cli) ? false 
 		}
 	});
 
+	it('file names with terminal escapes or newlines print escaped, one result a line (search, stats, failures); --json keeps them exact', { skip: POSIX_ONLY }, async () => {
+		const dir = await tempDir('clip-names-');
+		const evil = 'evil\x1b]0;PWNED\x07\x1b[2Jred.png';
+		await fs.copyFile(path.join(root, 'red-circle.png'), path.join(dir, evil));
+		await fs.copyFile(path.join(root, 'red-star.png'), path.join(dir, 'new\nline.png'));
+		await fs.writeFile(path.join(dir, 'bad\x1b[31m.png'), 'not an image');
+		const idx = await tempDir('clip-names-index-');
+		const indexed = await clip(['index', dir, '--model', tinyModelDir, '--index', idx], { env });
+		assert.equal(indexed.code, 0, indexed.stderr);
+		const res = await clip(['search', 'red', '--index', idx, '-k', '2'], { env });
+		assert.equal(res.code, 0, res.stderr);
+		for (const out of [res.stdout, indexed.stdout, (await clip(['stats', '--index', idx], { env })).stdout]) {
+			assert.doesNotMatch(out, /[\x00-\x08\x0b-\x1f\x7f]/, 'no control character reaches the terminal');
+		}
+		const lines = res.stdout.trim().split('\n');
+		assert.equal(lines.length, 1 + 2, 'a header and the two results, one a line');
+		assert.ok(res.stdout.includes('evil\\x1b]0;PWNED\\x07\\x1b[2Jred.png'), res.stdout);
+		assert.ok(res.stdout.includes('new\\nline.png'), res.stdout);
+		assert.match(indexed.stdout, /failed: bad\\x1b\[31m\.png/);
+		const json = JSON.parse((await clip(['search', 'red', '--index', idx, '-k', '3', '--json'], { env })).stdout) as { path: string }[];
+		assert.ok(json.some(r => r.path === evil), 'JSON keeps the exact name');
+	});
+
 	it('--tags never replaces the classes file, an image or notes; --out neither, and writes through a link', { skip: POSIX_ONLY }, async () => {
 		const classes = path.join(root, 'classes.json');
 		const text = '// colours\n{"red": ["a red shape"], "blue": ["a blue shape"]}\n';

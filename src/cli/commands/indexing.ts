@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError, describeError } from '../../core/common/errors';
+import { printable } from '../../core/common/printable';
 import { indexFolder, type IndexProgress } from '../../core/index/indexer';
 import { openIndexForWriting, stampOf } from '../../core/index/indexSession';
 import { IndexStore } from '../../core/index/indexStore';
@@ -86,11 +87,11 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 				if (ClipError.is(err, 'InvalidArgument') || ClipError.is(err, 'ModelMismatch')) {
 					throw err;
 				}
-				process.stderr.write(`clip-search: ${describeError(err)}; indexing goes on here without the store\n`);
+				process.stderr.write(`clip-search: ${printable(describeError(err))}; indexing goes on here without the store\n`);
 				return undefined;
 			});
 		}
-		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${m}\n`));
+		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${printable(m)}\n`));
 		const tty = !json && process.stderr.isTTY;
 		const result = await indexFolder(store, encoder, {
 			signal: controller.signal,
@@ -98,7 +99,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			// For the crash tests: commit often, so that a kill lands between commits.
 			checkpointSeconds: Number(process.env.CLIP_SEARCH_CHECKPOINT_SECONDS) || undefined,
 			remote,
-			log: storeAt ? (m: string) => (/^team store/.test(m) ? process.stderr.write(`clip-search: ${m}\n`) : log(m)) : log,
+			log: storeAt ? (m: string) => (/^team store/.test(m) ? process.stderr.write(`clip-search: ${printable(m)}\n`) : log(m)) : log,
 			onProgress: tty ? (p: IndexProgress) => process.stderr.write(`\r${describeProgress(p)}\x1b[K`) : undefined,
 		});
 		if (tty) {
@@ -125,7 +126,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			const labeler = await Labeler.create(encoder, classes, { store });
 			log(`labels: ${labeler.describeChoice()}`);
 			for (const w of labeler.warnings) {
-				process.stderr.write(`clip-search: ${describeWarning(w, path.resolve(values.labels!))}\n`);
+				process.stderr.write(`clip-search: ${printable(describeWarning(w, path.resolve(values.labels!)))}\n`);
 			}
 			tags = await updateTagsFile(path.resolve(values.tags!), store, labeler, { changed: result.changed, classesFile: path.resolve(values.labels!) });
 		}
@@ -137,20 +138,20 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
 		} else {
 			process.stdout.write(
-				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${absRoot}: ${result.scanned} images, ${result.embedded} embedded, ${storeAt ? `${result.pulled ?? 0} pulled from the team store, ` : ''}` +
+				`${result.cancelled ? 'Stopped (progress saved; run again to continue)' : 'Indexed'} ${printable(absRoot)}: ${result.scanned} images, ${result.embedded} embedded, ${storeAt ? `${result.pulled ?? 0} pulled from the team store, ` : ''}` +
 					`${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s ` +
 					`(${encoder.providersUsed.vision ?? store.provider ?? 'no'} provider${encoder.providerChoice ? `; ${encoder.providerChoice}` : ''})\n`,
 			);
 			printFailures(result.failed);
-			process.stdout.write(`Index: ${dir}\n`);
+			process.stdout.write(`Index: ${printable(dir)}\n`);
 			if (text) {
 				process.stdout.write(`Text: ${text.read} image(s) read (${text.withText} with text, ${text.failed} failed) in ${text.seconds.toFixed(1)} s\n`);
 			}
 			if (tags) {
 				process.stdout.write(
 					tags.written
-						? `Tags: ${path.resolve(values.tags!)} (${tags.full ? 'all' : tags.labelled} labelled, ${tags.dropped} dropped, ${tags.images} tagged)\n`
-						: `Tags: ${path.resolve(values.tags!)} unchanged\n`,
+						? `Tags: ${printable(path.resolve(values.tags!))} (${tags.full ? 'all' : tags.labelled} labelled, ${tags.dropped} dropped, ${tags.images} tagged)\n`
+						: `Tags: ${printable(path.resolve(values.tags!))} unchanged\n`,
 				);
 			}
 		}

@@ -1,5 +1,6 @@
 /** @file `clip-search label`: zero-shot (or taught) labels for the indexed images. */
 import * as path from 'node:path';
+import { printable } from '../../core/common/printable';
 import { readClassesFile } from '../../core/labels/classesFile';
 import { describeWarning, Labeler, parseClasses } from '../../core/labels/labeler';
 import { tagsFileToReplace, writeTagsFile } from '../../core/labels/tagsFile';
@@ -31,7 +32,7 @@ export const labelCommand: CommandDef = {
 			const labeler = await Labeler.create(encoder, classes, { store });
 			log(`labels: ${labeler.describeChoice()}`);
 			for (const w of labeler.warnings) {
-				process.stderr.write(`clip-search: ${describeWarning(w, values['classes-file'] ?? '--classes')}\n`);
+				process.stderr.write(`clip-search: ${printable(describeWarning(w, values['classes-file'] ?? '--classes'))}\n`);
 			}
 			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: values.scope });
 			if (out) {
@@ -47,7 +48,7 @@ export const labelCommand: CommandDef = {
 					),
 				);
 				if (values.out) {
-					process.stdout.write(`Tags written to ${path.resolve(values.out)}\n`);
+					process.stdout.write(`Tags written to ${printable(path.resolve(values.out))}\n`);
 				}
 			}
 			return 0;

@@ -12,6 +12,7 @@ import { type AgentContext, runAgentTool, sessionsFor, type ToolOutput } from '.
 import { TOOL_DEFS } from '../../core/agent/toolDefs';
 import { TOOL_SCHEMAS } from '../../core/agent/toolSchemas';
 import { ClipError, describeError } from '../../core/common/errors';
+import { printable } from '../../core/common/printable';
 import type { IndexStore } from '../../core/index/indexStore';
 import { ClipEncoder } from '../../core/model/encoder';
 import { resolveModel } from '../../core/model/modelResolver';
@@ -50,7 +51,7 @@ export const mcpCommand: CommandDef = {
 		}
 		const provider = providerOption(values);
 		const threads = threadsOption(values);
-		const log = (m: string): void => void process.stderr.write(`[clip-search mcp] ${m}\n`);
+		const log = (m: string): void => void process.stderr.write(`[clip-search mcp] ${printable(m)}\n`);
 		const encoders = new Map<string, Promise<ClipEncoder>>();
 		let ocr: Promise<OcrEngine> | undefined;
 		const ctx: AgentContext = {

@@ -4,6 +4,7 @@ import { readImageFile } from '../../core/common/files';
 import { formatBytes } from '../../core/common/sizes';
 import { ClipEncoder } from '../../core/model/encoder';
 import { downloadSize, KNOWN_MODELS } from '../../core/model/modelRegistry';
+import { printable } from '../../core/common/printable';
 import { resolveModel } from '../../core/model/modelResolver';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/tokenizer';
@@ -72,7 +73,7 @@ export const embedCommand: CommandDef = {
 				vector = (await encoder.encodeImages([await decodeImage(file, bytes, spec.preprocess)]))[0];
 			}
 			const out = { model: spec.id, dim: spec.dim, vector: Array.from(vector) };
-			process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `${spec.id} (${spec.dim}-d): [${out.vector.map(v => v.toFixed(5)).join(', ')}]\n`);
+			process.stdout.write(values.json ? `${JSON.stringify(out)}\n` : `${printable(spec.id)} (${spec.dim}-d): [${out.vector.map(v => v.toFixed(5)).join(', ')}]\n`);
 			return 0;
 		} finally {
 			await encoder.dispose();

@@ -1,6 +1,7 @@
 /** @file `clip-search ocr`: the text inside one image. */
 import * as path from 'node:path';
 import { readImageFile } from '../../core/common/files';
+import { printable } from '../../core/common/printable';
 import { DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { type CommandDef, threadsOption, UsageError } from '../args';
@@ -22,7 +23,7 @@ export const ocrCommand: CommandDef = {
 			if (values.json) {
 				process.stdout.write(`${JSON.stringify({ lines })}\n`);
 			} else {
-				process.stdout.write(lines.length ? lines.map(l => `${l.text}  (${l.score.toFixed(3)})`).join('\n') + '\n' : 'No text found.\n');
+				process.stdout.write(lines.length ? lines.map(l => `${printable(l.text)}  (${l.score.toFixed(3)})`).join('\n') + '\n' : 'No text found.\n');
 			}
 			return 0;
 		} finally {

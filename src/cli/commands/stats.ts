@@ -1,4 +1,5 @@
 /** @file `clip-search stats`: what an index holds, its model and provider, and what failed. */
+import { printable } from '../../core/common/printable';
 import { formatBytes } from '../../core/common/sizes';
 import { IndexStore } from '../../core/index/indexStore';
 import { indexStatus } from '../../core/index/indexStatus';
@@ -16,9 +17,11 @@ export const statsCommand: CommandDef = {
 			process.stdout.write(`${JSON.stringify(stats)}\n`);
 			return 0;
 		}
+		// The catalog is a file anyone may have written: every string in it is printed through printable().
+		const p = printable;
 		process.stdout.write(
-			`Root:      ${stats.root}\nIndex:     ${stats.index} (${formatBytes(stats.indexBytes)}, generation ${stats.generation})\nModel:     ${stats.model.id} @ ${stats.model.revision} (${stats.model.variant}, ${stats.model.dim}-d)\n` +
-				`Provider:  ${stats.provider ?? 'unknown'}${stats.providerChoice ? ` (${stats.providerChoice})` : ''}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
+			`Root:      ${p(stats.root)}\nIndex:     ${p(stats.index)} (${formatBytes(stats.indexBytes)}, generation ${stats.generation})\nModel:     ${p(stats.model.id)} @ ${p(stats.model.revision)} (${p(stats.model.variant)}, ${stats.model.dim}-d)\n` +
+				`Provider:  ${p(stats.provider ?? 'unknown')}${stats.providerChoice ? ` (${p(stats.providerChoice)})` : ''}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
 		);
 		printFailures(stats.failed);
 		return 0;

@@ -5,6 +5,7 @@
  */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { printable } from '../../core/common/printable';
 import { describeError } from '../../core/common/errors';
 import { type PlannedMove, planOrganize, type RefusedMove } from '../../core/labels/organize';
 import type { CommandDef } from './registry';
@@ -46,7 +47,7 @@ export const organizeByLabelCommand: CommandDef = {
 			void vscode.window.showWarningMessage(vscode.l10n.t('Nothing to organize: {0} image(s) refused (see the log).', refused.length));
 			return;
 		}
-		const line = (p: PlannedMove): string => `${vscode.workspace.asRelativePath(p.from)} → ${vscode.workspace.asRelativePath(p.to)}`;
+		const line = (p: PlannedMove): string => printable(`${vscode.workspace.asRelativePath(p.from)} → ${vscode.workspace.asRelativePath(p.to)}`);
 		const listing = plan.slice(0, SHOWN).map(line).join('\n');
 		const more = plan.length > SHOWN ? `\n${vscode.l10n.t('…and {0} more', plan.length - SHOWN)}` : '';
 		const notMoved = refused.length ? `\n\n${vscode.l10n.t('{0} image(s) refused: paths outside the folder or unusable class names (see the log).', refused.length)}` : '';

@@ -4,6 +4,7 @@
  * the log), except cancellations, which are silent.
  */
 import * as vscode from 'vscode';
+import { printable } from '../../core/common/printable';
 import { ClipError, describeError } from '../../core/common/errors';
 import type { Logger } from '../logger';
 import type { ResultsPanel } from '../resultsPanel';
@@ -37,7 +38,7 @@ export interface CommandDef {
 /** Shows and logs an error, unless it is a cancellation. Returns undefined (what a failed command returns). */
 export function reportError(services: Services, err: unknown): undefined {
 	if (!ClipError.is(err, 'Cancelled')) {
-		const message = describeError(err);
+		const message = printable(describeError(err));
 		void vscode.window.showErrorMessage(message);
 		services.log.error(message);
 	}
