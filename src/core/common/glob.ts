@@ -215,6 +215,37 @@ function compileOne(pattern: string, original: string, options: GlobOptions): (p
 }
 
 /**
+ * [Note: the forms people write] Patterns are relative to the folder, and people write the same
+ * pattern several ways: `./private/**` (the `.` segment was compared literally and matched nothing,
+ * so those files were indexed and pushed to a team store), `/private/**` (anchored at the folder, as
+ * in a .gitignore), `private/` (the folder: everything below it). They are normalised to
+ * `private/**` before matching; picomatch agrees on `./x`, and takes `/x` as an absolute path and
+ * `x/` as matching only the folder itself, which no walker asks for.
+ */
+export function normalizeGlob(pattern: string): string {
+	let p = pattern;
+	while (p.startsWith('./')) {
+		p = p.slice(2);
+	}
+	if (p.startsWith('/') && !p.startsWith('//')) {
+		p = p.slice(1);
+	}
+	if (p.length > 1 && p.endsWith('/') && !p.endsWith('\\/')) {
+		p = `${p}**`;
+	}
+	return p;
+}
+
+/** One compiled pattern (no negation): a predicate over a path's '/'-separated parts. */
+export function compileGlob(pattern: string, options: GlobOptions = {}): (parts: string[]) => boolean {
+	if (pattern.length > MAX_PATTERN_LENGTH) {
+		refuse(pattern, `is longer than ${MAX_PATTERN_LENGTH} characters`, options);
+	}
+	const alternatives = expandBraces(normalizeGlob(pattern), pattern, options).map(p => compileOne(p, pattern, options));
+	return parts => alternatives.some(m => m(parts));
+}
+
+/**
  * A predicate over '/'-separated relative paths that is true when any of the patterns matches (a
  * leading `!` negates one). Throws LimitExceeded, naming the pattern and `source`, for a pattern
  * longer than MAX_PATTERN_LENGTH, with too many brace alternatives, or with extended globs.
@@ -227,9 +258,7 @@ export function globMatcher(patterns: string | readonly string[], options: GlobO
 			refuse(raw, `is longer than ${MAX_PATTERN_LENGTH} characters`, options);
 		}
 		const negate = raw.startsWith('!');
-		const body = negate ? raw.slice(1) : raw;
-		const alternatives = expandBraces(body, raw, options).map(p => compileOne(p, raw, options));
-		matchers.push({ negate, test: parts => alternatives.some(m => m(parts)) });
+		matchers.push({ negate, test: compileGlob(negate ? raw.slice(1) : raw, options) });
 	}
 	return rel => {
 		const parts = (options.nocase ? rel.toLowerCase() : rel).split('/').filter(Boolean);

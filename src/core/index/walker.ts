@@ -9,7 +9,7 @@
 import type { Dirent } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
+import { type GitIgnoreRules, parseGitIgnore } from '../common/gitignore';
 import { globMatcher } from '../common/glob';
 import { isSafeRelativePath } from '../common/safePaths';
 import { DEFAULT_EXCLUDE, DEFAULT_INCLUDE } from './imageFiles';
@@ -45,14 +45,17 @@ export function makeMatcher(include: string[] = DEFAULT_INCLUDE, exclude: string
 
 interface GitIgnoreScope {
 	base: string; // rel folder ('' for the root)
-	rules: Ignore;
+	rules: GitIgnoreRules;
 }
 
+/** Whether the .gitignore files of `scopes` (outermost first) ignore `rel`: a deeper file's rules decide first, as in git. */
 function ignoredByGit(scopes: GitIgnoreScope[], rel: string, isDir: boolean): boolean {
-	for (const scope of scopes) {
+	for (let i = scopes.length - 1; i >= 0; i--) {
+		const scope = scopes[i];
 		const sub = scope.base ? rel.slice(scope.base.length + 1) : rel;
-		if (sub && scope.rules.ignores(isDir ? `${sub}/` : sub)) {
-			return true;
+		const decided = sub ? scope.rules.decide(sub, isDir) : undefined;
+		if (decided !== undefined) {
+			return decided;
 		}
 	}
 	return false;
@@ -60,11 +63,15 @@ function ignoredByGit(scopes: GitIgnoreScope[], rel: string, isDir: boolean): bo
 
 async function readGitIgnore(absRoot: string, dirRel: string, onError?: WalkOptions['onError']): Promise<GitIgnoreScope | undefined> {
 	const file = path.join(absRoot, dirRel, '.gitignore');
+	const shown = dirRel ? `${dirRel}/.gitignore` : '.gitignore';
 	try {
-		return { base: dirRel, rules: ignore().add(await fs.readFile(file, 'utf8')) };
+		// [Note: .gitignore files from anyone] in common/gitignore.ts: bounded, lines past the bounds reported.
+		const rules = parseGitIgnore(await fs.readFile(file, 'utf8'), shown);
+		rules.skipped.forEach(err => onError?.(shown, err));
+		return { base: dirRel, rules };
 	} catch (err) {
 		if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
-			onError?.(dirRel ? `${dirRel}/.gitignore` : '.gitignore', err);
+			onError?.(shown, err);
 		}
 		return undefined;
 	}

@@ -30,6 +30,31 @@ describe('glob patterns in bounded time', () => {
 		}
 	});
 
+	it('takes the forms people write: ./x as x (as picomatch does), /x anchored at the folder, x/ as the folder and all below it', () => {
+		const forms: [string, string][] = [
+			['./img/**', './img/**'],
+			['./*.png', './*.png'],
+			['././img/*.png', 'img/*.png'],
+			['./brand/logo*.{png,svg}', './brand/logo*.{png,svg}'],
+			['/img/**', 'img/**'],
+			['/deep/**/d.webp', 'deep/**/d.webp'],
+			['img/', 'img/**'],
+			['./deep/a/', 'deep/a/**'],
+			['!./img/**', '!img/**'],
+			['**/node_modules/', '**/node_modules/**'],
+		];
+		for (const [ours, reference] of forms) {
+			const m = globMatcher(ours, { nocase: true });
+			const theirs = picomatch(reference, { dot: true, nocase: true });
+			for (const p of paths) {
+				assert.equal(m(p), theirs(p), `${ours} (as ${reference}) vs ${p}`);
+			}
+		}
+		// The issue's case: an exclude of ./private/** excluded nothing.
+		assert.equal(globMatcher('./private/**')('private/a.png'), true);
+		assert.equal(globMatcher('./assets/**/*.png')('assets/a/b.png'), true);
+	});
+
 	it('answers a pattern that makes a regex backtrack for minutes at once (steps counted, not time)', () => {
 		// picomatch needs 81 s of CPU for this against one name of 44 "a"s; here each segment costs
 		// at most |name| × |pattern| comparisons, so a name of 4,000 characters is still answered.
