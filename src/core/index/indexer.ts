@@ -260,6 +260,10 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	const prepare = async (file: WalkedFile): Promise<void> => {
 		let bytes: Buffer | { path: string };
 		let hash: string;
+		if (file.badName) {
+			fail(file, undefined, new ClipError('FileUnreadable', `${file.rel}: ${file.badName}.`, { file: file.rel })); // [Note: names that are not UTF-8] in walker.ts
+			return;
+		}
 		try {
 			// [Note: files too big to be images] in common/files.ts.
 			checkImageFileSize(file.rel, file.size, options.maxPixels ?? DEFAULT_MAX_PIXELS);

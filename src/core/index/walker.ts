@@ -31,6 +31,27 @@ export interface WalkedFile {
 	abs: string;
 	size: number;
 	mtimeMs: number;
+	/** Why the file cannot be indexed from its name alone (a name that is not valid UTF-8). */
+	badName?: string;
+}
+
+/**
+ * [Note: names that are not UTF-8] A file system may hold names that are not valid UTF-8 (bytes
+ * from another encoding). Node decodes them with U+FFFD in place of the bad bytes, and that string
+ * names no file: it cannot be opened, stored or shown as it is. Such files were passed over with a
+ * line in the verbose log; now they are found (listed as bytes), stat'ed by their real name, and
+ * listed among the failures with the reason, so a person sees which files to rename.
+ */
+async function rawNamesIn(dirAbs: string): Promise<Map<string, Buffer>> {
+	const raw = await fs.readdir(dirAbs, { encoding: 'buffer' }).catch(() => [] as Buffer[]);
+	const out = new Map<string, Buffer>();
+	for (const name of raw) {
+		const decoded = name.toString('utf8');
+		if (!Buffer.from(decoded, 'utf8').equals(name)) {
+			out.set(decoded, name);
+		}
+	}
+	return out;
 }
 
 export type PathMatcher = (rel: string) => boolean;
@@ -129,9 +150,20 @@ export async function* walkImages(root: string, options: WalkUnderOptions = {}):
 			}
 		}
 		entries.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0));
-		const wanted: { rel: string; abs: string }[] = [];
+		const wanted: { rel: string; abs: string | Buffer; badName?: string }[] = [];
+		const rawNames = entries.some(e => e.name.includes('\ufffd')) ? await rawNamesIn(dirAbs) : undefined;
 		for (const entry of entries) {
 			const rel = dirRel ? `${dirRel}/${entry.name}` : entry.name;
+			const raw = rawNames?.get(entry.name);
+			if (raw) {
+				// [Note: names that are not UTF-8]
+				if (entry.isDirectory()) {
+					options.onError?.(rel, new Error('the folder name is not valid UTF-8; rename it to have its images indexed'));
+				} else if (entry.isFile() && included(rel) && !excluded(rel)) {
+					wanted.push({ rel, abs: Buffer.concat([Buffer.from(`${dirAbs}${path.sep}`), raw]), badName: `the file name is not valid UTF-8 (bytes ${raw.toString('hex').replace(/(..)/g, '$1 ').trim()}); rename it to have it indexed` });
+				}
+				continue;
+			}
 			if (entry.isDirectory()) {
 				if (!excluded(rel) && !ignoredByGit(scopes, rel, true)) {
 					stack.push({ rel, scopes });
@@ -147,10 +179,11 @@ export async function* walkImages(root: string, options: WalkUnderOptions = {}):
 			const chunk = wanted.slice(i, i + 64);
 			const stats = await Promise.all(chunk.map(w => fs.stat(w.abs).catch((err: unknown) => err as Error)));
 			stats.forEach((st, j) => {
+				const w = chunk[j];
 				if (st instanceof Error) {
-					options.onError?.(chunk[j].rel, st); // vanished between listing and stat
+					options.onError?.(w.rel, st); // vanished between listing and stat
 				} else {
-					files.push({ rel: chunk[j].rel, abs: chunk[j].abs, size: st.size, mtimeMs: Math.trunc(st.mtimeMs) });
+					files.push({ rel: w.rel, abs: typeof w.abs === 'string' ? w.abs : path.join(dirAbs, w.rel.slice(w.rel.lastIndexOf('/') + 1)), size: st.size, mtimeMs: Math.trunc(st.mtimeMs), ...(w.badName ? { badName: w.badName } : {}) });
 				}
 			});
 		}

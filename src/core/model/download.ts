@@ -17,10 +17,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
+import { formatBytes } from '../common/sizes';
 import { filesForVariant, type KnownModel, type ModelFile } from './modelRegistry';
 import type { ModelVariant } from './modelSpec';
 
 export const DEFAULT_ENDPOINT = 'https://huggingface.co';
+/** No model file is larger (the biggest fp32 towers are about 1.5 GB; ONNX files without external data stop at 2 GB). */
+export const MAX_DOWNLOAD_BYTES = 4 * 1024 ** 3;
 
 export interface DownloadProgress {
 	file: string;
@@ -45,6 +48,8 @@ export interface DownloadOptions {
 	retries?: number;
 	/** First backoff delay; doubled after each failed attempt. */
 	backoffMs?: number;
+	/** The most one file may have when no size is pinned or stated (MAX_DOWNLOAD_BYTES; tests set less). */
+	maxBytes?: number;
 	log?: (message: string) => void;
 }
 
@@ -195,6 +200,14 @@ async function fetchInto(url: string, part: string, file: ModelFile, options: Do
 	const resuming = response.status === 206 && have > 0;
 	const contentLength = Number(response.headers.get('content-length') ?? NaN);
 	const total = file.size ?? stated.size ?? (Number.isFinite(contentLength) ? contentLength + (resuming ? have : 0) : undefined);
+	// [Note: a body without end] A hostile or broken mirror can send bytes for ever and fill the disk:
+	// the body stops at the pinned size, else the size the server states (X-Linked-Size, then
+	// Content-Length), and never passes MAX_DOWNLOAD_BYTES.
+	// (A compressed body's Content-Length counts compressed bytes: no limit from it then.)
+	const encoded = !['', 'identity'].includes((response.headers.get('content-encoding') ?? '').toLowerCase());
+	const bound = file.size ?? stated.size ?? (encoded ? undefined : total);
+	const ceiling = options.maxBytes ?? MAX_DOWNLOAD_BYTES;
+	const limit = Math.min(ceiling, bound ?? ceiling);
 	const sha256 = createHash('sha256');
 	let loaded = 0;
 	if (resuming) {
@@ -206,6 +219,13 @@ async function fetchInto(url: string, part: string, file: ModelFile, options: Do
 		let lastReport = 0;
 		for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
 			const buf = Buffer.from(chunk);
+			if (loaded + buf.length > limit) {
+				throw new ClipError(
+					'DownloadFailed',
+					`${file.path} from ${url}: the server sent more than ${formatBytes(limit)} (${bound !== undefined ? 'the size it should have' : 'the most a model file may have'}); the download was stopped and discarded.`,
+					{ file: file.path },
+				);
+			}
 			await handle.write(buf);
 			sha256.update(buf);
 			loaded += buf.length;
@@ -216,10 +236,14 @@ async function fetchInto(url: string, part: string, file: ModelFile, options: Do
 		}
 		await handle.sync();
 	} catch (err) {
+		await handle.close().catch(() => undefined);
+		if (ClipError.is(err, 'DownloadFailed')) {
+			await fs.rm(part, { force: true });
+			throw err;
+		}
 		throw err instanceof Error && err.name === 'AbortError' ? err : new RetryableError(`the connection broke after ${loaded} bytes (${describeError(err)})`);
-	} finally {
-		await handle.close();
 	}
+	await handle.close();
 	if (total !== undefined && loaded < total) {
 		throw new RetryableError(`the connection closed after ${loaded} of ${total} bytes`);
 	}

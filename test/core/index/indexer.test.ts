@@ -45,6 +45,19 @@ describe('indexFolder', () => {
 		assert.equal(store.root, root);
 	});
 
+	it('lists a file whose name is not valid UTF-8 among the failures, with the reason; the rest are indexed; the next run is quiet', { skip: process.platform === 'linux' ? false : 'names as raw bytes are a Linux file-system feature' }, async () => {
+		const { root, open } = await setup();
+		const bytes = await fs.readFile(path.join(root, 'red-circle.png'));
+		await fs.writeFile(Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x66, 0xff, 0x6f, 0x2e, 0x70, 0x6e, 0x67])]), bytes); // "f\xffo.png"
+		const first = await indexFolder(await open(), encoder);
+		assert.equal(first.failed.length, 1, JSON.stringify(first.failed));
+		assert.equal(first.failed[0].path, 'f\ufffdo.png');
+		assert.match(first.failed[0].error, /f\ufffdo\.png: the file name is not valid UTF-8 \(bytes 66 ff 6f 2e 70 6e 67\); rename it/);
+		assert.equal(first.embedded + first.reused, 32);
+		const second = await indexFolder(await open(), encoder);
+		assert.deepEqual([second.failed.length, second.embedded, second.totalFailed], [0, 0, 1], 'still listed in the index as failed, not tried again');
+	});
+
 	it('a file rewritten in place is embedded when its content is new, and reused when another file has that content', async () => {
 		// The bench's "one file changed" row once read 0: its solid colour repeated another file's.
 		const { root, open } = await setup();

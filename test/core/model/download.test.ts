@@ -17,7 +17,7 @@ import { fixturesDir, tempDir } from '../../helpers';
  * A local stand-in for the Hugging Face hub on 127.0.0.1 that misbehaves on demand. `faults`
  * maps a file path to what to do on each successive request for it.
  */
-type Fault = 'ok' | 'drop' | '500' | '404' | 'corrupt' | 'slow' | 'redirect-lfs' | 'ignore-range' | 'no-hash';
+type Fault = 'ok' | 'drop' | '500' | '404' | 'corrupt' | 'slow' | 'redirect-lfs' | 'ignore-range' | 'no-hash' | 'endless';
 
 class FakeHub {
 	server!: http.Server;
@@ -60,6 +60,14 @@ class FakeHub {
 		if (fault === 'redirect-lfs') {
 			const sha = createHash('sha256').update(body).digest('hex');
 			res.writeHead(302, { location: `/cdn/${file}`, 'x-linked-etag': `"${sha}"`, 'x-linked-size': String(body.length) }).end();
+			return;
+		}
+		if (fault === 'endless') {
+			// A hostile mirror: the file, then bytes for ever, with no length stated.
+			res.writeHead(200, { etag: '"0000000000000000000000000000000000000000"' });
+			res.write(body);
+			const t = setInterval(() => (res.destroyed ? clearInterval(t) : res.write(randomBytes(64 * 1024))), 1);
+			res.on('close', () => clearInterval(t));
 			return;
 		}
 		let start = 0;
@@ -148,6 +156,19 @@ describe('model download (against a local hub on 127.0.0.1)', () => {
 		// The next try starts clean and succeeds.
 		await downloadModel(model, 'fp32', dir, opts());
 		assert.deepEqual(await fs.readFile(path.join(dir, 'config.json')), config);
+	});
+
+	it('stops a body that does not end: at the pinned size, else at the ceiling; nothing is left on disk', async () => {
+		const dir = await fresh();
+		hub.faults.set('onnx/vision_model.onnx', ['endless']);
+		await assert.rejects(downloadModel(model, 'fp32', dir, opts({ retries: 1 })), (e: unknown) => ClipError.is(e, 'DownloadFailed') && /vision_model\.onnx .*sent more than 300 kB \(the size it should have\)/.test((e as Error).message));
+		assert.ok(!(await fs.readdir(path.join(dir, 'onnx')).catch(() => [] as string[])).some(f => f.startsWith('vision_model')), 'no partial file kept');
+		hub.faults.set('config.json', ['endless']);
+		const other = await fresh();
+		await assert.rejects(downloadModel(model, 'fp32', other, opts({ retries: 1, maxBytes: 200_000 })), (e: unknown) => ClipError.is(e, 'DownloadFailed') && /config\.json .*sent more than 200 kB \(the most a model file may have\)/.test((e as Error).message));
+		assert.ok(!(await fs.readdir(other)).some(f => f.startsWith('config.json')));
+		hub.faults.delete('config.json');
+		hub.faults.delete('onnx/vision_model.onnx');
 	});
 
 	it('refuses a file that no hash vouches for (none pinned, none stated), unless told to accept it', async () => {
