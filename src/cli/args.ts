@@ -28,6 +28,8 @@ export const OPTIONS = {
 	labels: { type: 'string', value: '<classes.json>', help: 'keep a tags file current with these classes (with --tags)' },
 	tags: { type: 'string', value: '<tags.json>', help: 'the tags file that --labels keeps current' },
 	ocr: { type: 'boolean', help: 'also read the text inside the images' },
+	include: { type: 'string', multiple: true, value: '<glob>', help: 'index only files matching this glob (repeatable; as clipSearch.include; remembered by the index; "" clears)' },
+	exclude: { type: 'string', multiple: true, value: '<glob>', help: 'leave out files and folders matching this glob (repeatable; as clipSearch.exclude, e.g. vendor/ or ./private/**; remembered; "" clears)' },
 	text: { type: 'string', value: '"<text>"', help: 'embed this text' },
 	image: { type: 'string', value: '<file>', help: 'embed this image' },
 	store: { type: 'string', value: '<postgres URL>', help: 'a team store (PostgreSQL + pgvector) to share embeddings through; also CLIP_SEARCH_STORE. The password comes from PGPASSWORD or ~/.pgpass' },
@@ -39,8 +41,9 @@ export const OPTIONS = {
 } as const;
 
 export type OptionName = keyof typeof OPTIONS;
-type ParseOptions = { [K in OptionName]: { type: (typeof OPTIONS)[K]['type']; short?: string } };
-export type Values = Partial<{ [K in OptionName]: (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string }>;
+type ParseOptions = { [K in OptionName]: { type: (typeof OPTIONS)[K]['type']; short?: string; multiple?: boolean } };
+type ValueOf<K extends OptionName> = (typeof OPTIONS)[K] extends { multiple: true } ? string[] : (typeof OPTIONS)[K]['type'] extends 'boolean' ? boolean : string;
+export type Values = Partial<{ [K in OptionName]: ValueOf<K> }>;
 
 /** A mistake in how a command was called: exit code 2 and that command's usage. */
 export class UsageError extends Error {
@@ -72,7 +75,9 @@ export interface CommandDef {
  */
 export function parseCommandArgs(def: CommandDef, argv: string[]): { values: Values; positionals: string[] } {
 	const names: OptionName[] = [...def.options, 'help'];
-	const options = Object.fromEntries(names.map(n => [n, { type: OPTIONS[n].type, ...('short' in OPTIONS[n] ? { short: OPTIONS[n].short } : {}) }])) as Partial<ParseOptions>;
+	const options = Object.fromEntries(
+		names.map(n => [n, { type: OPTIONS[n].type, ...('short' in OPTIONS[n] ? { short: OPTIONS[n].short } : {}), ...('multiple' in OPTIONS[n] ? { multiple: true } : {}) }]),
+	) as Partial<ParseOptions>;
 	const args: string[] = [];
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
@@ -101,7 +106,7 @@ interface Range {
 /** A numeric option, checked against its range; the message names the option and what it may be. */
 export function numberOption(values: Values, name: OptionName, range: Range): number | undefined {
 	const raw = values[name];
-	if (raw === undefined || typeof raw === 'boolean') {
+	if (raw === undefined || typeof raw !== 'string') {
 		return undefined;
 	}
 	const n = Number(raw);

@@ -2,6 +2,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError, describeError } from '../../core/common/errors';
+import { globMatcher } from '../../core/common/glob';
 import { printable } from '../../core/common/printable';
 import { indexFolder, type IndexProgress } from '../../core/index/indexer';
 import { openIndexForWriting, stampOf } from '../../core/index/indexSession';
@@ -24,12 +25,12 @@ export const indexCommand: CommandDef = {
 	name: 'index',
 	summary: 'embed the images under a folder (only new and changed ones after the first run)',
 	usage: [
-		'index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--provider P] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]',
+		'index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--include <glob>]… [--exclude <glob>]… [--provider P] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]',
 		'index <root> --store <postgres URL> [--push [--library NAME]] [--store-ca <file>] …',
 	],
-	options: ['model', 'variant', 'index', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json', 'store', 'store-ca', 'push', 'library'],
+	options: ['model', 'variant', 'index', 'include', 'exclude', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json', 'store', 'store-ca', 'push', 'library'],
 	notes: [
-		'With no --model, an existing index keeps its model; a new one gets Xenova/clip-vit-base-patch32.',
+		'With no --model, an existing index keeps its model; a new one gets Xenova/clip-vit-base-patch32. --include and --exclude are kept the same way ("" clears one).',
 		'With a team store, vectors it has are pulled instead of embedded; --push gives it what it lacks. A store that cannot be reached is reported and indexing goes on here.',
 	],
 	run: ([root], values) => runIndex(root, values),
@@ -49,12 +50,20 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	// With no --model, an existing index keeps its model; a new one gets the default.
 	let modelRef = values.model;
 	let variant = variantOption(values);
-	if (!modelRef && (await IndexStore.exists(dir))) {
-		// Read from the catalog alone: a damaged graph is rebuilt with the model it was made with.
-		const existing = await IndexStore.committedModel(dir);
-		modelRef = existing?.id;
-		variant ??= existing?.variant as ModelVariant | undefined;
+	// Read from the catalog alone: a damaged graph is rebuilt with the model it was made with, and the
+	// globs given once (--include, --exclude) are kept like the model.
+	const committed = (await IndexStore.exists(dir)) ? await IndexStore.committedSettings(dir) : undefined;
+	if (!modelRef && committed) {
+		modelRef = committed.model.id;
+		variant ??= committed.model.variant as ModelVariant | undefined;
 	}
+	const globs = (given: string[] | undefined, kept: string[] | undefined, name: string): string[] => {
+		const list = given ? given.filter(g => g !== '') : (kept ?? []);
+		globMatcher(list, { source: `--${name}` }); // refused now (LimitExceeded) rather than mid-walk
+		return list;
+	};
+	const include = globs(values.include, committed?.walk?.include, 'include');
+	const exclude = globs(values.exclude, committed?.walk?.exclude, 'exclude');
 	// Every option is checked before anything slow or exclusive (a download, the lock) starts.
 	if ((values.labels === undefined) !== (values.tags === undefined)) {
 		throw new UsageError('--labels and --tags go together: clip-search index <root> --labels classes.json --tags tags.json');
@@ -94,6 +103,8 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${printable(m)}\n`));
 		const tty = !json && process.stderr.isTTY;
 		const result = await indexFolder(store, encoder, {
+			include,
+			exclude,
 			signal: controller.signal,
 			batchSize,
 			// For the crash tests: commit often, so that a kill lands between commits.

@@ -38,8 +38,18 @@ export interface CatalogJson {
 	files: Record<string, FileEntry>;
 	/** Recognised text per content hash (its lines), for the hashes text recognition has seen. */
 	texts?: Record<string, string[]>;
+	/** The include and exclude globs the last run walked with (`index --include/--exclude` remembers them). */
+	walk?: WalkRules;
 	updatedAt: string;
 }
+
+export interface WalkRules {
+	include: string[];
+	exclude: string[];
+}
+
+/** At most this many globs of each kind are kept in a catalog. */
+export const MAX_WALK_GLOBS = 256;
 
 /**
  * Checks a catalog's shape before any of it is used: an index can come with a repository, and its
@@ -76,6 +86,10 @@ export function checkCatalog(c: CatalogJson, file: string): void {
 		if (!isObject(entry) || typeof entry.size !== 'number' || typeof entry.mtimeMs !== 'number' || (entry.hash !== undefined && typeof entry.hash !== 'string') || (entry.error !== undefined && typeof entry.error !== 'string')) {
 			bad(`the entry of ${rel}`);
 		}
+	}
+	const globs = (v: unknown): boolean => Array.isArray(v) && v.length <= MAX_WALK_GLOBS && v.every(g => typeof g === 'string' && g.length <= 512);
+	if (c.walk !== undefined && (!isObject(c.walk) || !globs(c.walk.include) || !globs(c.walk.exclude))) {
+		bad('walk');
 	}
 	if (c.texts !== undefined && (!isObject(c.texts) || Object.values(c.texts).some(lines => !Array.isArray(lines) || lines.some(l => typeof l !== 'string')))) {
 		bad('texts');

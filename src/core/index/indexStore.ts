@@ -27,14 +27,14 @@ import * as path from 'node:path';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
 import { vectorProblem } from '../common/vectors';
-import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, type ModelStamp } from './catalogFile';
+import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, type ModelStamp, type WalkRules } from './catalogFile';
 import { checkHnswFile } from './hnswFile';
 import { claimIndexDir, foreignIndexDir, isOurTempName } from './indexDir';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
 export { INDEX_FORMAT } from './catalogFile';
 
-export type { FileEntry, ModelStamp } from './catalogFile';
+export type { FileEntry, ModelStamp, WalkRules } from './catalogFile';
 
 export interface SearchHit {
 	label: number;
@@ -63,6 +63,8 @@ export class IndexStore {
 	provider: string | undefined;
 	/** How the provider was chosen (auto's measurement, or the setting), when known. */
 	providerChoice: string | undefined;
+	/** The globs the folder was last walked with (remembered for `index` without --include/--exclude). */
+	walk: WalkRules | undefined;
 	private dirty = false;
 	/** The folder is known to be ours (indexDir.ts): checked once, before the first write. */
 	private claimed = false;
@@ -165,6 +167,7 @@ export class IndexStore {
 		store.generation = manifest.generation;
 		store.provider = catalog.provider;
 		store.providerChoice = typeof catalog.providerChoice === 'string' ? catalog.providerChoice : undefined;
+		store.walk = catalog.walk;
 		const graph = await fs.readFile(graphFile).catch((err: unknown) => {
 			// (a missing graph of the committed generation, too: named, and the writer rebuilds)
 			throw new ClipError('IndexCorrupt', `${graphFile} cannot be read (${describeError(err)}). Index the folder again.`, { file: graphFile, cause: err });
@@ -211,10 +214,10 @@ export class IndexStore {
 	}
 
 	/**
-	 * The model an index's committed catalog names, read without its graph (so a damaged graph still
-	 * tells which model to index again with). undefined when there is none to read.
+	 * The model and walk globs an index's committed catalog names, read without its graph (so a
+	 * damaged graph still tells which model to index again with). undefined when there is none to read.
 	 */
-	static async committedModel(dir: string): Promise<ModelStamp | undefined> {
+	static async committedSettings(dir: string): Promise<{ model: ModelStamp; walk?: WalkRules } | undefined> {
 		try {
 			const generation = await IndexStore.generationOnDisk(dir);
 			if (!Number.isSafeInteger(generation) || generation! < 1) {
@@ -223,7 +226,7 @@ export class IndexStore {
 			const catalogFile = path.join(dir, `catalog-${generation}.json`);
 			const catalog = JSON.parse(await fs.readFile(catalogFile, 'utf8')) as CatalogJson;
 			checkCatalog(catalog, catalogFile);
-			return catalog.model;
+			return { model: catalog.model, walk: catalog.walk };
 		} catch {
 			return undefined;
 		}
@@ -370,6 +373,14 @@ export class IndexStore {
 		this.dirty = true;
 	}
 
+	/** Records the globs this run walks with (saved with the catalog). */
+	setWalk(rules: WalkRules): void {
+		if (JSON.stringify(rules) !== JSON.stringify(this.walk)) {
+			this.walk = rules;
+			this.dirty = true;
+		}
+	}
+
 	/** The lines text recognition read in this content, when it has seen it. */
 	textOf(hash: string): string[] | undefined {
 		return this.texts.get(hash);
@@ -461,6 +472,7 @@ export class IndexStore {
 			embeddings: Object.fromEntries([...this.hashToLabel].sort((a, b) => a[1] - b[1])),
 			files: Object.fromEntries([...this.files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
 			...(this.texts.size ? { texts: Object.fromEntries([...this.texts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) } : {}),
+			...(this.walk ? { walk: this.walk } : {}),
 			updatedAt: new Date().toISOString(),
 		};
 		const catalogFile = path.join(this.dir, `catalog-${generation}.json`);

@@ -201,6 +201,9 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 		result.totalFailed = store.failedCount;
 	};
 
+	if (options.include !== undefined || options.exclude !== undefined) {
+		store.setWalk({ include: options.include ?? [], exclude: options.exclude ?? [] });
+	}
 	// 1. Scan: what is new or changed, what is gone.
 	const paths = options.paths === undefined ? undefined : [...options.paths];
 	const scan = await scanForChanges(store, { ...options, paths }, progress, report);
