@@ -46,6 +46,12 @@ const HNSW_EF_CONSTRUCTION = 200;
 /** [Note: default ef] 100 gives recall@10 ≥ 0.99 on 100 k × 512 random-ish CLIP vectors (npm run bench). */
 export const DEFAULT_EF_SEARCH = 100;
 const INITIAL_CAPACITY = 1024;
+/** Generations count commits: far below 2^53, so that the next one is always a new whole number. */
+const MAX_GENERATION = 1e12;
+
+function isGeneration(g: unknown): g is number {
+	return Number.isSafeInteger(g) && (g as number) >= 1 && (g as number) <= MAX_GENERATION;
+}
 
 export class IndexStore {
 	readonly files = new Map<string, FileEntry>();
@@ -139,8 +145,8 @@ export class IndexStore {
 		} catch (err) {
 			throw new ClipError('IndexCorrupt', `${manifestFile} is not valid JSON. Delete the index folder and index again.`, { file: manifestFile, cause: err });
 		}
-		if (!Number.isSafeInteger(manifest.generation) || manifest.generation < 1) {
-			throw new ClipError('IndexCorrupt', `${manifestFile}: the generation is not a positive whole number. Index the folder again.`, { file: manifestFile });
+		if (!isGeneration(manifest.generation)) {
+			throw new ClipError('IndexCorrupt', `${manifestFile}: the generation is not a whole number from 1 to ${MAX_GENERATION}. Index the folder again.`, { file: manifestFile });
 		}
 		if (manifest.format !== INDEX_FORMAT) {
 			throw new ClipError('IndexCorrupt', `${manifestFile}: index format ${manifest.format} is not ${INDEX_FORMAT}. Delete the index folder and index again.`, {
@@ -220,7 +226,7 @@ export class IndexStore {
 	static async committedSettings(dir: string): Promise<{ model: ModelStamp; walk?: WalkRules } | undefined> {
 		try {
 			const generation = await IndexStore.generationOnDisk(dir);
-			if (!Number.isSafeInteger(generation) || generation! < 1) {
+			if (generation === undefined) {
 				return undefined;
 			}
 			const catalogFile = path.join(dir, `catalog-${generation}.json`);
@@ -251,7 +257,7 @@ export class IndexStore {
 	static async generationOnDisk(dir: string): Promise<number | undefined> {
 		try {
 			const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestJson;
-			return typeof manifest.generation === 'number' ? manifest.generation : undefined;
+			return isGeneration(manifest.generation) ? manifest.generation : undefined;
 		} catch {
 			return undefined;
 		}
