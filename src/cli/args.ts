@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultIndexDir } from '../core/common/paths';
+import { findIndexDir } from '../core/index/findIndex';
 import type { ModelVariant } from '../core/model/modelSpec';
 import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/model/providers';
 
@@ -22,7 +23,7 @@ export const OPTIONS = {
 	scope: { type: 'string', value: '<folder>', help: 'only images under this folder of the index' },
 	classes: { type: 'string', value: '"a,b,c"', help: 'class names, comma-separated' },
 	'classes-file': { type: 'string', value: '<file.json>', help: 'a classes file (prompts, examples, negatives, thresholds)' },
-	threshold: { type: 'string', value: 'T', help: 'probability under which an image gets no label (0 to 1)' },
+	threshold: { type: 'string', value: 'T', help: 'label: probability under which an image gets no label (0 to 1); duplicates: the cosine from which images are duplicates (0.5 to 1)' },
 	multi: { type: 'boolean', help: 'every class above the threshold, not just the best' },
 	out: { type: 'string', value: '<tags.json>', help: 'also write the labels as a tags file' },
 	labels: { type: 'string', value: '<classes.json>', help: 'keep a tags file current with these classes (with --tags)' },
@@ -92,8 +93,44 @@ export function parseCommandArgs(def: CommandDef, argv: string[]): { values: Val
 		const { values, positionals } = parseArgs({ args, options: options as ParseOptions, allowPositionals: true, strict: true });
 		return { values: values as Values, positionals };
 	} catch (err) {
-		throw new UsageError(err instanceof Error ? err.message : String(err), def.name);
+		const e = err as { code?: string; message?: string };
+		if (e.code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+			const given = /'(-[^']*)'/.exec(e.message ?? '')?.[1] ?? '';
+			const flags = names.flatMap(n => ['short' in OPTIONS[n] ? `-${(OPTIONS[n] as { short: string }).short}` : '', `--${n}`]).filter(Boolean);
+			const near = nearest(given.replace(/=.*$/, ''), flags);
+			throw new UsageError(`unknown option ${given}${near ? ` (did you mean ${near}?)` : ''}.`, def.name);
+		}
+		if (e.code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+			throw new UsageError(`${(e.message ?? '').replace(/\.$/, '')}.`, def.name);
+		}
+		throw new UsageError(e.message ?? String(err), def.name);
 	}
+}
+
+/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
+function distance(a: string, b: string): number {
+	let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+	for (let i = 1; i <= a.length; i++) {
+		const row = [i];
+		for (let j = 1; j <= b.length; j++) {
+			row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+		}
+		prev = row;
+	}
+	return prev[b.length];
+}
+
+/** The candidate nearest to `given` when it is near enough to be a slip (a third of its length, at least 2 edits). */
+export function nearest(given: string, candidates: readonly string[]): string | undefined {
+	const bare = (x: string): string => x.replace(/^-+/, '');
+	let best: { c: string; d: number } | undefined;
+	for (const c of candidates) {
+		const d = Math.min(distance(given, c), distance(bare(given), bare(c)) + (bare(c).length === 1 ? 0 : 1));
+		if (!best || d < best.d) {
+			best = { c, d };
+		}
+	}
+	return best && best.d <= Math.max(2, Math.floor(given.length / 3)) ? best.c : undefined;
 }
 
 interface Range {
@@ -123,10 +160,11 @@ export const RANGES = {
 	k: { min: 1, max: 10_000, integer: true },
 	threads: { min: 1, max: 1024, integer: true },
 	batchSize: { min: 1, max: 1024, integer: true },
-	// Cosines lie in [-1, 1]; images whose text matches score above 1 (search.ts), so no upper bound.
-	score: { min: -1, max: Infinity },
+	// Scores are cosines on every surface ([Note: fusion] in core/search/search.ts).
+	score: { min: -1, max: 1 },
 	relative: { min: 0, max: 2 },
 	probability: { min: 0, max: 1 },
+	duplicateThreshold: { min: 0.5, max: 1 },
 } as const satisfies Record<string, Range>;
 
 export function threadsOption(values: Values): number | undefined {
@@ -166,4 +204,9 @@ export function storeOption(values: Values): { url: string; caFile?: string } | 
 
 export function indexDirFor(values: Values, root = process.cwd()): string {
 	return values.index ? path.resolve(values.index) : defaultIndexDir(root);
+}
+
+/** The index a reading command uses: --index, else the current folder's or the nearest above it (findIndex.ts). */
+export async function readIndexDir(values: Values): Promise<string> {
+	return values.index ? path.resolve(values.index) : (await findIndexDir(process.cwd())).dir;
 }

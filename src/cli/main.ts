@@ -5,7 +5,8 @@
  */
 import { ClipError, describeError } from '../core/common/errors';
 import { printable } from '../core/common/printable';
-import { type CommandDef, OPTIONS, parseCommandArgs, UsageError } from './args';
+import { type CommandDef, nearest, OPTIONS, parseCommandArgs, UsageError } from './args';
+import { duplicatesCommand } from './commands/duplicates';
 import { indexCommand } from './commands/indexing';
 import { labelCommand } from './commands/label';
 import { mcpCommand } from './commands/mcp';
@@ -15,7 +16,7 @@ import { searchCommand, similarCommand } from './commands/search';
 import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
-const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
+const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, duplicatesCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
 
 function overview(): string {
 	const width = Math.max(...COMMANDS.map(c => c.name.length));
@@ -54,6 +55,11 @@ function helpOf(def: CommandDef): string {
 
 const find = (name: string | undefined): CommandDef | undefined => COMMANDS.find(c => c.name === name);
 
+function unknownCommand(name: string): string {
+	const near = nearest(name, COMMANDS.map(c => c.name));
+	return `clip-search: unknown command "${printable(name)}"${near ? ` (did you mean ${near}?)` : ''}.\n${overview()}\n`;
+}
+
 export async function main(argv: string[]): Promise<number> {
 	const [first, ...rest] = argv;
 	if (first === '--version' || first === '-V') {
@@ -67,7 +73,7 @@ export async function main(argv: string[]): Promise<number> {
 	if (first === 'help') {
 		const def = find(rest[0]);
 		if (rest[0] !== undefined && !def) {
-			process.stderr.write(`clip-search: unknown command "${printable(rest[0])}".\n${overview()}\n`);
+			process.stderr.write(unknownCommand(rest[0]));
 			return 2;
 		}
 		process.stdout.write(`${def ? helpOf(def) : overview()}\n`);
@@ -75,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
 	}
 	const def = find(first);
 	if (!def) {
-		process.stderr.write(`clip-search: unknown command "${printable(first)}".\n${overview()}\n`);
+		process.stderr.write(unknownCommand(first));
 		return 2;
 	}
 	try {

@@ -1,16 +1,16 @@
 /** @file Opens a committed index and an encoder for its model: what search, similar and label share. */
 import { ClipEncoder } from '../core/model/encoder';
 import { openIndexForReading } from '../core/index/indexSession';
-import { indexDirFor, providerOption, threadsOption, type Values } from './args';
+import { readIndexDir, providerOption, threadsOption, type Values } from './args';
 import { downloadReporter, log } from './output';
 
 export type ReadIndex = Awaited<ReturnType<typeof openIndexForReading>> & { encoder: ClipEncoder; dir: string };
 
 export async function withReadIndex<T>(values: Values, fn: (ctx: ReadIndex) => Promise<T>): Promise<T> {
-	const dir = indexDirFor(values);
+	const dir = await readIndexDir(values);
 	const provider = providerOption(values);
 	const threads = threadsOption(values);
-	const ctx = await openIndexForReading(dir, { onProgress: downloadReporter(values.json ?? false), log });
+	const ctx = await openIndexForReading(dir, { model: values.model, onProgress: downloadReporter(values.json ?? false), log });
 	if (ctx.store.nativeProblem) {
 		process.stderr.write(`clip-search: ${ctx.store.nativeProblem}\n`);
 	}

@@ -2,6 +2,7 @@
 import * as path from 'node:path';
 import { printable } from '../../core/common/printable';
 import { readClassesFile } from '../../core/labels/classesFile';
+import { resolveScope } from '../../core/search/scope';
 import { describeWarning, Labeler, parseClasses } from '../../core/labels/labeler';
 import { tagsFileToReplace, writeTagsFile } from '../../core/labels/tagsFile';
 import { type CommandDef, numberOption, RANGES, UsageError } from '../args';
@@ -12,7 +13,7 @@ export const labelCommand: CommandDef = {
 	name: 'label',
 	summary: 'label the indexed images with the closest of your classes',
 	usage: ['label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]'],
-	options: ['classes', 'classes-file', 'index', 'threshold', 'multi', 'scope', 'out', 'provider', 'threads', 'json'],
+	options: ['classes', 'classes-file', 'index', 'model', 'threshold', 'multi', 'scope', 'out', 'provider', 'threads', 'json'],
 	run: async (_positionals, values) => {
 		let classes;
 		if (values['classes-file']) {
@@ -34,7 +35,7 @@ export const labelCommand: CommandDef = {
 			for (const w of labeler.warnings) {
 				process.stderr.write(`clip-search: ${printable(describeWarning(w, values['classes-file'] ?? '--classes'))}\n`);
 			}
-			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: values.scope });
+			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: await resolveScope(store, values.scope, '--scope') });
 			if (out) {
 				await writeTagsFile(out, labels, { model: store.model.key, classes, classesFile });
 			}

@@ -15,7 +15,8 @@ import { ClipError, describeError } from '../../core/common/errors';
 import { printable } from '../../core/common/printable';
 import type { IndexStore } from '../../core/index/indexStore';
 import { ClipEncoder } from '../../core/model/encoder';
-import { resolveModel } from '../../core/model/modelResolver';
+import { sameModel, stampOf } from '../../core/index/indexSession';
+import { isModelPath, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelVariant } from '../../core/model/modelSpec';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { type CommandDef, indexDirFor, providerOption, threadsOption, UsageError } from '../args';
@@ -39,8 +40,8 @@ export function mcpResult(out: ToolOutput): { content: ({ type: 'text'; text: st
 export const mcpCommand: CommandDef = {
 	name: 'mcp',
 	summary: 'serve the agent tools over MCP (stdio) for the current folder',
-	usage: ['mcp [<folder>] [--index <dir>] [--provider P] [--threads N]'],
-	options: ['index', 'provider', 'threads'],
+	usage: ['mcp [<folder>] [--index <dir>] [--model <dir|id>] [--provider P] [--threads N]'],
+	options: ['index', 'model', 'provider', 'threads'],
 	notes: ['Add it to an agent as a stdio server: command "clip-search", args ["mcp", "/path/to/project"] (README: Agents). Started in / or the home folder it needs the folder named.'],
 	run: async ([folder], values) => {
 		const root = path.resolve(folder ?? process.cwd());
@@ -61,14 +62,20 @@ export const mcpCommand: CommandDef = {
 				let enc = encoders.get(store.model.key);
 				if (!enc) {
 					enc = (async () => {
-						// Never a download here: a missing model is an error that says how to get it.
-						const spec = await resolveModel(store.model.id, { variant: store.model.variant as ModelVariant, allowDownload: false }).catch((err: unknown) => {
+						// Never a download here: a missing model is an error that says how to get it, with a command that works.
+						const local = isModelPath(store.model.id);
+						const spec = await resolveModel(values.model ?? store.model.id, { variant: store.model.variant as ModelVariant, allowDownload: false }).catch((err: unknown) => {
 							throw ClipError.is(err, 'ModelNotFound')
-								? new ClipError('ModelNotFound', `The model of this index (${store.model.id}) is not on this machine: run \`clip-search index .\` once to download it. (${describeError(err)})`)
+								? new ClipError(
+										'ModelNotFound',
+										local && !values.model
+											? `The model folder of this index (${store.model.id}) is not there: if it moved, start the server with --model <its new place> (clip-search mcp ${root} --model <folder>).`
+											: `The model of this index (${values.model ?? store.model.id}) is not on this machine: run \`clip-search index ${root}\` once to download it. (${describeError(err)})`,
+									)
 								: err;
 						});
-						if (modelKey(spec) !== store.model.key) {
-							throw new ClipError('ModelMismatch', `The index was made with ${store.model.key}, but that model now resolves to ${modelKey(spec)}: run \`clip-search index .\` to index again.`);
+						if (!sameModel(stampOf(spec), store.model)) {
+							throw new ClipError('ModelMismatch', `The index was made with ${store.model.key}, but ${values.model ? `--model ${values.model}` : 'that model now'} is ${modelKey(spec)}: run \`clip-search index ${root}\` to index again.`);
 						}
 						return new ClipEncoder(spec, { provider, threads, log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined });
 					})();

@@ -1,4 +1,5 @@
 /** @file `clip-search search` and `similar`: the nearest images to a query or to an image. */
+import { resolveScope } from '../../core/search/scope';
 import { search, similar, type SearchOptions } from '../../core/search/search';
 import { ClipError } from '../../core/common/errors';
 import { stampOf } from '../../core/index/indexSession';
@@ -11,7 +12,7 @@ import { type CommandDef, numberOption, providerOption, RANGES, storeOption, thr
 import { downloadReporter, log, printResults } from '../output';
 import { withReadIndex } from '../readIndex';
 
-const SEARCH_OPTIONS = ['index', 'k', 'min-score', 'relative', 'scope', 'provider', 'threads', 'json'] as const;
+const SEARCH_OPTIONS = ['index', 'model', 'k', 'min-score', 'relative', 'scope', 'provider', 'threads', 'json'] as const;
 
 function searchOptions(values: Values): SearchOptions {
 	return {
@@ -26,7 +27,7 @@ export const searchCommand: CommandDef = {
 	name: 'search',
 	summary: 'the images that best match a text query',
 	usage: ['search "<query>" [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]', 'search "<query>" --store <postgres URL> --remote --library NAME [-k N] [--scope <folder>] [--json]'],
-	options: [...SEARCH_OPTIONS, 'store', 'store-ca', 'remote', 'library', 'model'],
+	options: [...SEARCH_OPTIONS, 'store', 'store-ca', 'remote', 'library'],
 	notes: [
 		'Queries combine terms: "beach" + ./ref.png - "people", 2*"sunset" - "boat".',
 		'text:words or a quoted "phrase" searches only the text read inside images (index --ocr).',
@@ -41,7 +42,8 @@ export const searchCommand: CommandDef = {
 			return searchRemote(query, values, options);
 		}
 		return withReadIndex(values, async ({ store, encoder }) => {
-			printResults(await search(store, encoder, query, options), values.json ?? false);
+			const onNote = (note: string): void => void process.stderr.write(`clip-search: ${note}\n`);
+			printResults(await search(store, encoder, query, { ...options, scope: await resolveScope(store, values.scope, '--scope'), onNote }), values.json ?? false);
 			return 0;
 		});
 	},
@@ -82,7 +84,7 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 export const similarCommand: CommandDef = {
 	name: 'similar',
 	summary: 'the images that look most like an image',
-	usage: ['similar <image> [--index <dir>] [-k N] [--min-score S] [--json]'],
+	usage: ['similar <image> [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]'],
 	options: SEARCH_OPTIONS,
 	run: async ([image], values) => {
 		if (!image) {
@@ -90,7 +92,7 @@ export const similarCommand: CommandDef = {
 		}
 		const options = searchOptions(values);
 		return withReadIndex(values, async ({ store, encoder }) => {
-			printResults(await similar(store, encoder, image, options), values.json ?? false);
+			printResults(await similar(store, encoder, image, { ...options, scope: await resolveScope(store, values.scope, '--scope') }), values.json ?? false);
 			return 0;
 		});
 	},

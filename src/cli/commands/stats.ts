@@ -3,7 +3,7 @@ import { printable } from '../../core/common/printable';
 import { formatBytes } from '../../core/common/sizes';
 import { IndexStore } from '../../core/index/indexStore';
 import { indexStatus } from '../../core/index/indexStatus';
-import { type CommandDef, indexDirFor } from '../args';
+import { type CommandDef, readIndexDir } from '../args';
 import { printFailures } from '../output';
 
 export const statsCommand: CommandDef = {
@@ -12,7 +12,7 @@ export const statsCommand: CommandDef = {
 	usage: ['stats [--index <dir>] [--json]'],
 	options: ['index', 'json'],
 	run: async (_positionals, values) => {
-		const stats = await indexStatus(await IndexStore.load(indexDirFor(values)));
+		const stats = await indexStatus(await IndexStore.load(await readIndexDir(values)));
 		if (values.json) {
 			process.stdout.write(`${JSON.stringify(stats)}\n`);
 			return 0;
@@ -21,7 +21,7 @@ export const statsCommand: CommandDef = {
 		const p = printable;
 		process.stdout.write(
 			`Root:      ${p(stats.root)}\nIndex:     ${p(stats.index)} (${formatBytes(stats.indexBytes)}, generation ${stats.generation})\nModel:     ${p(stats.model.id)} @ ${p(stats.model.revision)} (${p(stats.model.variant)}, ${stats.model.dim}-d)\n` +
-				`Provider:  ${p(stats.provider ?? 'unknown')}${stats.providerChoice ? ` (${p(stats.providerChoice)})` : ''}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\n`,
+				`Provider:  ${p(stats.provider ?? 'unknown')}${stats.providerChoice ? ` (${p(stats.providerChoice)})` : ''}\nFiles:     ${stats.files} (${stats.indexed} indexed, ${stats.failed.length} failed)\nVectors:   ${stats.vectors} distinct\nText:      ${stats.textRead ? `read for ${stats.textRead} image(s)` : 'not read (index --ocr reads the text inside images)'}\n`,
 		);
 		printFailures(stats.failed);
 		return 0;

@@ -182,11 +182,12 @@ type Runner<T extends ToolName> = (ctx: AgentContext, input: ToolInput<T>) => Pr
 const RUNNERS: { [T in ToolName]: Runner<T> } = {
 	async search_images(ctx, input) {
 		const { folders, scope } = await scopeOf(ctx, input.folder);
-		const hits: { folder: AgentFolder; path: string; score: number; text?: string }[] = [];
+		const hits: { folder: AgentFolder; path: string; score: number; text?: string; textScore?: number }[] = [];
+		const notes = new Set<string>();
 		for (const folder of folders) {
 			const store = await indexOf(ctx, folder);
 			const encoder = await ctx.encoder(store);
-			const found = await search(store, encoder, input.query, { k: input.k, minScore: input.min_score, scope, cwd: folder.root, within: folder.root }).catch((err: unknown) => {
+			const found = await search(store, encoder, input.query, { k: input.k, minScore: input.min_score, scope, cwd: folder.root, within: folder.root, onNote: n => notes.add(n) }).catch((err: unknown) => {
 				// An image term the folder does not hold: the one answer ([Note: what an agent may reach]).
 				throw ClipError.is(err, 'OutsideFolder') || ClipError.is(err, 'FileUnreadable') ? noSuch(ctx, err.file ?? 'an image in the query', 'image') : err;
 			});
@@ -194,11 +195,15 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 				hits.push({ folder, ...r });
 			}
 		}
-		hits.sort((a, b) => b.score - a.score);
+		hits.sort((a, b) => (b.textScore ?? 0) - (a.textScore ?? 0) || b.score - a.score); // text matches first, as search() orders them
 		const top = hits.slice(0, input.k);
-		const results = top.map(h => ({ path: shown(ctx, h.folder, h.path), score: Math.round(h.score * 1e4) / 1e4, ...(h.text ? { text: h.text } : {}) }));
+		const results = top.map(h => ({ path: shown(ctx, h.folder, h.path), score: Math.round(h.score * 1e4) / 1e4, ...(h.text ? { text: h.text, text_score: Math.round((h.textScore ?? 0) * 1e4) / 1e4 } : {}) }));
 		return {
-			data: { query: input.query, results, ...(results.length ? {} : { note: 'No image matched. Try other words, or image_index_status to see what is indexed.' }) },
+			data: {
+				query: input.query,
+				results,
+				...(notes.size ? { note: [...notes].join(' ') } : results.length ? {} : { note: 'No image matched. Try other words, or image_index_status to see what is indexed.' }),
+			},
 			...(await withPreviews(
 				ctx,
 				top.map(h => ({ abs: path.join(h.folder.root, ...h.path.split('/')), shown: shown(ctx, h.folder, h.path), root: h.folder.root })),
@@ -350,6 +355,7 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 				...(holder && !indexing ? { indexedBy: `process ${holder.pid} (${holder.purpose})` } : {}),
 				files: s.files,
 				images: s.indexed,
+				textRead: s.textRead,
 				model: s.model.key,
 				provider: s.provider,
 				...(s.providerChoice ? { providerChoice: s.providerChoice } : {}),

@@ -22,6 +22,8 @@ export interface IndexStatusReport {
 	indexBytes: number;
 	/** The committed generation the report describes. */
 	generation: number;
+	/** Contents whose text was read (index --ocr, clipSearch.ocr); 0: text reading was never on. */
+	textRead: number;
 	failed: { path: string; error: string }[];
 }
 
@@ -40,6 +42,7 @@ export async function indexStatus(store: IndexStore, provider?: string): Promise
 		graphSize: store.graphSize,
 		indexBytes: await store.diskSize(),
 		generation: store.committedGeneration,
+		textRead: store.textsRead,
 		failed,
 	};
 }

@@ -78,9 +78,9 @@ export class IndexStore {
 	private constructor(
 		readonly dir: string,
 		readonly root: string,
-		readonly model: ModelStamp,
+		private stamp: ModelStamp,
 	) {
-		this.graph = createGraph(model.dim);
+		this.graph = createGraph(stamp.dim);
 		this.graph.initIndex(INITIAL_CAPACITY, HNSW_M, HNSW_EF_CONSTRUCTION, 100, false);
 		this.graph.setEf(DEFAULT_EF_SEARCH);
 	}
@@ -238,6 +238,20 @@ export class IndexStore {
 		}
 	}
 
+	/** The model whose vectors the index holds. */
+	get model(): ModelStamp {
+		return this.stamp;
+	}
+
+	/** The same model at another place ([Note: a model folder that moved] in indexSession.ts): only the stamp changes. */
+	restamp(model: ModelStamp): void {
+		if (model.dim !== this.stamp.dim || model.revision !== this.stamp.revision || model.variant !== this.stamp.variant) {
+			throw new ClipError('ModelMismatch', `${model.key} is not the model of this index (${this.stamp.key}).`);
+		}
+		this.stamp = model;
+		this.dirty = true;
+	}
+
 	/** Why searches scan every vector instead of the HNSW graph (the native module does not load here), if they do. */
 	get nativeProblem(): string | undefined {
 		const native = nativeHnsw();
@@ -390,6 +404,11 @@ export class IndexStore {
 	/** The lines text recognition read in this content, when it has seen it. */
 	textOf(hash: string): string[] | undefined {
 		return this.texts.get(hash);
+	}
+
+	/** How many contents text recognition has seen (0: text was never read for this index). */
+	get textsRead(): number {
+		return this.texts.size;
 	}
 
 	/** Whether text recognition has seen this content (lines found or not). */

@@ -401,7 +401,8 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	}
 	progress.phase = 'saving';
 	report();
-	if (store.isDirty) {
+	// An empty folder's index is an index too: committed, so that a search answers "nothing" instead of "no index".
+	if (store.isDirty || (store.committedGeneration === 0 && !result.cancelled)) {
 		const saveStart = performance.now();
 		await store.save();
 		log(`save: ${(performance.now() - saveStart).toFixed(0)} ms`);

@@ -30,27 +30,36 @@ export interface SearchOptions {
 	 */
 	within?: string;
 	ef?: number;
+	/** Told what a person should know about how the query was answered (e.g. text reading is off). */
+	onNote?: (note: string) => void;
 }
+
+/** [Note: fusion]: a text-only query on an index whose text was never read is searched by meaning, and says so. */
+export const NO_TEXT_NOTE = 'The text inside the images was not read for this index, so the quoted words were searched by what the images show. To search the text too: clip-search index . --ocr (in VS Code: the clipSearch.ocr setting).';
 
 export interface SearchResult {
 	/** Relative to the index's root, '/' separators. */
 	path: string;
-	/** Cosine to the query; plus the text match's relevance (0–1] when `text` is set (see [Note: fusion]). */
+	/** The cosine of the image to the query, always ([Note: fusion]: a text match is given apart, in textScore). */
 	score: number;
 	/** The recognised line of the image that matched the query's words. */
 	text?: string;
+	/** How well that line matched (0–1]: the share of the query's words found × their relevance. */
+	textScore?: number;
 }
 
 /**
  * [Note: fusion] A query's words are also matched against the text recognised in the images (when
  * the index has it: `index --ocr`). An image whose text holds at least half of the query's words
- * ranks above every image that only looks like them: its score is 1 + coverage × relevance
- * (coverage: the share of the words found; relevance: MiniSearch's score relative to the best
- * match), while look-only hits keep their cosine (≤ 1); among text matches the better match
- * first, then the look. Why a step rather than a weighted sum: cosine scales differ between models
- * (0.15–0.35 for ViT-B/32, 0.5–0.8 for the tiny test model), and when a person types words an
- * image literally shows, that image is what they mean — CLIP cannot read a 14-pixel message.
- * `text:words`, or a query that is one quoted string, searches the text only.
+ * ranks above every image that only looks like them (and a cut-off by score does not drop it);
+ * among text matches the better match first (textScore: coverage × relevance, coverage the share of
+ * the words found, relevance MiniSearch's score relative to the best match), then the look. Why a
+ * step rather than a weighted sum: cosine scales differ between models (0.15–0.35 for ViT-B/32,
+ * 0.5–0.8 for the tiny test model), and when a person types words an image literally shows, that
+ * image is what they mean — CLIP cannot read a 14-pixel message. `score` is the cosine on every hit
+ * and every surface (it was 1 + textScore for text matches, which reached 1.5 where the docs said
+ * cosine); the match is in `text` and `textScore`. `text:words`, or a query that is one quoted
+ * string, searches the text only (its hits' score: the cosine to the words as a text query).
  */
 const MIN_COVERAGE = 0.5;
 
@@ -138,11 +147,20 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 	const k = Math.max(1, options.k ?? 20);
 	/** The files (allowed by `inScope`) that show the content `hash`. */
 	const filesOf = (hash: string, inScope: (rel: string) => boolean): string[] => store.filesOfLabel(store.labelOf(hash) ?? -1).filter(inScope);
-	const textOnly = textOnlyQuery(query);
+	let textOnly = textOnlyQuery(query);
+	if (textOnly !== undefined && store.textsRead === 0) {
+		options.onNote?.(NO_TEXT_NOTE);
+		query = textOnly.replace(/^"(.*)"$/, '$1');
+		textOnly = undefined;
+	}
 	if (textOnly !== undefined) {
 		const { inScope } = pathFilter(options);
-		const out = searchText(store, textOnly, k * 4).flatMap(hit => filesOf(hit.hash, inScope).map(rel => ({ path: rel, score: hit.relevance, text: hit.line })));
-		return out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1)).slice(0, k);
+		const [words] = await encoder.encodeTexts([textOnly.replace(/^"(.*)"$/, '$1')]);
+		const out = searchText(store, textOnly, k * 4).flatMap(hit => {
+			const v = store.vectorOf(hit.hash);
+			return filesOf(hit.hash, inScope).map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.relevance }));
+		});
+		return out.sort((a, b) => b.textScore - a.textScore || b.score - a.score || (a.path < b.path ? -1 : 1)).slice(0, k);
 	}
 	const terms = parseQuery(query);
 	const { vector, imagePaths } = await queryVector(store, encoder, terms, options.cwd, options.within);
@@ -157,18 +175,17 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 		return byLook;
 	}
 	const { inScope } = pathFilter({ ...options, exclude });
-	const fused = new Map(byLook.map(r => [r.path, { ...r, look: r.score }]));
+	const fused = new Map<string, SearchResult>(byLook.map(r => [r.path, r]));
 	for (const hit of textHits) {
 		const v = store.vectorOf(hit.hash);
-		const look = v ? dot(v, vector) : 0;
+		const score = v ? dot(v, vector) : 0;
 		for (const rel of filesOf(hit.hash, inScope)) {
-			fused.set(rel, { path: rel, score: 1 + hit.coverage * hit.relevance, text: hit.line, look });
+			fused.set(rel, { path: rel, score, text: hit.line, textScore: hit.coverage * hit.relevance });
 		}
 	}
 	return [...fused.values()]
-		.sort((a, b) => b.score - a.score || b.look - a.look || (a.path < b.path ? -1 : 1))
-		.slice(0, k)
-		.map(({ look: _look, ...r }) => r);
+		.sort((a, b) => (b.textScore ?? 0) - (a.textScore ?? 0) || b.score - a.score || (a.path < b.path ? -1 : 1))
+		.slice(0, k);
 }
 
 /** Images most like the given image file (itself excluded). */

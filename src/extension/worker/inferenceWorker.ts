@@ -18,7 +18,7 @@ import { ClipError, describeError } from '../../core/common/errors';
 import { FolderSession } from '../../core/index/folderSession';
 import { indexFolder } from '../../core/index/indexer';
 import { adoptLegacyIndex } from '../../core/index/indexMigration';
-import { openIndexForWriting, stampOf } from '../../core/index/indexSession';
+import { openIndexForWriting, sameModel, stampOf } from '../../core/index/indexSession';
 import { indexStatus } from '../../core/index/indexStatus';
 import { IndexStore } from '../../core/index/indexStore';
 import { describeWarning, Labeler } from '../../core/labels/labeler';
@@ -135,7 +135,7 @@ async function readable(folder: FolderRef): Promise<{ store: IndexStore; encoder
 		return undefined;
 	}
 	const { spec, encoder: enc } = await model(false);
-	if (store.model.key !== modelKey(spec)) {
+	if (!sameModel(store.model, stampOf(spec))) {
 		throw new ClipError(
 			'ModelMismatch',
 			`The index of ${folder.root} was made with ${store.model.key}, but the model now set is ${modelKey(spec)}. The images are embedded again with the new model when indexing is on (clipSearch.indexing.enabled).`,
@@ -162,7 +162,7 @@ async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[
 			return { kind: 'noModel' };
 		}
 		const { encoder: enc, spec } = ready;
-		if (store.model.key !== modelKey(spec)) {
+		if (!sameModel(store.model, stampOf(spec))) {
 			return { kind: 'failed', error: `The index of ${store.root} was made with another model: the tags are updated once it is indexed again.` };
 		}
 		const labeler = await Labeler.create(enc, classes, { store });
@@ -360,7 +360,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 					const { spec, encoder: enc } = await model(false).catch((err: unknown) => {
 						throw ClipError.is(err, 'ModelNotFound') ? new ClipError('ModelNotFound', `The model is not downloaded yet: open CLIP Image Search's model offer (the status bar), or run \`clip-search index .\`. (${describeError(err)})`) : err;
 					});
-					if (store.model.key !== modelKey(spec)) {
+					if (!sameModel(store.model, stampOf(spec))) {
 						throw new ClipError('ModelMismatch', `The index of ${store.root} was made with ${store.model.key}, not the model now set (${modelKey(spec)}): it is being indexed again; try once that is done.`);
 					}
 					return enc;

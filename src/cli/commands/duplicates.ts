@@ -1,0 +1,33 @@
+/** @file `clip-search duplicates`: groups of near-identical images (copies, re-encodes, resizes). */
+import { resolveScope } from '../../core/search/scope';
+import { DEFAULT_DUPLICATE_THRESHOLD, findDuplicates } from '../../core/search/duplicates';
+import { IndexStore } from '../../core/index/indexStore';
+import { type CommandDef, readIndexDir, numberOption, RANGES } from '../args';
+import { table } from '../output';
+
+export const duplicatesCommand: CommandDef = {
+	name: 'duplicates',
+	summary: 'groups of near-identical images (copies, re-encodes, resizes)',
+	usage: ['duplicates [--threshold T] [--scope <folder>] [--index <dir>] [--json]'],
+	options: ['threshold', 'scope', 'index', 'json'],
+	notes: [`--threshold is the cosine from which two images count as duplicates (0.5 to 1; default ${DEFAULT_DUPLICATE_THRESHOLD}, which joins re-encodes and resizes). Nothing is deleted.`],
+	run: async (_positionals, values) => {
+		const threshold = numberOption(values, 'threshold', RANGES.duplicateThreshold) ?? DEFAULT_DUPLICATE_THRESHOLD;
+		const store = await IndexStore.load(await readIndexDir(values));
+		const scope = await resolveScope(store, values.scope, '--scope');
+		const prefix = scope ? `${scope}/` : '';
+		const groups = findDuplicates(store, threshold)
+			.map(g => ({ ...g, paths: g.paths.filter(p => p.startsWith(prefix)) }))
+			.filter(g => g.paths.length > 1);
+		if (values.json) {
+			process.stdout.write(`${JSON.stringify(groups)}\n`);
+			return 0;
+		}
+		if (!groups.length) {
+			process.stdout.write(`No duplicates at cosine ${threshold} or above.\n`);
+			return 0;
+		}
+		process.stdout.write(table(['group', 'score', 'path'], groups.flatMap((g, i) => g.paths.map((p, j) => [j ? '' : String(i + 1), j ? '' : g.score.toFixed(4), p]))));
+		return 0;
+	},
+};
