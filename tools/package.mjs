@@ -102,7 +102,13 @@ try {
 	const natives = [`!node_modules/onnxruntime-node/bin/napi-v6/${os}/${arch}/**`, ...sharpPackages.map(p => `!node_modules/${p}/**`)];
 	writeFileSync(ignoreFile, `${readFileSync(join(root, '.vscodeignore'), 'utf8')}\n# added for ${target}\n${natives.join('\n')}\n`);
 	execFileSync(process.execPath, [join(root, 'esbuild.mjs'), '--production'], { stdio: 'inherit', cwd: root });
-	execFileSync(process.execPath, [join(nm, '@vscode/vsce/vsce'), 'package', '--target', target, '--ignoreFile', ignoreFile, '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], {
+	// The licences of everything the VSIX holds or bundles into dist/*.js, from the installed
+	// dependencies (generate-license-file; .glf.json adds what their packages lack: onnxruntime's
+	// MIT text, libvips' LGPL notice, the OCR models' licence).
+	execFileSync(process.execPath, [join(nm, 'generate-license-file', 'bin', 'generate-license-file'), '--input', 'package.json', '--output', 'THIRD-PARTY-NOTICES.txt', '--overwrite', '--ci', '--eol', 'lf'], { cwd: root, stdio: 'pipe' });
+	restore.push(() => rmSync(join(root, 'THIRD-PARTY-NOTICES.txt'), { force: true }));
+	// The Marketplace page is the user's page (docs/marketplace.md); README.md stays the developers'.
+	execFileSync(process.execPath, [join(nm, '@vscode/vsce/vsce'), 'package', '--target', target, '--ignoreFile', ignoreFile, '--readme-path', 'docs/marketplace.md', '--allow-missing-repository', '--no-rewrite-relative-links', '-o', out], {
 		stdio: 'inherit',
 		cwd: root,
 	});

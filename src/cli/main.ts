@@ -16,7 +16,7 @@ import { searchCommand, similarCommand } from './commands/search';
 import { statsCommand } from './commands/stats';
 import { packageVersion } from './version';
 
-const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, duplicatesCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
+export const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, duplicatesCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
 
 function overview(): string {
 	const width = Math.max(...COMMANDS.map(c => c.name.length));

@@ -1,4 +1,5 @@
 /** @file Opens a committed index and an encoder for its model: what search, similar and label share. */
+import { printable } from '../core/common/printable';
 import { ClipEncoder } from '../core/model/encoder';
 import { openIndexForReading } from '../core/index/indexSession';
 import { readIndexDir, providerOption, threadsOption, type Values } from './args';
@@ -18,6 +19,10 @@ export async function withReadIndex<T>(values: Values, fn: (ctx: ReadIndex) => P
 	try {
 		return await fn({ ...ctx, encoder, dir });
 	} finally {
+		// A provider that was asked for and did not start: one line of ours (its own messages: CLIP_SEARCH_VERBOSE).
+		if (values.provider && values.provider !== 'auto' && encoder.providerChoice?.includes('did not start')) {
+			process.stderr.write(`clip-search: ${printable(encoder.providerChoice)}\n`);
+		}
 		await encoder.dispose();
 	}
 }

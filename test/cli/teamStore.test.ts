@@ -101,6 +101,42 @@ describe('clip-search with a team store (two machines, one PostgreSQL)', { skip:
 		assert.match(unknown.stderr, /has no library "nope": push one with clip-search index <root> --store URL --push --library nope/);
 	});
 
+	it('search --remote takes the whole query language, as local search does: weights, image terms, the same errors', async () => {
+		const remote = async (q: string, extra: string[] = []) =>
+			clip(['search', q, '--store', db.url, '--remote', '--library', 'assets', '--model', tinyModelDir, '-k', '5', '--json', ...extra], { env: a.env, cwd: a.root });
+		const local = async (q: string) => clip(['search', q, '--index', a.index, '-k', '5', '--json'], { env: a.env, cwd: a.root });
+		for (const q of ['"a large blue square" - "blue" + "red"', './purple-star.png', '2*"orange" + ./green-circle.png - "circle"']) {
+			const [r, l] = [await remote(q), await local(q)];
+			assert.equal(r.code, 0, `${q}: ${r.stderr}`);
+			assert.deepEqual((JSON.parse(r.stdout) as Hit[]).map(h => h.path), (JSON.parse(l.stdout) as Hit[]).map(h => h.path), q);
+		}
+		const missing = await remote('./nope.png');
+		assert.equal(missing.code, 1, 'a missing image term is an error, as locally');
+		assert.match(missing.stderr, /nope\.png: ENOENT/);
+		const quoted = await remote('"red circle"');
+		assert.equal(quoted.code, 0);
+		assert.match(quoted.stderr, /holds no text read inside images, so the quoted words were searched by what the images show/);
+		assert.ok((JSON.parse(quoted.stdout) as Hit[]).length > 0);
+		const dot = await remote('green triangle', ['--scope', './']);
+		assert.equal((JSON.parse(dot.stdout) as Hit[]).length, 5, '--scope ./ is the whole library');
+	});
+
+	it('a path the store holds is printed escaped (a forged result line is one line)', async () => {
+		const pg = (await import('pg')).default;
+		const sql = new pg.Client({ connectionString: db.url });
+		await sql.connect();
+		try {
+			await sql.query(`update clip_search.files set path = $1 where library = 'assets' and path = 'orange-cross.png'`, ['orange-cross.png\n0.9999  forged.png\x1b[2J']);
+		} finally {
+			await sql.end();
+		}
+		const res = await clip(['search', 'orange cross', '--store', db.url, '--remote', '--library', 'assets', '--model', tinyModelDir, '-k', '3'], { env: b.env });
+		assert.equal(res.code, 0, res.stderr);
+		assert.doesNotMatch(res.stdout, /\x1b/);
+		assert.equal(res.stdout.trim().split('\n').length, 1 + 3);
+		assert.ok(res.stdout.includes('orange-cross.png\\n0.9999  forged.png\\x1b[2J'), res.stdout);
+	});
+
 	it('a store that cannot be reached: one line, and indexing goes on here (exit 0)', async () => {
 		const c = await machine('c');
 		const res = await clip(['index', c.root, '--model', tinyModelDir, '--index', c.index, '--store', 'postgres://ci@127.0.0.1:9/assets', '--json'], { env: c.env });

@@ -112,3 +112,25 @@ describe('package.json and workspace trust', () => {
 	});
 });
 
+
+describe('the Marketplace page and the manifest carry no placeholder', () => {
+	const manifestText = readFileSync(path.join(repoRoot, 'package.json'), 'utf8');
+	const page = readFileSync(path.join(repoRoot, 'docs', 'marketplace.md'), 'utf8');
+
+	it('names no invented address (a field is left out rather than made up)', () => {
+		assert.doesNotMatch(manifestText, /example\.(invalid|com|org)/);
+		const m = JSON.parse(manifestText) as Record<string, unknown>;
+		for (const key of ['repository', 'homepage', 'bugs']) {
+			assert.equal(m[key], undefined, `${key}: no public address exists yet`);
+		}
+	});
+
+	it('the Marketplace page (vsce --readme-path docs/marketplace.md) has no relative link or image, and shows every model with its licence', () => {
+		const links = [...page.matchAll(/!?\[[^\]]*\]\(([^)]+)\)/g)].map(x => x[1]);
+		assert.deepEqual(links.filter(l => !/^(https:\/\/|#)/.test(l)), [], 'the web Marketplace shows only absolute https links');
+		assert.doesNotMatch(page, /npm ci|npm test/, "the developers' opening stays in README.md");
+		assert.match(page, /MobileCLIP-S2 \| ⚠ research only/);
+		assert.match(page, /CLIP ViT-B\/32 \(default\) \| MIT/);
+		assert.match(readFileSync(path.join(repoRoot, 'tools', 'package.mjs'), 'utf8'), /'--readme-path', 'docs\/marketplace\.md'/);
+	});
+});

@@ -52,6 +52,27 @@ describe('platform VSIXs (Linux, packaged here)', { skip: missing ?? false }, ()
 			assert.ok(entries.includes('extension/node_modules/hnswlib-node/build/Release/addon.node'));
 			assert.ok(entries.includes('extension/changelog.md') && entries.includes('extension/LICENSE.txt'), 'changelog and licence ship (vsce names them so)');
 			assert.ok(entries.includes('extension/package.nls.json') && entries.includes('extension/skills/clip-search/SKILL.md'));
+			// Licences: every shipped native's, the generated notices of everything bundled or shipped; nothing a user cannot use.
+			for (const licence of ['extension/node_modules/hnswlib-node/LICENSE.txt', 'extension/node_modules/sharp/LICENSE', 'extension/third-party/LGPL-3.0.txt', 'extension/third-party/GPL-3.0.txt', 'extension/THIRD-PARTY-NOTICES.txt']) {
+				assert.ok(entries.includes(licence), `${licence} ships`);
+			}
+			assert.ok(entries.some(e => new RegExp(`^extension/node_modules/@img/sharp-libvips-${target}/README\\.md$`).test(e)), "libvips' table of its libraries' licences ships");
+			assert.deepEqual(entries.filter(e => /\.(map|d\.ts|d\.cts|d\.mts)$/.test(e)), [], 'no source maps, no typings');
+			const notices = execFileSync('unzip', ['-p', vsix, 'extension/THIRD-PARTY-NOTICES.txt'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+			const shipped = new Set(entries.map(e => /^extension\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(e)?.[1]).filter((x): x is string => !!x));
+			const pkg = JSON.parse(execFileSync('unzip', ['-p', vsix, 'extension/package.json'], { encoding: 'utf8' })) as { dependencies: Record<string, string> };
+			for (const name of new Set([...shipped, ...Object.keys(pkg.dependencies)])) {
+				if (name.startsWith(`@img/sharp-${target}`) || name.startsWith(`@img/sharp-libvips-${target}`)) {
+					continue; // fetched for the target; the host's twin is listed, and libvips' notice names every platform
+				}
+				assert.ok(notices.includes(` - ${name}@`), `THIRD-PARTY-NOTICES.txt lists ${name}`);
+			}
+			assert.match(notices, /Copyright \(c\) Microsoft Corporation/);
+			assert.match(notices, /PP-OCRv4 models[\s\S]*Apache License 2\.0/);
+			// The Marketplace page is the user's page, with no relative link the web Marketplace cannot show.
+			const readme = execFileSync('unzip', ['-p', vsix, 'extension/readme.md'], { encoding: 'utf8' });
+			assert.match(readme, /^# CLIP Image Search\n\nFind and tag the images/);
+			assert.doesNotMatch(readme, /npm ci|npm test/);
 			const dir = mkdtempSync(path.join(tmpdir(), 'clip-vsix-'));
 			execFileSync('unzip', ['-q', vsix, ...natives, '-d', dir]);
 			for (const e of natives) {

@@ -84,15 +84,30 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	log(`model: ${spec.id} (${spec.family} family, ${spec.variant}, ${spec.dim}-d; labels by ${spec.link}: ${spec.scoringSource})`);
 	const lock = await acquireIndexLock(dir, { purpose: `clip-search index ${absRoot}` });
 	const controller = new AbortController();
-	const onSignal = (): void => controller.abort();
-	process.once('SIGINT', onSignal);
-	process.once('SIGTERM', onSignal);
+	// [Note: stopping] One behaviour for every phase (embedding, reading text, tags): the first Ctrl-C
+	// stops after the work in hand and saves it; a second says it is saving; a third quits unsaved.
+	let signals = 0;
+	const onSignal = (): void => {
+		signals++;
+		if (signals === 1) {
+			controller.abort();
+			process.stderr.write('\nclip-search: stopping after the image in hand; what is done is saved (Ctrl-C twice more quits without saving)\n');
+		} else if (signals === 2) {
+			process.stderr.write('clip-search: saving what is done… (Ctrl-C again quits without saving)\n');
+		} else {
+			process.exit(130);
+		}
+	};
+	process.on('SIGINT', onSignal);
+	process.on('SIGTERM', onSignal);
 	const encoder = new ClipEncoder(spec, { provider, threads, log });
 	let remote: PgVectorStore | undefined;
+	// The store's own lines are for the person; the rest of the engine's log is verbose only.
+	const storeLog = (m: string): void => (/^team store/.test(m) ? void process.stderr.write(`clip-search: ${printable(m)}\n`) : log(m));
 	try {
 		if (storeAt) {
 			// [Note: a store that fails] in core/index/sharedVectors.ts: reported, and indexing goes on here.
-			remote = await PgVectorStore.open({ ...storeAt, push: values.push, library: values.library, log, where: values.store ? '--store' : 'CLIP_SEARCH_STORE' }, stampOf(spec)).catch((err: unknown) => {
+			remote = await PgVectorStore.open({ ...storeAt, push: values.push, library: values.library, log: storeLog, where: values.store ? '--store' : 'CLIP_SEARCH_STORE' }, stampOf(spec)).catch((err: unknown) => {
 				if (ClipError.is(err, 'InvalidArgument') || ClipError.is(err, 'ModelMismatch')) {
 					throw err;
 				}
@@ -110,7 +125,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			// For the crash tests: commit often, so that a kill lands between commits.
 			checkpointSeconds: Number(process.env.CLIP_SEARCH_CHECKPOINT_SECONDS) || undefined,
 			remote,
-			log: storeAt ? (m: string) => (/^team store/.test(m) ? process.stderr.write(`clip-search: ${printable(m)}\n`) : log(m)) : log,
+			log: storeAt ? storeLog : log,
 			onProgress: tty ? (p: IndexProgress) => process.stderr.write(`\r${describeProgress(p)}\x1b[K`) : undefined,
 		});
 		if (tty) {
@@ -133,7 +148,8 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			}
 		}
 		let tags: TagUpdate | undefined;
-		if (classes && !result.cancelled) {
+		const cancelled = result.cancelled || !!text?.cancelled;
+		if (classes && !cancelled) {
 			const labeler = await Labeler.create(encoder, classes, { store });
 			log(`labels: ${labeler.describeChoice()}`);
 			for (const w of labeler.warnings) {
@@ -143,7 +159,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 		}
 		if (json) {
 			// The JSON shape is a contract (README): the engine's newer fields stay out of it.
-			const { scanned, embedded, reused, removed, failed, seconds, cancelled } = result;
+			const { scanned, embedded, reused, removed, failed, seconds } = result;
 			const shared = storeAt ? { pulled: result.pulled ?? 0, ...(values.push ? { pushed: result.pushed ?? 0 } : {}) } : {};
 			const shape = { scanned, embedded, ...shared, reused, removed, failed, seconds, ...(text ? { text } : {}), ...(tags ? { tags } : {}) };
 			process.stdout.write(`${JSON.stringify(cancelled ? { ...shape, cancelled } : shape)}\n`);
@@ -156,7 +172,11 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 			printFailures(result.failed);
 			process.stdout.write(`Index: ${printable(dir)}\n`);
 			if (text) {
-				process.stdout.write(`Text: ${text.read} image(s) read (${text.withText} with text, ${text.failed} failed) in ${text.seconds.toFixed(1)} s\n`);
+				process.stdout.write(
+					text.cancelled
+						? `Stopped while reading text: ${text.read} image(s) read and saved (${text.withText} with text, ${text.failed} failed); run again to read the rest\n`
+						: `Text: ${text.read} image(s) read (${text.withText} with text, ${text.failed} failed) in ${text.seconds.toFixed(1)} s\n`,
+				);
 			}
 			if (tags) {
 				process.stdout.write(
@@ -166,7 +186,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 				);
 			}
 		}
-		return result.cancelled ? 130 : 0;
+		return cancelled ? 130 : 0;
 	} finally {
 		process.off('SIGINT', onSignal);
 		process.off('SIGTERM', onSignal);

@@ -12,7 +12,7 @@ import { withReadIndex } from '../readIndex';
 export const labelCommand: CommandDef = {
 	name: 'label',
 	summary: 'label the indexed images with the closest of your classes',
-	usage: ['label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]'],
+	usage: ['label --classes "cat,dog,icon" | --classes-file f.json [--index <dir>] [--model <dir|id>] [--threshold T] [--multi] [--scope <folder>] [--out tags.json] [--json]'],
 	options: ['classes', 'classes-file', 'index', 'model', 'threshold', 'multi', 'scope', 'out', 'provider', 'threads', 'json'],
 	run: async (_positionals, values) => {
 		let classes;

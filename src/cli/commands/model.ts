@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { readImageFile } from '../../core/common/files';
 import { formatBytes } from '../../core/common/sizes';
 import { ClipEncoder } from '../../core/model/encoder';
-import { downloadSize, KNOWN_MODELS } from '../../core/model/modelRegistry';
+import { downloadSize, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
 import { printable } from '../../core/common/printable';
 import { resolveModel } from '../../core/model/modelResolver';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
@@ -13,7 +13,7 @@ import { downloadReporter, log, table } from '../output';
 
 export const modelsCommand: CommandDef = {
 	name: 'models',
-	summary: 'the known models: download size, speed, what each is for',
+	summary: 'the known models: licence, download size, speed, what each is for',
 	usage: ['models [--json]'],
 	options: ['json'],
 	run: (_positionals, values) => {
@@ -25,6 +25,7 @@ export const modelsCommand: CommandDef = {
 				downloadBytes: downloadSize(m, v),
 				imagesPerSecond: m.speed?.[v]?.imagesPerSecond,
 				textQueryMs: m.speed?.[v]?.textQueryMs,
+				licence: m.licence,
 				goodFor: m.goodFor,
 			})),
 		);
@@ -34,9 +35,9 @@ export const modelsCommand: CommandDef = {
 		}
 		process.stdout.write(
 			table(
-				['model', 'variant', 'download', 'img/s*', 'query ms*'],
-				rows.map(r => [r.id, r.variant, formatBytes(r.downloadBytes), r.imagesPerSecond?.toFixed(1) ?? '?', r.textQueryMs?.toFixed(0) ?? '?']),
-			) + '* npm run bench on a 2-core AMD EPYC (random weights, the same architectures). Use one with --model <id>.\n',
+				['model', 'variant', 'licence', 'download', 'img/s*', 'query ms*'],
+				rows.map(r => [r.id, r.variant, licenceText(r), formatBytes(r.downloadBytes), r.imagesPerSecond?.toFixed(1) ?? '?', r.textQueryMs?.toFixed(0) ?? '?']),
+			) + '* npm run bench on a 2-core AMD EPYC (random weights, the same architectures). Use one with --model <id>. ⚠: the weights may not be used commercially.\n',
 		);
 		return 0;
 	},

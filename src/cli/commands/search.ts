@@ -1,6 +1,7 @@
 /** @file `clip-search search` and `similar`: the nearest images to a query or to an image. */
 import { resolveScope } from '../../core/search/scope';
-import { search, similar, type SearchOptions } from '../../core/search/search';
+import { parseQuery } from '../../core/search/query';
+import { queryVector, search, similar, type SearchOptions, textOnlyQuery } from '../../core/search/search';
 import { ClipError } from '../../core/common/errors';
 import { stampOf } from '../../core/index/indexSession';
 import { ClipEncoder } from '../../core/model/encoder';
@@ -26,7 +27,7 @@ function searchOptions(values: Values): SearchOptions {
 export const searchCommand: CommandDef = {
 	name: 'search',
 	summary: 'the images that best match a text query',
-	usage: ['search "<query>" [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]', 'search "<query>" --store <postgres URL> --remote --library NAME [-k N] [--scope <folder>] [--json]'],
+	usage: ['search "<query>" [--index <dir>] [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]', 'search "<query>" --store <postgres URL> --remote --library NAME [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]'],
 	options: [...SEARCH_OPTIONS, 'store', 'store-ca', 'remote', 'library'],
 	notes: [
 		'Queries combine terms: "beach" + ./ref.png - "people", 2*"sunset" - "boat".',
@@ -72,8 +73,24 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 		if (remote.modelKey !== storeModelKey({ ...model })) {
 			throw new ClipError('ModelMismatch', `The library "${values.library}" was pushed with ${storeModelKey(model)}, but this model is ${remote.modelKey}: give --model the same model.`);
 		}
-		const hits = await remote.searchLibrary(values.library, await encoder.encodeText(query), options.k ?? 10, { scope: options.scope });
-		printResults(hits.filter(h => options.minScore === undefined || h.score >= options.minScore), values.json ?? false);
+		// One query, one meaning ([Note: one query everywhere]): the full language is parsed and embedded
+		// here, image terms read as locally; the store gets the vector. It holds no text read inside
+		// images, so a text-only query is searched by meaning, and says so (as locally without text).
+		let text = query;
+		const textOnly = textOnlyQuery(query);
+		if (textOnly !== undefined) {
+			process.stderr.write(`clip-search: ${REMOTE_NO_TEXT_NOTE}\n`);
+			text = textOnly.replace(/^"(.*)"$/, '$1');
+		}
+		const { vector, imageHashes } = await queryVector(undefined, encoder, parseQuery(text), process.cwd());
+		const scope = remoteScope(options.scope);
+		const k = options.k ?? 10;
+		const hits = (await remote.searchLibrary(values.library, vector, k + imageHashes.length, { scope, excludeHashes: imageHashes })).slice(0, k);
+		const best = hits[0]?.score ?? 0;
+		printResults(
+			hits.filter(h => (options.minScore === undefined || h.score >= options.minScore) && (options.relativeCutoff === undefined || h.score >= best - options.relativeCutoff)),
+			values.json ?? false,
+		);
 		return 0;
 	} finally {
 		await encoder.dispose();
@@ -81,10 +98,21 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 	}
 }
 
+const REMOTE_NO_TEXT_NOTE = 'The team store holds no text read inside images, so the quoted words were searched by what the images show.';
+
+/** A scope for the store's paths: '.', './' and '' are the whole library; './x/' is 'x'. */
+function remoteScope(scope: string | undefined): string | undefined {
+	const s = (scope ?? '').replace(/\\/g, '/').replace(/^(\.\/)+/, '').replace(/\/+$/, '');
+	if (s.startsWith('/') || s.split('/').includes('..')) {
+		throw new UsageError(`--scope ${scope}: give a folder of the library, relative to it (e.g. assets/icons).`);
+	}
+	return s === '' || s === '.' ? undefined : s;
+}
+
 export const similarCommand: CommandDef = {
 	name: 'similar',
 	summary: 'the images that look most like an image',
-	usage: ['similar <image> [--index <dir>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]'],
+	usage: ['similar <image> [--index <dir>] [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]'],
 	options: SEARCH_OPTIONS,
 	run: async ([image], values) => {
 		if (!image) {

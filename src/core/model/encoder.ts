@@ -11,7 +11,7 @@ import { ClipError, describeError } from '../common/errors';
 import { fastInt8Model } from './int8Weights';
 import { modelKey, type ModelSpec } from './modelSpec';
 import { quietDawn } from './dawn';
-import { chooseAutoProvider, forgetVerdicts, type ProviderVerdict } from './providerChoice';
+import { chooseAutoProvider, forgetVerdicts, probeStarts, type ProviderVerdict } from './providerChoice';
 import { providerCandidates, type ConcreteProvider, type ProviderSetting } from './providers';
 import { type DecodedImage, toPixelBatch } from './preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from './tokenizer';
@@ -63,6 +63,7 @@ export class ClipEncoder {
 	readonly providerFailures: string[] = [];
 	/** How `auto` chose (measured, or why it kept the CPU), once known: for the log, stats and status. */
 	providerChoice?: string;
+	private webgpuCheck?: Promise<string | undefined>;
 	private autoVerdict?: Promise<ProviderVerdict>;
 
 	constructor(
@@ -244,6 +245,17 @@ export class ClipEncoder {
 		return this.options.threads ?? Math.max(1, os.availableParallelism());
 	}
 
+	/** Why WebGPU does not start here ([Note: Dawn's own lines]), or undefined when it does; asked once. */
+	private webgpuProblem(): Promise<string | undefined> {
+		this.webgpuCheck ??= probeStarts('webgpu', {
+			file: this.spec.visionModelPath,
+			input: 'pixel_values',
+			shape: [1, 3, this.spec.preprocess.height, this.spec.preprocess.width],
+			threads: this.intraOpThreads,
+		});
+		return this.webgpuCheck;
+	}
+
 	/** `auto`'s providers for this model: see [Note: auto is never slower than the CPU] in providerChoice.ts. */
 	private autoOrder(): Promise<ProviderVerdict> {
 		this.autoVerdict ??= chooseAutoProvider({
@@ -290,6 +302,19 @@ export class ClipEncoder {
 			candidates = ['cpu'];
 			this.providerChoice = 'cpu: int8 weights run on the CPU (WebGPU has no kernels for their integer operators); choose the fp32 variant to use the GPU';
 			log(`${which} model: ${this.providerChoice}`);
+		}
+		if (!only && setting !== 'auto' && candidates.includes('webgpu')) {
+			// [Note: Dawn's own lines] Started in this process, WebGPU without a usable adapter prints
+			// Dawn's warnings to stderr (three lines with a stack location), where no JavaScript can
+			// catch them. So a WebGPU that is asked for is first started in the probe child, whose
+			// stderr is a pipe: if it does not start there, it is not started here; one line of ours says why.
+			const why = await this.webgpuProblem();
+			if (why) {
+				candidates = candidates.filter(p => p !== 'webgpu');
+				this.providerChoice ??= `webgpu did not start (${why}) → ${candidates[0] ?? 'cpu'}`;
+				this.providerFailures.push(`${which} webgpu: ${why}`);
+				log(`${which} model: the webgpu execution provider did not start in the probe (${why}); not started here`);
+			}
 		}
 		const errors: string[] = [];
 		for (const provider of candidates) {

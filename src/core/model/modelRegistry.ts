@@ -31,6 +31,24 @@ export interface ModelFile {
 	variants?: ModelVariant[];
 }
 
+/**
+ * [Note: model licences] The weights' licence, shown before any download (`clip-search models`,
+ * Select Model, the README). A model whose licence forbids commercial use is flagged wherever it is
+ * offered and is never a default. MobileCLIP's weights moved from a permissive licence (July 2024,
+ * LICENSE_weights_data) to Apple's research-only model licence on 2025-08-28 (apple/ml-mobileclip
+ * LICENSE_MODELS): a person who downloads them now gets them under the latter.
+ */
+export interface ModelLicence {
+	/** An SPDX id where there is one. */
+	id: string;
+	/** A short name for tables. */
+	name: string;
+	/** False when the weights may not be used commercially (research only, non-commercial). */
+	commercial: boolean;
+	/** Where the licence is stated. */
+	source: string;
+}
+
 export interface KnownModel {
 	id: string;
 	/** A short name for pickers and tables. */
@@ -42,6 +60,7 @@ export interface KnownModel {
 	/** The variants offered (fp32: full precision; quantized: int8 weights). */
 	variants: ModelVariant[];
 	files: ModelFile[];
+	licence: ModelLicence;
 	/**
 	 * The trained logit scale (its log) and bias, for models whose split files do not carry them
 	 * (logitParams.ts: what the folder says first, these last).
@@ -65,6 +84,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		description: "OpenAI's CLIP ViT-B/32 (224 px, 512-d), ONNX export for transformers.js",
 		goodFor: 'The default: quick to download and to index, English queries. The weakest at retrieval (Crossmodal-3600 English 59.4 on Immich’s table).',
 		variants: ['quantized', 'fp32'],
+		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'openai/CLIP LICENSE' },
 		speed: { fp32: { imagesPerSecond: 41.2, textQueryMs: 10 }, quantized: { imagesPerSecond: 96.8, textQueryMs: 4 } },
 		files: [
 			{ path: 'config.json' },
@@ -104,6 +124,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		description: "Apple's MobileCLIP-S2 (256 px, 512-d; FastViT-MCi2 image tower), ONNX export for transformers.js",
 		goodFor: 'Better than ViT-B/32 at recognising things (ImageNet zero-shot 74.4 vs ~63; Apple’s figures) with a smaller image tower, though about half its speed on this CPU. English. Offered in full precision only: its int8 image file is reported numerically broken.',
 		variants: ['fp32'],
+		licence: { id: 'LicenseRef-Apple-AMLR', name: 'Apple ML Research Model licence: research only', commercial: false, source: 'apple/ml-mobileclip LICENSE_MODELS (since 2025-08-28)' },
 		// int8 measured 7.1 img/s (its convolutions run on slow ConvInteger kernels): one more reason not to offer it.
 		speed: { fp32: { imagesPerSecond: 22.3, textQueryMs: 20 } },
 		files: [
@@ -124,6 +145,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		goodFor: 'The best retrieval of these (Crossmodal-3600 English 75.2 on Immich’s table), and queries in many languages (Gemma tokenizer, multilingual training). About a quarter of ViT-B/32’s speed here, and a larger download.',
 		variants: ['quantized', 'fp32'],
 		logitParams: { logScale: 4.724453449249268, bias: -16.771724700927734, source: 'onnx-community/siglip2-base-patch16-224-ONNX@ba1f3b0 (pinned)' },
+		licence: { id: 'Apache-2.0', name: 'Apache-2.0', commercial: true, source: 'google-research/big_vision (SigLIP 2), the model card' },
 		speed: { fp32: { imagesPerSecond: 9.9, textQueryMs: 41 }, quantized: { imagesPerSecond: 23.1, textQueryMs: 16 } },
 		files: [
 			{ path: 'config.json' },
@@ -144,6 +166,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		description: "Google's SigLIP base, patch 16, 256 px, multilingual (768-d), ONNX for transformers.js (a community export)",
 		goodFor: 'Queries in other languages (trained on WebLI without a language filter; SentencePiece tokenizer). Zero-shot probabilities are relative only: its trained bias is not published with the split files.',
 		variants: ['quantized', 'fp32'],
+		licence: { id: 'Apache-2.0', name: 'Apache-2.0', commercial: true, source: 'google/siglip-base-patch16-256-multilingual model card' },
 		speed: { fp32: { imagesPerSecond: 7.6, textQueryMs: 40 }, quantized: { imagesPerSecond: 17.3, textQueryMs: 17 } },
 		files: [
 			{ path: 'config.json' },
@@ -195,4 +218,9 @@ export function estimatedRate(
 		return { imagesPerSecond: benchRate, calibrated: false };
 	}
 	return { imagesPerSecond: benchRate * (run.embedded / run.seconds / currentBench), calibrated: true };
+}
+
+/** "MIT", or the licence's name with a warning when it forbids commercial use ([Note: model licences]). */
+export function licenceText(m: Pick<KnownModel, 'licence'>): string {
+	return m.licence.commercial ? m.licence.name : `⚠ ${m.licence.name} (no commercial use)`;
 }

@@ -100,6 +100,19 @@ export function runProbe(request: ProbeRequest, timeoutMs = 120_000): Promise<Pr
 	});
 }
 
+/**
+ * Why `provider` does not start on `file` (in the probe child, so its native messages stay in a
+ * pipe), or undefined when it starts. A failure to read the graph itself says nothing about the
+ * provider: it is reported as starting, and the session here meets the same error with its own message.
+ */
+export async function probeStarts(provider: ConcreteProvider, graph: { file: string; input: string; shape: [number, number, number, number]; threads: number }, probe = runProbe): Promise<string | undefined> {
+	const [result] = await probe({ files: { [provider]: graph.file }, input: graph.input, shape: graph.shape, threads: graph.threads, seconds: 0 });
+	if (!result?.error || /protobuf|invalid model|load model|no such file|ENOENT/i.test(result.error)) {
+		return undefined;
+	}
+	return shortReason(result.error);
+}
+
 const fmt = (x: number): string => String(x >= 100 ? Math.round(x) : Number(x.toPrecision(2)));
 
 /** The end of a native error message, where its reason is ("No supported adapters"). */

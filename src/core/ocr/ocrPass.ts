@@ -43,6 +43,7 @@ export async function recognizeText(store: IndexStore, ocr: TextRecognizer, opti
 			todo.set(entry.hash, rel);
 		}
 	}
+	options.log?.(`text: reading ${todo.size} image(s)`);
 	let lastSave = performance.now();
 	let done = 0;
 	for (const [hash, rel] of todo) {

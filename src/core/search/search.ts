@@ -75,41 +75,50 @@ export function textOnlyQuery(query: string): string | undefined {
 
 /**
  * Embeds one image term: from the index when it is an indexed file, else decoded and encoded. A
- * regular file only; inside `within` when given.
+ * regular file only; inside `within` when given. Without a local index (a remote search) it is
+ * always embedded here.
  */
-export async function imageVector(store: IndexStore, encoder: ClipEncoder, file: string, within?: string): Promise<{ vector: Float32Array; rel?: string }> {
+export async function imageVector(store: IndexStore | undefined, encoder: ClipEncoder, file: string, within?: string): Promise<{ vector: Float32Array; rel?: string; hash: string }> {
 	const abs = within !== undefined ? (await confinePath(within, file, 'image')).abs : path.resolve(file);
-	const rel = path.relative(store.root, abs).split(path.sep).join('/');
+	const rel = store ? path.relative(store.root, abs).split(path.sep).join('/') : '';
 	const inside = rel !== '' && !rel.startsWith('../') && !path.isAbsolute(rel);
 	const bytes = await readImageFile(abs, DEFAULT_MAX_PIXELS, 'the query image', within);
-	const stored = store.vectorOf(contentHash(bytes));
+	const hash = contentHash(bytes);
+	const stored = store?.vectorOf(hash);
 	if (stored) {
-		return { vector: stored, rel: inside ? rel : undefined };
+		return { vector: stored, rel: inside ? rel : undefined, hash };
 	}
 	const image = await decodeImage(file, bytes, encoder.spec.preprocess);
-	return { vector: (await encoder.encodeImages([image]))[0], rel: inside ? rel : undefined };
+	return { vector: (await encoder.encodeImages([image]))[0], rel: inside ? rel : undefined, hash };
 }
 
+/**
+ * The query's one vector: its terms embedded, weighted, summed and normalised (the same for a local
+ * and a remote search, so that one query means one thing everywhere). `imageHashes`: the contents of
+ * its image terms, left out of the results.
+ */
 export async function queryVector(
-	store: IndexStore,
+	store: IndexStore | undefined,
 	encoder: ClipEncoder,
 	terms: QueryTerm[],
 	cwd: string = process.cwd(),
 	within?: string,
-): Promise<{ vector: Float32Array; imagePaths: string[] }> {
+): Promise<{ vector: Float32Array; imagePaths: string[]; imageHashes: string[] }> {
 	const texts = terms.filter(t => t.kind === 'text');
 	const textVectors = await encoder.encodeTexts(texts.map(t => t.value));
 	const parts: { vector: Float32Array; weight: number }[] = texts.map((t, i) => ({ vector: textVectors[i], weight: t.weight }));
 	const imagePaths: string[] = [];
+	const imageHashes: string[] = [];
 	for (const t of terms.filter(term => term.kind === 'image')) {
 		const file = path.resolve(cwd, t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~'));
-		const { vector, rel } = await imageVector(store, encoder, file, within);
+		const { vector, rel, hash } = await imageVector(store, encoder, file, within);
 		parts.push({ vector, weight: t.weight });
+		imageHashes.push(hash);
 		if (rel) {
 			imagePaths.push(rel);
 		}
 	}
-	return { vector: combine(parts), imagePaths };
+	return { vector: combine(parts), imagePaths, imageHashes };
 }
 
 /** Ranks the index's images against a query vector. */

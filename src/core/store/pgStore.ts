@@ -314,7 +314,15 @@ export class PgVectorStore implements RemoteVectors {
 		}
 		const row = (await this.db.query<{ table_name: string; dim: number }>('select table_name, dim from clip_search.models where model_key = $1', [this.modelKey])).rows[0];
 		if (!row) {
-			this.options.log?.(`the team store ${this.label} has no vectors of ${this.modelKey} yet`);
+			// The same model with another variant (or preprocessing) is a common slip: CI pushes fp32 from a GPU, the editor wants int8.
+			const others = (
+				await this.db.query<{ variant: string }>('select distinct variant from clip_search.models where model_id = $1 and revision = $2 and variant <> $3', [publishedModelId(this.model), this.model.revision, this.model.variant])
+			).rows.map(r => r.variant);
+			this.options.log?.(
+				others.length
+					? `team store ${this.label}: it holds this model's ${others.join(' and ')} vectors, not ${this.model.variant} ones, so nothing can be pulled: index with --variant ${others[0]} to use them (in VS Code: "clipSearch.modelVariant": "${others[0]}")`
+					: `the team store ${this.label} has no vectors of ${this.modelKey} yet`,
+			);
 			return undefined;
 		}
 		if (row.dim !== this.dim) {
@@ -426,7 +434,7 @@ export class PgVectorStore implements RemoteVectors {
 	 * Mode 2: the library's images nearest to `vector`, searched on the server ([Note: planner traps]:
 	 * ordered by the distance alone, SET LOCAL ef_search, iterative scans for a scoped search).
 	 */
-	async searchLibrary(library: string, vector: Float32Array, k: number, options: { scope?: string; ef?: number } = {}): Promise<{ path: string; score: number }[]> {
+	async searchLibrary(library: string, vector: Float32Array, k: number, options: { scope?: string; ef?: number; excludeHashes?: string[] } = {}): Promise<{ path: string; score: number }[]> {
 		const table = this.table;
 		if (!table) {
 			throw new ClipError('IndexNotFound', `The team store at ${this.label} has no vectors of ${this.modelKey}: push a library first (clip-search index <root> --store URL --push --library ${library}).`);
@@ -445,10 +453,12 @@ export class PgVectorStore implements RemoteVectors {
 			// [Note: vectors from elsewhere]: a row whose vector is not of length 1 (a zero vector's
 			// distance is NaN; a poisoned one's is meaningless) is dropped and counted.
 			const all = (await this.db.query<{ content_hash: string; distance: number; norm: number }>(sql, params)).rows;
-			const rows = all.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE);
-			if (rows.length < all.length) {
-				this.options.log?.(`team store ${this.label}: ${all.length - rows.length} result(s) with a vector that is not of length 1 left out`);
+			const sound = all.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE);
+			if (sound.length < all.length) {
+				this.options.log?.(`team store ${this.label}: ${all.length - sound.length} result(s) with a vector that is not of length 1 left out`);
 			}
+			const excluded = new Set(options.excludeHashes ?? []); // the query's own images
+			const rows = sound.filter(r => !excluded.has(r.content_hash));
 			const files = await this.db.query<{ path: string; content_hash: string }>(
 				`select path, content_hash from clip_search.files where library = $1 and content_hash = any($2)${options.scope ? ' and path like $3' : ''}`,
 				options.scope ? [library, rows.map(r => r.content_hash), params[3]] : [library, rows.map(r => r.content_hash)],

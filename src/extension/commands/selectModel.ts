@@ -8,7 +8,7 @@
  * downloads, and confirms.
  */
 import * as vscode from 'vscode';
-import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../core/model/modelRegistry';
+import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
 import type { ModelVariant } from '../../core/model/modelSpec';
 import { formatBytes } from '../../core/common/sizes';
 import { readSettings, SECTION, SettingKeys } from '../settings';
@@ -31,12 +31,12 @@ export function durationText(images: number, rate: number): string {
 
 function pickItem(m: KnownModel, variant: ModelVariant, current: boolean): vscode.QuickPickItem & { value: string } {
 	const speed = m.speed?.[variant];
-	const parts = [VARIANT_LABEL[variant], formatBytes(downloadSize(m, variant))];
+	const parts = [VARIANT_LABEL[variant], formatBytes(downloadSize(m, variant)), licenceText(m)];
 	if (speed) {
 		parts.push(vscode.l10n.t('{0} img/s, {1} ms a query on 2 cores', speed.imagesPerSecond.toFixed(1), speed.textQueryMs.toFixed(0)));
 	}
 	return {
-		label: `${current ? '$(check) ' : ''}${m.label}`,
+		label: `${current ? '$(check) ' : ''}${m.licence.commercial ? '' : '$(warning) '}${m.label}`,
 		description: parts.join(' · '),
 		detail: `${m.id} — ${m.goodFor}`,
 		value: `${m.id}|${variant}`,

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { checkTransport, downloadModel, fileUrl } from '../../../src/core/model/download';
 import { ClipError } from '../../../src/core/common/errors';
 import { ClipEncoder } from '../../../src/core/model/encoder';
-import { DEFAULT_MODEL_ID, downloadSize, estimatedRate, filesForVariant, findKnownModel, type KnownModel, KNOWN_MODELS } from '../../../src/core/model/modelRegistry';
+import { DEFAULT_MODEL_ID, downloadSize, estimatedRate, filesForVariant, findKnownModel, type KnownModel, KNOWN_MODELS, licenceText } from '../../../src/core/model/modelRegistry';
 import { needsDownload, resolveModel } from '../../../src/core/model/modelResolver';
 import { onnxFileName } from '../../../src/core/model/modelSpec';
 import { fixturesDir, tempDir } from '../../helpers';
@@ -125,6 +125,7 @@ describe('model download (against a local hub on 127.0.0.1)', () => {
 		description: 'test',
 		goodFor: 'tests',
 		variants: ['fp32'],
+		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'test' },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'onnx/vision_model.onnx', sha256: sha256(big), size: big.length },
@@ -325,6 +326,17 @@ describe('known models of other families (from a local hub)', () => {
 			}
 		}
 		assert.deepEqual(findKnownModel('Xenova/mobileclip_s2')?.variants, ['fp32'], 'MobileCLIP: no int8 (not shown to hold its parity)');
+	});
+
+	it('every known model carries its licence; a research-only one is flagged and is never the default', () => {
+		for (const m of KNOWN_MODELS) {
+			assert.ok(m.licence.id && m.licence.name && m.licence.source, m.id);
+		}
+		const mobileclip = findKnownModel('Xenova/mobileclip_s2')!;
+		assert.equal(mobileclip.licence.commercial, false, 'Apple research-only model licence since 2025-08-28');
+		assert.match(licenceText(mobileclip), /^⚠ .*research only.*\(no commercial use\)$/);
+		assert.equal(findKnownModel(DEFAULT_MODEL_ID)!.licence.commercial, true);
+		assert.equal(licenceText(findKnownModel(DEFAULT_MODEL_ID)!), 'MIT');
 	});
 
 	it('the time estimate before a switch: the bench speed, scaled by how this machine did with the current model', () => {

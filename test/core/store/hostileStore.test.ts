@@ -119,6 +119,18 @@ describe('the team store refuses what a hostile writer left in it', () => {
 		}
 	});
 
+	it('asked for another variant than the store holds: nothing pulled, and one line says how to use what is there', async () => {
+		const fp32 = stamp({ id: 'Test/variants', revision: 'r7' });
+		const pusher = await PgVectorStore.open({ url: db.url, push: true }, fp32);
+		await pusher.push(unitVectors(3, 6));
+		await pusher.close();
+		const logs: string[] = [];
+		const reader = await PgVectorStore.open({ url: db.url, log: m => logs.push(m) }, { ...fp32, variant: 'quantized' });
+		assert.equal((await reader.pull([...unitVectors(3, 6).keys()])).size, 0);
+		await reader.close();
+		assert.ok(logs.some(l => /^team store .*: it holds this model's fp32 vectors, not quantized ones, so nothing can be pulled: index with --variant fp32 to use them \(in VS Code: "clipSearch.modelVariant": "fp32"\)$/.test(l)), logs.join('\n'));
+	});
+
 	it('a model folder is published as "local" with its fingerprint, never its path', async () => {
 		const model = stamp({ id: '/home/ci/models/my-clip', revision: 'local-0123456789abcdef' });
 		assert.equal(publishedModelId(model), 'local');

@@ -1,0 +1,51 @@
+/**
+ * What the documents say a newcomer can type is what the code takes (issue 27): the README's
+ * command-line block is every command's usage, line for line; every command in SKILL.md parses with
+ * its command's options; the download size SKILL.md quotes is the CLI default's.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+import { parseCommandArgs } from '../../src/cli/args';
+import { COMMANDS } from '../../src/cli/main';
+import { formatBytes } from '../../src/core/common/sizes';
+import { DEFAULT_MODEL_ID, downloadSize, findKnownModel } from '../../src/core/model/modelRegistry';
+import { repoRoot } from '../helpers';
+
+const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+const skill = readFileSync(path.join(repoRoot, 'skills', 'clip-search', 'SKILL.md'), 'utf8');
+
+/** Splits a shell line into words (quotes kept together, removed). */
+function words(line: string): string[] {
+	return [...line.matchAll(/"([^"]*)"|'([^']*)'|(\S+)/g)].map(m => m[1] ?? m[2] ?? m[3]);
+}
+
+describe('the documents match the command line', () => {
+	it("the README's command-line block is every command's usage, line for line", () => {
+		const block = /## The command line\n\n```\n([\s\S]*?)```/.exec(readme)![1];
+		const documented = block
+			.split('\n')
+			.map(l => l.replace(/\s+#.*$/, '').trim())
+			.filter(l => l && !/^clip-search (help|--version)/.test(l));
+		const usage = COMMANDS.flatMap(c => c.usage.map(u => `clip-search ${u}`));
+		assert.deepEqual([...documented].sort(), [...usage].sort());
+	});
+
+	it('every clip-search command in SKILL.md is a command with options it takes', () => {
+		const lines = [...skill.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap(m => m[1].split('\n')).map(l => l.replace(/\s+#.*$/, '').trim()).filter(l => l.startsWith('clip-search '));
+		assert.ok(lines.length >= 8, lines.join('\n'));
+		for (const line of lines) {
+			const [, name, ...args] = words(line);
+			const def = COMMANDS.find(c => c.name === name);
+			assert.ok(def, `${line}: no command "${name}"`);
+			assert.doesNotThrow(() => parseCommandArgs(def, args), line);
+		}
+	});
+
+	it("the first download SKILL.md quotes is the CLI default's (fp32), and the int8 one", () => {
+		const model = findKnownModel(DEFAULT_MODEL_ID)!;
+		assert.ok(skill.includes(`${formatBytes(downloadSize(model, 'fp32'))} in\n  full precision`) || skill.includes(`${formatBytes(downloadSize(model, 'fp32'))} in full precision`), formatBytes(downloadSize(model, 'fp32')));
+		assert.ok(skill.includes(`takes ${formatBytes(downloadSize(model, 'quantized'))}`));
+	});
+});
