@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { printable } from '../core/common/printable';
 import { describeError } from '../core/common/errors';
+import { compareHits } from '../core/search/hitOrder';
 import type { SearchResult } from '../core/search/search';
 import { formatReference, relativeReference } from './references';
 import { readSettings } from './settings';
@@ -18,8 +19,9 @@ export interface ImageHit {
 	root: string;
 	rel: string;
 	score: number;
-	/** The line of text in the image that matched the query's words. */
+	/** The line of text in the image that matched the query's words, and how well (0–1]. */
 	text?: string;
+	textScore?: number;
 }
 
 export interface ResultItem extends vscode.QuickPickItem {
@@ -40,9 +42,9 @@ export async function searchWorkspace(worker: WorkerClient, index: WorkspaceInde
 		const root = folder.uri.fsPath;
 		const scopeRel = scope && scope.fsPath !== root ? path.relative(root, scope.fsPath).split(path.sep).join('/') : undefined;
 		const results: SearchResult[] = await worker.request('search', { folder: index.folderRef(folder), query, k: settings.maxResults, minScore: settings.minScore || undefined, scope: scopeRel });
-		all.push(...results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score, text: r.text })));
+		all.push(...results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score, text: r.text, textScore: r.textScore })));
 	}
-	return all.sort((a, b) => b.score - a.score).slice(0, settings.maxResults);
+	return all.sort(compareHits).slice(0, settings.maxResults);
 }
 
 export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot: boolean): Promise<ResultItem[]> {

@@ -98,12 +98,15 @@ start_cs() {
     --disable-telemetry --disable-update-check $trust_flag --disable-getting-started-override --ignore-last-opened \
     --user-data-dir "$run/udd" --extensions-dir "$run/exts" "$@" "$run/ws" >"$run/code-server.log" 2>&1 </dev/null &
   CS_PID=$!
+  CS_URL=""
   for _ in $(seq 1 300); do
-    grep -q 'HTTP server listening on' "$run/code-server.log" && break
+    # Wait for the address itself, not only the phrase: a busy machine can show the line before its URL.
+    CS_URL=$(grep 'HTTP server listening on' "$run/code-server.log" 2>/dev/null | grep -o 'http://127\.0\.0\.1:[0-9]*' | head -1)
+    [ -n "$CS_URL" ] && break
     kill -0 "$CS_PID" 2>/dev/null || { cat "$run/code-server.log"; return 1; }
     sleep 0.2
   done
-  CS_URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$run/code-server.log" | head -1)
+  [ -n "$CS_URL" ] || { say "code-server gave no address in 60 s"; cat "$run/code-server.log"; return 1; }
   say "code-server on $CS_URL"
 }
 stop_cs() {

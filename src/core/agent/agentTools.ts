@@ -30,6 +30,7 @@ import type { ClipEncoder } from '../model/encoder';
 import { DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import type { TextRecognizer } from '../ocr/ocrPass';
 import { findDuplicates } from '../search/duplicates';
+import { compareHits } from '../search/hitOrder';
 import { search, similar } from '../search/search';
 import { MAX_PATHS_PER_GROUP, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 import { TOOL_SCHEMAS, type ToolInput } from './toolSchemas';
@@ -195,7 +196,7 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 				hits.push({ folder, ...r });
 			}
 		}
-		hits.sort((a, b) => (b.textScore ?? 0) - (a.textScore ?? 0) || b.score - a.score); // text matches first, as search() orders them
+		hits.sort(compareHits);
 		const top = hits.slice(0, input.k);
 		const results = top.map(h => ({ path: shown(ctx, h.folder, h.path), score: Math.round(h.score * 1e4) / 1e4, ...(h.text ? { text: h.text, text_score: Math.round((h.textScore ?? 0) * 1e4) / 1e4 } : {}) }));
 		return {

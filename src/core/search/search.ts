@@ -8,6 +8,7 @@ import { confinePath } from '../common/confine';
 import { contentHash, readImageFile } from '../common/files';
 import type { IndexStore } from '../index/indexStore';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
+import { compareHits } from './hitOrder';
 import { parseQuery, type QueryTerm } from './query';
 import { searchText } from './textSearch';
 import { combine, dot } from '../common/vectors';
@@ -169,7 +170,7 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 			const v = store.vectorOf(hit.hash);
 			return filesOf(hit.hash, inScope).map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.relevance }));
 		});
-		return out.sort((a, b) => b.textScore - a.textScore || b.score - a.score || (a.path < b.path ? -1 : 1)).slice(0, k);
+		return out.sort((a, b) => compareHits(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
 	}
 	const terms = parseQuery(query);
 	const { vector, imagePaths } = await queryVector(store, encoder, terms, options.cwd, options.within);
@@ -193,7 +194,7 @@ export async function search(store: IndexStore, encoder: ClipEncoder, query: str
 		}
 	}
 	return [...fused.values()]
-		.sort((a, b) => (b.textScore ?? 0) - (a.textScore ?? 0) || b.score - a.score || (a.path < b.path ? -1 : 1))
+		.sort((a, b) => compareHits(a, b) || (a.path < b.path ? -1 : 1))
 		.slice(0, k);
 }
 
