@@ -18,6 +18,7 @@ import { figureFewShot } from './parts/fewshot';
 import { figureGflops } from './parts/gflops';
 import { figureGpu } from './parts/gpu';
 import { figureIncremental } from './parts/incremental';
+import { figureMemory } from './parts/memory';
 import { figureInt8Conversion } from './parts/int8';
 import { figureOcr } from './parts/ocr';
 import { figureHnswAndQueries } from './parts/queries';
@@ -77,6 +78,7 @@ const PARTS: Record<string, (ctx: Context) => Promise<void>> = {
 	families: async ctx => figureFamilies(await ctx.files()),
 	fewshot: () => figureFewShot(),
 	store: ctx => figureStore(ctx.modelDir),
+	memory: async ctx => figureMemory(ctx.modelDir, await photoCorpus()),
 	decode: async ctx => figureShrinkOnLoad(await photoCorpus(), ctx.modelDir),
 	/** The photo-heavy corpus end to end, int8, against transformers.js (decoding bounds it). */
 	photos: async ctx => {

@@ -56,6 +56,7 @@ async function workerConfig(context: vscode.ExtensionContext, teamStore: TeamSto
 		exclude: s.exclude,
 		ocr: s.ocr,
 		store: await teamStore.workerStore(),
+		unloadAfterIdleMinutes: s.unloadAfterIdleMinutes,
 	};
 }
 
@@ -68,7 +69,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	}
 	const log = new Logger('CLIP Image Search');
 	context.subscriptions.push(log);
-	const client = new WorkerClient(path.join(context.extensionPath, 'dist'));
+	const client = new WorkerClient(path.join(context.extensionPath, 'dist'), line => log.info(`worker: ${line}`));
 	worker = client;
 	context.subscriptions.push(toDisposable(() => void client.dispose()));
 	context.subscriptions.push(

@@ -124,6 +124,8 @@ export function showSearchQuickPick(
 	showPanel: (query: string, hits: ImageHit[]) => void,
 	initial?: string,
 	scope?: vscode.Uri,
+	/** Loads the text model ahead of the first search (called on the first keystroke). */
+	warm?: () => Promise<unknown>,
 ): Promise<ResultItem[]> {
 	const qp = vscode.window.createQuickPick<ResultItem>();
 	const baseTitle = scope ? vscode.l10n.t('Search Images in {0}', vscode.workspace.asRelativePath(scope)) : vscode.l10n.t('Search Images');
@@ -181,7 +183,14 @@ export function showSearchQuickPick(
 		}
 	};
 
+	let warmed = false;
 	qp.onDidChangeValue(value => {
+		if (!warmed && warm && value.trim()) {
+			// The text model may have been released while unused: it loads while the person types
+			// (not after the debounce), and the status bar says so meanwhile.
+			warmed = true;
+			void warm().catch(() => undefined);
+		}
 		clearTimeout(timer);
 		timer = setTimeout(() => void run(value), 250);
 	});

@@ -24,6 +24,7 @@ export const SettingKeys = {
 	indexLocation: 'indexLocation',
 	maxImageMegapixels: 'maxImageMegapixels',
 	threads: 'threads',
+	unloadAfterIdleMinutes: 'unloadAfterIdleMinutes',
 	duplicateThreshold: 'duplicateThreshold',
 	autoTag: 'autoTag',
 	ocr: 'ocr',
@@ -48,6 +49,8 @@ export interface Settings {
 	maxImageMegapixels: number;
 	/** 0 = automatic (leave one core to the editor). */
 	threads: number;
+	/** Models unused this long are released (text: three times as long); 0 = never. */
+	unloadAfterIdleMinutes: number;
 	duplicateThreshold: number;
 	/** Keep .vscode/image-tags.json current from .vscode/image-labels.json. */
 	autoTag: boolean;
@@ -93,6 +96,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		indexLocation: c.get<string>(SettingKeys.indexLocation, 'storage') === 'workspace' ? 'workspace' : 'storage',
 		maxImageMegapixels: Math.max(1, c.get<number>(SettingKeys.maxImageMegapixels, 100)),
 		threads: Math.max(0, Math.floor(c.get<number>(SettingKeys.threads, 0))),
+		unloadAfterIdleMinutes: Math.max(0, c.get<number>(SettingKeys.unloadAfterIdleMinutes, 5)),
 		duplicateThreshold: c.get<number>(SettingKeys.duplicateThreshold, 0.95),
 		autoTag: c.get<boolean>(SettingKeys.autoTag, true),
 		ocr: (['auto', 'all', 'off'] as const).find(v => v === c.get<string>(SettingKeys.ocr, 'auto')) ?? 'auto',

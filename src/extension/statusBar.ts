@@ -9,6 +9,8 @@ import { committedImages, type WorkspaceIndex } from './workspaceIndex';
 
 export class StatusBar extends Disposable {
 	private readonly item = this.register(vscode.window.createStatusBarItem('clipSearch.status', vscode.StatusBarAlignment.Left, 10));
+	/** What is loading now (a model released when idle, brought back for a search), shown while nothing indexes. */
+	private loading?: string;
 
 	constructor(private readonly index: WorkspaceIndex) {
 		super();
@@ -20,6 +22,20 @@ export class StatusBar extends Disposable {
 	/** The text shown now (the end-to-end tests read it). */
 	get text(): string {
 		return this.item.text;
+	}
+
+	/** Shows `text` while `work` runs (unless indexing is shown), then what was there; returns `work`. */
+	showWhile<T>(text: string, work: Promise<T>): Promise<T> {
+		this.loading = text;
+		this.update();
+		const done = (): void => {
+			if (this.loading === text) {
+				this.loading = undefined;
+				this.update();
+			}
+		};
+		work.then(done, done);
+		return work;
 	}
 
 	update(): void {
@@ -45,6 +61,9 @@ export class StatusBar extends Disposable {
 					? `$(sync~spin) ${vscode.l10n.t('CLIP: reading text {0} / {1}', done.toLocaleString(), todo.toLocaleString())}`
 				: `$(sync~spin) ${vscode.l10n.t('CLIP: indexing {0} / {1} · {2} img/s', done.toLocaleString(), todo.toLocaleString(), rate.toFixed(1))}${provider ? ` · ${provider}` : ''}`;
 			this.item.tooltip = vscode.l10n.t('Indexing images. Click for options.');
+		} else if (this.loading) {
+			this.item.text = `$(sync~spin) ${this.loading}`;
+			this.item.tooltip = vscode.l10n.t('Loading the model for the search (it was released while unused: clipSearch.unloadAfterIdleMinutes).');
 		} else if (elsewhere.length) {
 			this.item.text = `$(sync~spin) ${describeHolderShort(elsewhere[0].holder!)}`;
 			this.item.tooltip = [

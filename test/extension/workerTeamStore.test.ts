@@ -38,7 +38,7 @@ describe('the inference worker with a team store', { skip: existsSync(path.join(
 		const logs: EventMessage[] = [];
 		client.onEvent(e => e.type === 'log' && logs.push(e));
 		try {
-			await client.configure({ model: tinyModelDir, variant: 'fp32', provider: 'cpu', threads: 2, modelCacheDir: path.join(cache, 'models'), legacyModelCacheDirs: [], thumbnailDir: path.join(cache, 'thumbs'), maxImagePixels: 100e6, include: [], exclude: [], ocr: 'off', store });
+			await client.configure({ model: tinyModelDir, variant: 'fp32', provider: 'cpu', threads: 2, modelCacheDir: path.join(cache, 'models'), legacyModelCacheDirs: [], thumbnailDir: path.join(cache, 'thumbs'), maxImagePixels: 100e6, include: [], exclude: [], ocr: 'off', unloadAfterIdleMinutes: 0, store });
 			const folder = { root, indexDir: path.join(cache, 'index') };
 			const outcome = await client.request('index', { folder });
 			assert.equal(outcome.kind, 'done');

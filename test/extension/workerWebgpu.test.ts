@@ -38,6 +38,7 @@ describe('the inference worker on WebGPU', { skip: swiftShaderMissing() ?? (exis
 				include: [],
 				exclude: [],
 				ocr: 'off',
+			unloadAfterIdleMinutes: 0,
 			};
 			const client = new WorkerClient(dist);
 			try {

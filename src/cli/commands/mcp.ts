@@ -15,6 +15,7 @@ import { ClipError, describeError } from '../../core/common/errors';
 import { printable } from '../../core/common/printable';
 import type { IndexStore } from '../../core/index/indexStore';
 import { ClipEncoder } from '../../core/model/encoder';
+import { IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
 import { sameModel, stampOf } from '../../core/index/indexSession';
 import { isModelPath, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelVariant } from '../../core/model/modelSpec';
@@ -55,6 +56,7 @@ export const mcpCommand: CommandDef = {
 		const log = (m: string): void => void process.stderr.write(`[clip-search mcp] ${printable(m)}\n`);
 		const encoders = new Map<string, Promise<ClipEncoder>>();
 		let ocr: Promise<OcrEngine> | undefined;
+		let ocrLoaded: OcrEngine | undefined;
 		const ctx: AgentContext = {
 			folders: [{ name: path.basename(root), root, indexDir: indexDirFor(values, root) }],
 			session: sessionsFor(process.env.CLIP_SEARCH_VERBOSE ? log : undefined),
@@ -77,16 +79,29 @@ export const mcpCommand: CommandDef = {
 						if (!sameModel(stampOf(spec), store.model)) {
 							throw new ClipError('ModelMismatch', `The index was made with ${store.model.key}, but ${values.model ? `--model ${values.model}` : 'that model now'} is ${modelKey(spec)}: run \`clip-search index ${root}\` to index again.`);
 						}
-						return new ClipEncoder(spec, { provider, threads, log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined });
+						const made = new ClipEncoder(spec, { provider, threads, log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined });
+						loadedEncoders.push(made);
+						return made;
 					})();
 					enc.catch(() => encoders.delete(store.model.key)); // tried again on the next call
 					encoders.set(store.model.key, enc);
 				}
 				return enc;
 			},
-			ocr: () => (ocr ??= Promise.resolve(new OcrEngine(bundledOcrModels(), { threads: 1 }))),
+			ocr: () => (ocr ??= Promise.resolve((ocrLoaded = new OcrEngine(bundledOcrModels(), { threads: 1 })))),
 			log,
 		};
+		// [Note: light in the background] in core/model/idleRelease.ts: a server an agent keeps for hours
+		// holds only what it uses. CLIP_SEARCH_IDLE_UNLOAD_S: seconds before the image model and text
+		// recognition are released (the text model: three times as long); 0 keeps them.
+		const idleSeconds = Number(process.env.CLIP_SEARCH_IDLE_UNLOAD_S ?? 300);
+		const loadedEncoders: ClipEncoder[] = [];
+		const idle = new IdleReleaser(
+			() => [...loadedEncoders, ...(ocrLoaded ? [ocrLoaded] : [])],
+			idleLimits(Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds / 60 : 0),
+			systemIdleClock,
+			parts => log(`released after ${idleSeconds} s unused: ${parts.join(', ')}`),
+		);
 		const server = new McpServer({ name: 'clip-search', version: packageVersion() }, { instructions: INSTRUCTIONS });
 		for (const def of TOOL_DEFS) {
 			server.registerTool(
@@ -115,6 +130,7 @@ export const mcpCommand: CommandDef = {
 		await server.connect(transport);
 		log(`serving ${TOOL_DEFS.length} tools for ${root} (index ${ctx.folders[0].indexDir})`);
 		await closed;
+		idle.dispose();
 		for (const enc of encoders.values()) {
 			await (await enc.catch(() => undefined))?.dispose();
 		}

@@ -4,6 +4,8 @@
  * the graphs: only inputs the graph has are fed, a text graph with a fixed sequence length gets
  * rows padded to it, and the embeddings are taken by the family's output name (`text_embeds` /
  * `image_embeds` for CLIP, `pooler_output` for SigLIP). Embeddings come back L2-normalised.
+ * A tower idle for long enough is released (releaseIdle: [Note: light in the background] in
+ * idleRelease.ts) and created again on its next use.
  */
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
@@ -32,6 +34,8 @@ export interface EncoderOptions {
 	cacheDir?: string;
 	/** Called before every inference (tests inject a device that fails after N batches). */
 	beforeRun?: (provider: ConcreteProvider, which: 'text' | 'vision') => void;
+	/** The clock idle times are measured with (tests inject one). */
+	now?: () => number;
 }
 
 const TEXT_CACHE_SIZE = 512;
@@ -64,6 +68,9 @@ export class ClipEncoder {
 	/** How `auto` chose (measured, or why it kept the CPU), once known: for the log, stats and status. */
 	providerChoice?: string;
 	private webgpuCheck?: Promise<string | undefined>;
+	/** When each tower was last used, and how many inferences run on it now (never released under one). */
+	private readonly lastUsed = { text: 0, vision: 0 };
+	private readonly inFlight = { text: 0, vision: 0 };
 	private autoVerdict?: Promise<ProviderVerdict>;
 
 	constructor(
@@ -73,6 +80,47 @@ export class ClipEncoder {
 
 	get dim(): number {
 		return this.spec.dim;
+	}
+
+	private now(): number {
+		return (this.options.now ?? Date.now)();
+	}
+
+	/** Which towers hold a session now (or are creating one). */
+	get loaded(): { text: boolean; vision: boolean } {
+		return { text: !!this.text, vision: !!this.vision };
+	}
+
+	/** Loads the text tower ahead of the first query (a search box's first keystroke). */
+	async warmText(): Promise<void> {
+		await this.textTower();
+		this.lastUsed.text = this.now();
+	}
+
+	/**
+	 * Releases the towers not used for at least their limit (0: never), none with an inference in
+	 * flight; they are created again on their next use. Returns the parts released.
+	 */
+	async releaseIdle(limits: { text: number; vision: number }, now = this.now()): Promise<('text' | 'vision')[]> {
+		const released: ('text' | 'vision')[] = [];
+		for (const which of ['vision', 'text'] as const) {
+			const tower = which === 'text' ? this.text : this.vision;
+			const limit = limits[which];
+			if (!tower || limit <= 0 || this.inFlight[which] > 0 || now - this.lastUsed[which] < limit) {
+				continue;
+			}
+			if (which === 'text') {
+				this.text = undefined;
+			} else {
+				this.vision = undefined;
+				this.pixelBuffer = undefined;
+			}
+			const t = await tower.catch(() => undefined);
+			await t?.session.release().catch(() => undefined);
+			released.push(which);
+			this.options.log?.(`${which} model released after ${Math.round((now - this.lastUsed[which]) / 1000)} s unused; loaded again when needed`);
+		}
+		return released;
 	}
 
 	tokenizer(): Promise<ClipTokenizer> {
@@ -168,6 +216,16 @@ export class ClipEncoder {
 	 * run goes on, nothing indexed is lost, and the log says so. Only the CPU's failure is an error.
 	 */
 	private async runOrFallBack(which: 'text' | 'vision', feeds: Record<string, ort.Tensor>, file: string): Promise<ort.InferenceSession.OnnxValueMapType> {
+		this.inFlight[which]++;
+		try {
+			return await this.runCounted(which, feeds, file);
+		} finally {
+			this.inFlight[which]--;
+			this.lastUsed[which] = this.now();
+		}
+	}
+
+	private async runCounted(which: 'text' | 'vision', feeds: Record<string, ort.Tensor>, file: string): Promise<ort.InferenceSession.OnnxValueMapType> {
 		const tower = await (which === 'text' ? this.textTower() : this.visionTower());
 		if (tower.provider === 'cpu') {
 			return this.run(tower, feeds, file, which);
@@ -230,12 +288,15 @@ export class ClipEncoder {
 		}
 	}
 
+	// Asking for a tower counts as using it: one being created or about to run is not idle.
 	private textTower(): Promise<Tower> {
+		this.lastUsed.text = this.now();
 		this.text ??= this.createTower(this.spec.textModelPath, 'text');
 		return this.text;
 	}
 
 	private visionTower(): Promise<Tower> {
+		this.lastUsed.vision = this.now();
 		this.vision ??= this.createTower(this.spec.visionModelPath, 'vision');
 		return this.vision;
 	}

@@ -20,6 +20,10 @@ import sharp from 'sharp';
 import { ClipError } from '../common/errors';
 import type { PreprocessSpec } from './modelSpec';
 
+// [Note: sharp's cache] libvips keeps up to 50 MB of recent operations for reuse; here every image is
+// decoded once, so nothing was ever reused and the memory stayed held for the life of the process.
+sharp.cache(false);
+
 export interface DecodeOptions {
 	/** Refuse images with more pixels than this (decompression bombs, giant scans). */
 	maxPixels?: number;

@@ -37,6 +37,8 @@ export interface OcrOptions {
 	maxPixels?: number;
 	threads?: number;
 	log?: (message: string) => void;
+	/** The clock idle time is measured with (tests inject one). */
+	now?: () => number;
 }
 
 const DET_LIMIT = 960;
@@ -89,6 +91,8 @@ interface Raster {
 
 export class OcrEngine {
 	private sessions: Promise<{ det: ort.InferenceSession; rec: ort.InferenceSession; chars: string[] }> | undefined;
+	private lastUsed = 0;
+	private inFlight = 0;
 
 	constructor(
 		private readonly files: OcrModelFiles,
@@ -125,10 +129,31 @@ export class OcrEngine {
 
 	/** The lines of text in an image (its file bytes), top to bottom. `name` is for error messages. */
 	async recognize(name: string, bytes: Buffer): Promise<OcrLine[]> {
-		const image = await decodeForOcr(name, bytes, this.options.maxPixels ?? 100_000_000);
-		const { det, rec, chars } = await this.load();
-		const boxes = await detect(det, image);
-		return recognizeBoxes(rec, chars, image, boxes);
+		this.inFlight++;
+		try {
+			const image = await decodeForOcr(name, bytes, this.options.maxPixels ?? 100_000_000);
+			const { det, rec, chars } = await this.load();
+			const boxes = await detect(det, image);
+			return await recognizeBoxes(rec, chars, image, boxes);
+		} finally {
+			this.inFlight--;
+			this.lastUsed = (this.options.now ?? Date.now)();
+		}
+	}
+
+	/** Whether the sessions are loaded now (or loading). */
+	get loaded(): boolean {
+		return !!this.sessions;
+	}
+
+	/** Releases the two sessions when unused for `limits.ocr` ms ([Note: light in the background] in model/idleRelease.ts). */
+	async releaseIdle(limits: { ocr: number }, now: number): Promise<'ocr'[]> {
+		if (!this.sessions || limits.ocr <= 0 || this.inFlight > 0 || now - this.lastUsed < limits.ocr) {
+			return [];
+		}
+		await this.dispose();
+		this.options.log?.('ocr: released after being unused; loaded again when needed');
+		return ['ocr'];
 	}
 
 	async dispose(): Promise<void> {

@@ -7,17 +7,22 @@ export function showPanel(services: Services, query: string, hits: ImageHit[]): 
 	return services.panel.show(vscode.l10n.t('Images: {0}', query || '…'), hits);
 }
 
+/** Loads the text model for a search that is being typed, saying so in the status bar. */
+function warmText(s: Services): () => Promise<unknown> {
+	return () => s.statusBar.showWhile(vscode.l10n.t('CLIP: loading the model…'), s.worker.request('warmText', {}));
+}
+
 export const searchCommands: CommandDef[] = [
 	{
 		id: 'clipSearch.search',
 		needsTrust: true,
 		run: (s, query?: unknown, scope?: unknown) =>
-			showSearchQuickPick(s.worker, s.index, (q, h) => void showPanel(s, q, h), typeof query === 'string' ? query : undefined, scope instanceof vscode.Uri ? scope : undefined),
+			showSearchQuickPick(s.worker, s.index, (q, h) => void showPanel(s, q, h), typeof query === 'string' ? query : undefined, scope instanceof vscode.Uri ? scope : undefined, warmText(s)),
 	},
 	{
 		id: 'clipSearch.searchInFolder',
 		needsTrust: true,
-		run: (s, folder?: unknown) => showSearchQuickPick(s.worker, s.index, (q, h) => void showPanel(s, q, h), undefined, folder instanceof vscode.Uri ? folder : undefined),
+		run: (s, folder?: unknown) => showSearchQuickPick(s.worker, s.index, (q, h) => void showPanel(s, q, h), undefined, folder instanceof vscode.Uri ? folder : undefined, warmText(s)),
 	},
 	{
 		id: 'clipSearch.showResultsPanel',

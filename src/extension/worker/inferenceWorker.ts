@@ -1,7 +1,10 @@
 /**
- * @file The inference worker (a worker thread): owns the ONNX sessions, the indexes of the
- * workspace folders and all decoding, so the extension host's thread never runs a model or
- * decodes an image. Sessions are created lazily on first use and reused.
+ * @file The inference worker (a child process of the extension host): owns the ONNX sessions, the
+ * indexes of the workspace folders and all decoding, so the extension host never runs a model or
+ * decodes an image. Sessions are created lazily on first use, reused, and released when idle
+ * ([Note: light in the background] in core/model/idleRelease.ts). A process rather than a thread:
+ * its allocator is set up to give released models back to the system (lowMemoryEnv), native
+ * messages (Dawn's) land in a pipe, and a native crash cannot take the extension host down.
  *
  * [Note: queries during indexing] Each workspace folder has a FolderSession (core/index/folderSession.ts):
  * reads come from the committed index on disk, reloaded when another window or a CLI run commits a
@@ -10,10 +13,10 @@
  * sessions, so a query does not wait for an image batch to finish.
  */
 import { promises as fs } from 'node:fs';
-import { parentPort } from 'node:worker_threads';
 import { runAgentTool } from '../../core/agent/agentTools';
 import { findDuplicates } from '../../core/search/duplicates';
 import { ClipEncoder } from '../../core/model/encoder';
+import { IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
 import { ClipError, describeError } from '../../core/common/errors';
 import { FolderSession } from '../../core/index/folderSession';
 import { indexFolder } from '../../core/index/indexer';
@@ -39,7 +42,9 @@ import { outsideFolder } from '../../core/common/confine';
 import { isInside } from '../../core/common/safePaths';
 import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
-const port = parentPort;
+/** The channel to the extension host: the IPC of the forked process. */
+const port = process.send ? { postMessage: (m: WorkerMessage) => process.send!(m), on: (e: 'message', f: (m: RequestMessage) => void) => process.on(e, f) } : undefined;
+let idle: IdleReleaser | undefined;
 let config: WorkerConfig | undefined;
 let specPromise: Promise<ModelSpec> | undefined;
 let encoder: ClipEncoder | undefined;
@@ -204,6 +209,12 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		}
 		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
 		config = params;
+		const limits = idleLimits(params.unloadAfterIdleMinutes);
+		if (idle) {
+			idle.setLimits(limits);
+		} else {
+			idle = new IdleReleaser(() => [...(encoder ? [encoder] : []), ...(ocrEngine ? [ocrEngine] : [])], limits, systemIdleClock, parts => log(`released after ${params.unloadAfterIdleMinutes} min unused (${parts.join(', ')}); loaded again when needed`));
+		}
 		if (modelChanged) {
 			for (const s of sessions.values()) {
 				(await s).cancel();
@@ -212,6 +223,14 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			await encoder?.dispose();
 			encoder = undefined;
 		}
+	},
+
+	async loadedModels() {
+		return { ...(encoder?.loaded ?? { text: false, vision: false }), ocr: ocrEngine?.loaded ?? false, rssBytes: process.memoryUsage.rss() };
+	},
+
+	async warmText() {
+		await (await model(false)).encoder.warmText();
 	},
 
 	async modelStatus() {
@@ -380,6 +399,9 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		sessions.delete(root);
 	},
 };
+
+// An orphaned worker (the editor's host gone) has nobody to answer: it ends.
+process.on('disconnect', () => process.exit(0));
 
 port?.on('message', (message: RequestMessage) => {
 	if (message?.kind !== 'request') {

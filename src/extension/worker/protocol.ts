@@ -32,6 +32,8 @@ export interface WorkerConfig {
 	ocr: 'auto' | 'all' | 'off';
 	/** A team store to pull vectors from while indexing (its password from SecretStorage, if kept there). */
 	store?: { url: string; password?: string; caFile?: string };
+	/** Models unused this long are released (the text tower after three times as long); 0: never. */
+	unloadAfterIdleMinutes: number;
 }
 
 /** Names a workspace folder in every request: the worker opens its session from this on first use. */
@@ -60,6 +62,10 @@ export interface RequestMap {
 	modelStatus: { params: Record<string, never>; result: { id: string; needsDownload: boolean; downloadBytes: number; localMissing?: string } };
 	ensureModel: { params: Record<string, never>; result: { id: string; dim: number } };
 	cancelDownload: { params: Record<string, never>; result: void };
+	/** Loads the text tower ahead of a query (a search box's first keystroke); resolves when it is ready. */
+	warmText: { params: Record<string, never>; result: void };
+	/** Which models the worker holds now, and its resident memory (Show Index Status, tests). */
+	loadedModels: { params: Record<string, never>; result: { text: boolean; vision: boolean; ocr: boolean; rssBytes: number } };
 	/** Brings the index up to date: the changed `paths` only, or a walk of the folder; `rebuild` starts from empty. */
 	index: { params: { folder: FolderRef; paths?: string[]; rebuild?: boolean; autoTag?: AutoTagRef }; result: IndexOutcome };
 	/** Brings the tags file up to date with the classes file (all again when the classes changed). */
