@@ -6,7 +6,7 @@ import * as path from 'node:path';
 /**
  * Dawn prints "XDG_RUNTIME_DIR is invalid or not set" to stderr (twice) where that variable is
  * unset (services, containers, CI): give this process a private one first, as a login session would.
- * Call it on the main thread before a worker thread starts WebGPU: a worker's process.env is its own copy.
+ * Call it on the environment a WebGPU process starts with (the worker's, the probe's): a process's environment is its own copy.
  */
 export function quietDawn(env: NodeJS.ProcessEnv = process.env): void {
 	if (process.platform !== 'linux' || env.XDG_RUNTIME_DIR) {
