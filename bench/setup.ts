@@ -55,6 +55,19 @@ export function familyModel(family: 'siglip2' | 'siglip-multilingual' | 'mobilec
 	return dir;
 }
 
+/** A random-weight model in Immich's or rclip's layout, real size, built once (tools/make_layout_bench_models.py). */
+export function layoutModel(model: 'immich-b32' | 'rclip-b32-256' | 'immich-siglip2-b32-256'): string {
+	const dir = path.join(benchCache, `${model}-random`);
+	const done = model === 'rclip-b32-256' ? path.join(dir, 'tokenizer', 'bpe_simple_vocab_16e6.txt.gz') : path.join(dir, 'textual', 'tokenizer.json');
+	if (!existsSync(done)) {
+		const py = python();
+		execFileSync(py, ['-m', 'pip', 'install', '-q', 'open-clip-torch', 'timm', 'torchvision'], { stdio: 'inherit', env: { ...process.env, PIP_RETRIES: '0' } });
+		say(`building the random-weight ${model} into ${dir} (a few minutes, once)`);
+		execFileSync(py, [path.join(repo, 'tools', 'make_layout_bench_models.py'), '--out', dir, '--model', model], { stdio: 'inherit' });
+	}
+	return dir;
+}
+
 /** Installs Debian packages (once) when one of `paths` is missing. */
 function aptInstall(paths: string[], packages: string[]): void {
 	if (paths.every(s => existsSync(s))) {

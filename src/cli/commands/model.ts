@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { readImageFile } from '../../core/common/files';
 import { formatBytes } from '../../core/common/sizes';
 import { ClipEncoder } from '../../core/model/encoder';
-import { downloadSize, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
+import { downloadSize, downloadSizeText, findKnownModel, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
 import { printable } from '../../core/common/printable';
 import { resolveModel } from '../../core/model/modelResolver';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
@@ -13,7 +13,7 @@ import { downloadReporter, log, table } from '../output';
 
 export const modelsCommand: CommandDef = {
 	name: 'models',
-	summary: 'the known models: licence, download size, speed, what each is for',
+	summary: 'the known models: licence, quality, speed here, download size, what each is for',
 	usage: ['models [--json]'],
 	options: ['json'],
 	run: (_positionals, values) => {
@@ -22,9 +22,11 @@ export const modelsCommand: CommandDef = {
 				id: m.id,
 				variant: v,
 				revision: m.revision,
+				...(m.unpinned ? { unpinned: m.unpinned } : {}),
 				downloadBytes: downloadSize(m, v),
 				imagesPerSecond: m.speed?.[v]?.imagesPerSecond,
 				textQueryMs: m.speed?.[v]?.textQueryMs,
+				quality: m.quality,
 				licence: m.licence,
 				goodFor: m.goodFor,
 			})),
@@ -33,11 +35,27 @@ export const modelsCommand: CommandDef = {
 			process.stdout.write(`${JSON.stringify({ models: rows })}\n`);
 			return 0;
 		}
+		const pct = (n: number | undefined): string => (n === undefined ? '—' : n.toFixed(1));
+		const sources = [...new Set(KNOWN_MODELS.map(m => m.quality.source))];
 		process.stdout.write(
 			table(
-				['model', 'variant', 'licence', 'download', 'img/s*', 'query ms*'],
-				rows.map(r => [r.id, r.variant, licenceText(r), formatBytes(r.downloadBytes), r.imagesPerSecond?.toFixed(1) ?? '?', r.textQueryMs?.toFixed(0) ?? '?']),
-			) + '* npm run bench on a 2-core AMD EPYC (random weights, the same architectures). Use one with --model <id>. ⚠: the weights may not be used commercially.\n',
+				['model', 'variant', 'licence', 'ImageNet†', 'COCO R@1†', 'XM3600†', 'img/s*', 'query ms*', 'download'],
+				rows.map(r => [
+					r.id,
+					r.variant,
+					licenceText(r),
+					pct(r.quality.imagenet),
+					pct(r.quality.cocoTextToImage),
+					pct(r.quality.crossmodal3600),
+					r.imagesPerSecond?.toFixed(1) ?? '?',
+					r.textQueryMs?.toFixed(0) ?? '?',
+					downloadSizeText(findKnownModel(r.id)!, r.variant),
+				]),
+			) +
+				'† public figures, not measured here: ImageNet-1k zero-shot top-1 %, COCO text→image recall@1 %, Crossmodal-3600 English recall % (mean of R@1/5/10). Sources (per model in --json):\n' +
+				sources.map(x => `  ${x}\n`).join('') +
+				'* npm run bench -- --only families on a 2-core AMD EPYC without VNNI (random weights, the same graphs). ≈: a size from a public listing or an estimate. ⚠: the weights may not be used commercially.\n' +
+				'Use one with --model <id> (the clipSearch.model setting in VS Code).\n',
 		);
 		return 0;
 	},

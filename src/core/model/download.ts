@@ -59,7 +59,7 @@ export function modelCacheDir(cacheDir: string, model: KnownModel): string {
 }
 
 export function fileUrl(endpoint: string, model: KnownModel, file: string): string {
-	return `${endpoint.replace(/\/+$/, '')}/${model.id}/resolve/${model.revision}/${file.split('/').map(encodeURIComponent).join('/')}`;
+	return `${endpoint.replace(/\/+$/, '')}/${model.repo ?? model.id}/resolve/${model.revision}/${file.split('/').map(encodeURIComponent).join('/')}`;
 }
 
 /** Files of the variant not yet complete in `dir`. */
@@ -106,7 +106,7 @@ export async function downloadModel(model: KnownModel, variant: ModelVariant, di
 	if (todo.length) {
 		await writeFileAtomic(
 			path.join(dir, 'download.json'),
-			JSON.stringify({ id: model.id, revision: model.revision, endpoint, completed: new Date().toISOString() }, null, 2),
+			JSON.stringify({ id: model.id, repo: model.repo ?? model.id, revision: model.revision, endpoint, completed: new Date().toISOString() }, null, 2),
 		);
 	}
 	return dir;

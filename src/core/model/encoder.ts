@@ -48,9 +48,9 @@ interface Tower {
 let ortLogLevelSet = false;
 
 /** The text graph's sequence length when it is fixed (MobileCLIP's exports), else undefined. */
-function fixedSequenceLength(session: ort.InferenceSession): number | undefined {
+function fixedSequenceLength(session: ort.InferenceSession, input: string): number | undefined {
 	const meta = (session as { inputMetadata?: readonly { name: string; shape?: readonly (number | string)[] }[] }).inputMetadata;
-	const ids = meta?.find(m => m.name === 'input_ids');
+	const ids = meta?.find(m => m.name === input);
 	const n = ids?.shape?.[1];
 	return typeof n === 'number' && n > 0 ? n : undefined;
 }
@@ -162,16 +162,25 @@ export class ClipEncoder {
 		if (texts.length === 0) {
 			return [];
 		}
+		if (this.spec.batchOne && texts.length > 1) {
+			// [Note: one at a time] Immich's graphs take a batch of one: the texts go in turn.
+			const out: Float32Array[] = [];
+			for (const t of texts) {
+				out.push(...(await this.encodeTextsUncached([t])));
+			}
+			return out;
+		}
 		const [tokenizer, tower] = await Promise.all([this.tokenizer(), this.textTower()]);
 		const names = tower.session.inputNames;
-		if (!names.includes('input_ids')) {
-			throw new ClipError('ModelInvalid', `${this.spec.textModelPath}: the text model has no "input_ids" input (it has: ${names.join(', ')}).`, {
+		const input = this.spec.inputs.text;
+		if (!names.includes(input)) {
+			throw new ClipError('ModelInvalid', `${this.spec.textModelPath}: the text model has no "${input}" input (it has: ${names.join(', ')}).`, {
 				file: this.spec.textModelPath,
 			});
 		}
-		const { data, length, lengths } = tokenizer.encodeBatch(texts, fixedSequenceLength(tower.session));
+		const { data, length, lengths } = tokenizer.encodeBatch(texts, fixedSequenceLength(tower.session, input));
 		const feeds: Record<string, ort.Tensor> = {};
-		feeds.input_ids = new ort.Tensor('int64', data, [texts.length, length]);
+		feeds[input] = this.spec.inputs.textType === 'int32' ? new ort.Tensor('int32', Int32Array.from(data, x => Number(x)), [texts.length, length]) : new ort.Tensor('int64', data, [texts.length, length]);
 		if (names.includes('attention_mask')) {
 			// Real tokens (up to and including the end token) 1, padding 0 — except where the Python
 			// tokenizer returns no mask (SiglipTokenizer): the model then sees its padding, so a graph
@@ -197,6 +206,15 @@ export class ClipEncoder {
 		if (images.length === 0) {
 			return [];
 		}
+		if (this.spec.batchOne && images.length > 1) {
+			// [Note: one at a time] Immich's graphs take a batch of one: the images go in turn (the bench
+			// part `families` measures what that costs against a batched graph of the same model).
+			const out: Float32Array[] = [];
+			for (const image of images) {
+				out.push(...(await this.encodeImages([image])));
+			}
+			return out;
+		}
 		const tower = await this.visionTower();
 		if (this.spec.parts !== 'all') {
 			throw new ClipError('ModelNotFound', `${this.spec.dir} was loaded without its image part (preprocessor_config.json and the vision model): it cannot embed images.`, {
@@ -205,7 +223,7 @@ export class ClipEncoder {
 		}
 		const { height, width } = this.spec.preprocess;
 		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
-		const name = tower.session.inputNames.includes('pixel_values') ? 'pixel_values' : tower.session.inputNames[0];
+		const name = tower.session.inputNames.includes(this.spec.inputs.image) ? this.spec.inputs.image : tower.session.inputNames[0];
 		const out = await this.runOrFallBack('vision', { [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) }, this.spec.visionModelPath);
 		return this.embeddings(out, this.spec.outputs.image, this.spec.visionModelPath, images.length);
 	}

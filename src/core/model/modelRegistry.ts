@@ -16,6 +16,7 @@
  * and the hash the server states is checked instead. MobileCLIP-S2 is pinned to the commit that
  * added its quantized files (PR #1's head; the merge commit on main has the same files).
  */
+import { formatBytes } from '../common/sizes';
 import type { ModelVariant } from './modelSpec';
 
 export interface ModelFile {
@@ -49,8 +50,30 @@ export interface ModelLicence {
 	source: string;
 }
 
+/**
+ * [Note: quality figures] Public figures, each with its source, never measured here (no trained
+ * weights can be downloaded to this workplace): ImageNet-1k zero-shot top-1 and COCO text→image
+ * recall@1 (mlfoundations/open_clip docs/openclip_results.csv and openclip_retrieval_results.csv;
+ * big_vision README_siglip2.md for SigLIP 2; apple/ml-mobileclip README for MobileCLIP), and
+ * Crossmodal-3600 English recall (the mean of R@1, R@5, R@10; Immich's docs/features/searching.md).
+ */
+export interface ModelQuality {
+	imagenet?: number;
+	cocoTextToImage?: number;
+	crossmodal3600?: number;
+	source: string;
+}
+
 export interface KnownModel {
 	id: string;
+	/** The Hugging Face repository, when it is not the id (one model of a repository holding several). */
+	repo?: string;
+	/**
+	 * Why no commit is pinned (rclip squashes its repository's history on every upload, so no commit
+	 * id lasts): the files come from `main`, are checked against the hashes the hub states, and the
+	 * model's key in an index is the downloaded files' fingerprint (a new upload is a new model).
+	 */
+	unpinned?: string;
 	/** A short name for pickers and tables. */
 	label: string;
 	revision: string;
@@ -61,6 +84,7 @@ export interface KnownModel {
 	variants: ModelVariant[];
 	files: ModelFile[];
 	licence: ModelLicence;
+	quality: ModelQuality;
 	/**
 	 * The trained logit scale (its log) and bias, for models whose split files do not carry them
 	 * (logitParams.ts: what the folder says first, these last).
@@ -68,8 +92,8 @@ export interface KnownModel {
 	logitParams?: { logScale: number; bias: number; source: string };
 	/**
 	 * Images per second and ms per text query measured by `npm run bench -- --only families` (random
-	 * weights, the same architecture; the median of three runs) on a 2-core AMD EPYC with VNNI: the
-	 * time estimate shown before switching.
+	 * weights, the same architecture and graph layout; the median of three runs) on a 2-core AMD EPYC
+	 * (AVX2, no VNNI): the time estimate shown before switching.
 	 */
 	speed?: Partial<Record<ModelVariant, { imagesPerSecond: number; textQueryMs: number }>>;
 }
@@ -85,7 +109,8 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		goodFor: 'The default: quick to download and to index, English queries. The weakest at retrieval (Crossmodal-3600 English 59.4 on Immich’s table).',
 		variants: ['quantized', 'fp32'],
 		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'openai/CLIP LICENSE' },
-		speed: { fp32: { imagesPerSecond: 41.2, textQueryMs: 10 }, quantized: { imagesPerSecond: 96.8, textQueryMs: 4 } },
+		quality: { imagenet: 63.32, cocoTextToImage: 30.44, crossmodal3600: 59.37, source: 'open_clip results CSVs (ViT-B-32 openai); Immich docs (XM3600)' },
+		speed: { fp32: { imagesPerSecond: 18.5, textQueryMs: 15 }, quantized: { imagesPerSecond: 19.6, textQueryMs: 9 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -125,8 +150,9 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		goodFor: 'Better than ViT-B/32 at recognising things (ImageNet zero-shot 74.4 vs ~63; Apple’s figures) with a smaller image tower, though about half its speed on this CPU. English. Offered in full precision only: its int8 image file is reported numerically broken.',
 		variants: ['fp32'],
 		licence: { id: 'LicenseRef-Apple-AMLR', name: 'Apple ML Research Model licence: research only', commercial: false, source: 'apple/ml-mobileclip LICENSE_MODELS (since 2025-08-28)' },
-		// int8 measured 7.1 img/s (its convolutions run on slow ConvInteger kernels): one more reason not to offer it.
-		speed: { fp32: { imagesPerSecond: 22.3, textQueryMs: 20 } },
+		quality: { imagenet: 74.4, cocoTextToImage: 45.4, source: 'apple/ml-mobileclip README (MobileCLIP-S2)' },
+		// int8 measured 3.4 img/s against 8.0 fp32 (its convolutions run on slow ConvInteger kernels): one more reason not to offer it.
+		speed: { fp32: { imagesPerSecond: 8.0, textQueryMs: 45 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -146,7 +172,8 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		variants: ['quantized', 'fp32'],
 		logitParams: { logScale: 4.724453449249268, bias: -16.771724700927734, source: 'onnx-community/siglip2-base-patch16-224-ONNX@ba1f3b0 (pinned)' },
 		licence: { id: 'Apache-2.0', name: 'Apache-2.0', commercial: true, source: 'google-research/big_vision (SigLIP 2), the model card' },
-		speed: { fp32: { imagesPerSecond: 9.9, textQueryMs: 41 }, quantized: { imagesPerSecond: 23.1, textQueryMs: 16 } },
+		quality: { imagenet: 78.2, cocoTextToImage: 52.1, crossmodal3600: 75.19, source: 'big_vision README_siglip2.md (B/16 224); Immich docs (XM3600, ViT-B-16-SigLIP2__webli)' },
+		speed: { fp32: { imagesPerSecond: 4.0, textQueryMs: 83 }, quantized: { imagesPerSecond: 4.3, textQueryMs: 71 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -167,7 +194,8 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		goodFor: 'Queries in other languages (trained on WebLI without a language filter; SentencePiece tokenizer). Zero-shot probabilities are relative only: its trained bias is not published with the split files.',
 		variants: ['quantized', 'fp32'],
 		licence: { id: 'Apache-2.0', name: 'Apache-2.0', commercial: true, source: 'google/siglip-base-patch16-256-multilingual model card' },
-		speed: { fp32: { imagesPerSecond: 7.6, textQueryMs: 40 }, quantized: { imagesPerSecond: 17.3, textQueryMs: 17 } },
+		quality: { source: 'no public ImageNet, COCO or Crossmodal-3600 figure for this checkpoint was found' },
+		speed: { fp32: { imagesPerSecond: 2.8, textQueryMs: 85 }, quantized: { imagesPerSecond: 3.2, textQueryMs: 68 } },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'preprocessor_config.json' },
@@ -178,6 +206,87 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 			{ path: 'onnx/vision_model.onnx', approxSize: 372_000_000, variants: ['fp32'] },
 			{ path: 'onnx/text_model_quantized.onnx', approxSize: 280_000_000, variants: ['quantized'] },
 			{ path: 'onnx/vision_model_quantized.onnx', approxSize: 95_000_000, variants: ['quantized'] },
+		],
+	},
+	{
+		id: 'immich-app/ViT-B-32__openai',
+		label: 'CLIP ViT-B/32 (Immich)',
+		revision: '4d90bf223889957cff8f6a9933e355ecaaffd7e9',
+		description: "OpenAI's CLIP ViT-B/32 (224 px, 512-d) as Immich exports it (OpenCLIP, batch-1 graphs)",
+		goodFor: 'The model Immich installs by default, in its own layout: the same weights as CLIP ViT-B/32, so an Immich user gets the vectors Immich stores. Full precision only.',
+		variants: ['fp32'],
+		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'openai/CLIP LICENSE' },
+		quality: { imagenet: 63.32, cocoTextToImage: 30.44, crossmodal3600: 59.37, source: 'open_clip results CSVs (ViT-B-32 openai); Immich docs (XM3600)' },
+		speed: { fp32: { imagesPerSecond: 13.0, textQueryMs: 48 } },
+		files: [
+			{ path: 'config.json', size: 196 },
+			{ path: 'visual/preprocess_cfg.json', size: 197 },
+			{ path: 'textual/tokenizer_config.json', approxSize: 704 },
+			{ path: 'textual/special_tokens_map.json', approxSize: 472 },
+			{ path: 'textual/tokenizer.json', approxSize: 2_220_000 },
+			{ path: 'textual/model.onnx', approxSize: 254_000_000 },
+			{ path: 'visual/model.onnx', approxSize: 351_000_000 },
+		],
+	},
+	{
+		id: 'immich-app/ViT-B-32__laion2b-s34b-b79k',
+		label: 'OpenCLIP ViT-B/32 LAION-2B (Immich)',
+		revision: '927497311ca58ec911247a796e4ac5bb49efe4f0',
+		description: 'OpenCLIP ViT-B/32 trained on LAION-2B (224 px, 512-d) as Immich exports it (batch-1 graphs)',
+		goodFor: 'ViT-B/32’s speed with clearly better retrieval (COCO text→image R@1 39.3 vs 30.4; Crossmodal-3600 68.8 vs 59.4) and some French and German. Full precision only.',
+		variants: ['fp32'],
+		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'OpenCLIP (mlfoundations/open_clip LICENSE); LAION model cards' },
+		quality: { imagenet: 66.56, cocoTextToImage: 39.34, crossmodal3600: 68.78, source: 'open_clip results CSVs (ViT-B-32 laion2b_s34b_b79k); Immich docs (XM3600)' },
+		speed: { fp32: { imagesPerSecond: 13.0, textQueryMs: 48 } },
+		files: [
+			{ path: 'config.json', size: 196 },
+			{ path: 'visual/preprocess_cfg.json', size: 197 },
+			{ path: 'textual/tokenizer_config.json', approxSize: 704 },
+			{ path: 'textual/special_tokens_map.json', approxSize: 472 },
+			{ path: 'textual/tokenizer.json', approxSize: 2_220_000 },
+			{ path: 'textual/model.onnx', approxSize: 254_000_000 },
+			{ path: 'visual/model.onnx', approxSize: 351_000_000 },
+		],
+	},
+	{
+		id: 'immich-app/ViT-B-32-SigLIP2-256__webli',
+		label: 'SigLIP 2 base/32 256 (Immich)',
+		revision: 'main',
+		unpinned: 'no page of this repository could be read from this workplace, so no commit is pinned yet',
+		description: "Google's SigLIP 2 base, patch 32, 256 px (768-d) as Immich exports it (OpenCLIP, batch-1 graphs)",
+		goodFor: 'The fastest SigLIP 2: near base/16’s retrieval (Crossmodal-3600 73.2 vs 75.2) at about half its image cost, and queries in many languages (German 84.4, French 82.3 on Immich’s table). A large text model (Gemma’s 256k vocabulary). Full precision only.',
+		variants: ['fp32'],
+		licence: { id: 'Apache-2.0', name: 'Apache-2.0', commercial: true, source: 'google-research/big_vision (SigLIP 2); timm model cards' },
+		quality: { imagenet: 74.0, cocoTextToImage: 47.2, crossmodal3600: 73.15, source: 'big_vision README_siglip2.md (B/32 256); Immich docs (XM3600)' },
+		// Sizes estimated from the architecture (parameters × 4 bytes) and timm's tokenizer files: no listing could be read.
+		speed: { fp32: { imagesPerSecond: 10.7, textQueryMs: 88 } },
+		files: [
+			{ path: 'config.json' },
+			{ path: 'visual/preprocess_cfg.json' },
+			{ path: 'textual/tokenizer_config.json', approxSize: 46_400 },
+			{ path: 'textual/special_tokens_map.json', approxSize: 327 },
+			{ path: 'textual/tokenizer.json', approxSize: 34_400_000 },
+			{ path: 'textual/model.onnx', approxSize: 1_130_000_000 },
+			{ path: 'visual/model.onnx', approxSize: 380_000_000 },
+		],
+	},
+	{
+		id: 'rclip/ViT-B-32-256-datacomp_s34b_b86k',
+		repo: 'yurijmikhalevich/rclip-models',
+		label: 'OpenCLIP ViT-B/32 256 DataComp (rclip)',
+		revision: 'main',
+		unpinned: "rclip's converter squashes the repository's history on every upload (scripts/convert_model.py), so no commit id lasts",
+		description: 'OpenCLIP ViT-B/32 at 256 px trained on DataComp-1B (512-d), as rclip exports it (rclip’s default since v3)',
+		goodFor: 'The best ViT-B/32 there is (ImageNet 72.8, COCO text→image R@1 39.9) at about 1.3× ViT-B/32’s image cost. English. Full precision only.',
+		variants: ['fp32'],
+		licence: { id: 'MIT', name: 'MIT', commercial: true, source: "yurijmikhalevich/rclip-models card and THIRD_PARTY_NOTICES (OpenCLIP's and OpenAI CLIP's MIT)" },
+		quality: { imagenet: 72.81, cocoTextToImage: 39.93, source: 'open_clip results CSVs (ViT-B-32-256 datacomp_s34b_b86k)' },
+		speed: { fp32: { imagesPerSecond: 12.2, textQueryMs: 47 } },
+		files: [
+			// OpenAI's merge file, as open_clip ships it (and rclip copies it unchanged).
+			{ path: 'tokenizer/bpe_simple_vocab_16e6.txt.gz', sha256: '924691ac288e54409236115652ad4aa250f48203de50a9e4722a6ecd48d6804a', size: 1_356_917 },
+			{ path: 'ViT-B-32-256-datacomp_s34b_b86k/textual.onnx', approxSize: 254_000_000 },
+			{ path: 'ViT-B-32-256-datacomp_s34b_b86k/visual.onnx', approxSize: 351_000_000 },
 		],
 	},
 ];
@@ -193,6 +302,15 @@ export function filesForVariant(model: KnownModel, variant: ModelVariant): Model
 /** Bytes to download for a variant (exact sizes, else the public rounded ones). */
 export function downloadSize(model: KnownModel, variant: ModelVariant): number {
 	return filesForVariant(model, variant).reduce((sum, f) => sum + (f.size ?? f.approxSize ?? 0), 0);
+}
+
+/**
+ * The download size for people: "≈ 605 MB" when a file's size is only a public rounded one or an
+ * estimate (small config files without a size count as nothing).
+ */
+export function downloadSizeText(model: KnownModel, variant: ModelVariant): string {
+	const exact = filesForVariant(model, variant).every(f => f.approxSize === undefined);
+	return `${exact ? '' : '≈ '}${formatBytes(downloadSize(model, variant))}`;
 }
 
 /** The variant to use: the one asked for when the model offers it, else its first. */
@@ -223,4 +341,15 @@ export function estimatedRate(
 /** "MIT", or the licence's name with a warning when it forbids commercial use ([Note: model licences]). */
 export function licenceText(m: Pick<KnownModel, 'licence'>): string {
 	return m.licence.commercial ? m.licence.name : `⚠ ${m.licence.name} (no commercial use)`;
+}
+
+/** "ImageNet 63.3 · COCO R@1 30.4 · XM3600 59.4": a model's public quality figures ([Note: quality figures]). */
+export function qualityText(m: Pick<KnownModel, 'quality'>): string {
+	const q = m.quality;
+	const parts = [
+		q.imagenet !== undefined ? `ImageNet ${q.imagenet.toFixed(1)}` : '',
+		q.cocoTextToImage !== undefined ? `COCO R@1 ${q.cocoTextToImage.toFixed(1)}` : '',
+		q.crossmodal3600 !== undefined ? `XM3600 ${q.crossmodal3600.toFixed(1)}` : '',
+	].filter(Boolean);
+	return parts.length ? parts.join(' · ') : 'no public quality figures';
 }

@@ -109,5 +109,6 @@ export async function resolveModel(ref: string | undefined, options: ResolveOpti
 		}
 		await downloadModel(known, offered, dir, options);
 	}
-	return loadModelSpec(dir, { variant: offered, id: known.id, revision: known.revision, parts: options.parts, logitParams: known.logitParams });
+	// An unpinned model's key is its files' fingerprint ([Note: local fingerprint]): 'main' could be other weights tomorrow.
+	return loadModelSpec(dir, { variant: offered, id: known.id, revision: known.unpinned ? undefined : known.revision, parts: options.parts, logitParams: known.logitParams });
 }

@@ -23,8 +23,11 @@ import * as path from 'node:path';
 import { ClipError } from '../common/errors';
 import { cachedSha256 } from './fileDigest';
 import { findLogitParams, type LogitParams } from './logitParams';
+import { detectLayout, type LayoutSpec, loadImmichSpec, loadRclipSpec, type ModelLayout } from './modelLayouts';
+import { graphOutputs } from './onnxGraphOutputs';
 
 export type ModelVariant = 'fp32' | 'quantized';
+export type { ModelLayout } from './modelLayouts';
 
 /** sharp's resize kernels, the ones PIL's resample codes map to. */
 export type ResizeKernel = 'nearest' | 'linear' | 'cubic' | 'lanczos3' | 'mitchell';
@@ -33,6 +36,8 @@ export interface PreprocessSpec {
 	/** Resize so the shortest side is this many pixels (CLIP), or to exact height/width. */
 	resize: { shortestEdge: number } | { height: number; width: number } | undefined;
 	crop: { height: number; width: number } | undefined;
+	/** How the crop's offset is rounded: down (transformers, Immich), or Python's round, halves to even (rclip). */
+	cropRounding?: 'floor' | 'halfEven';
 	kernel: ResizeKernel;
 	rescaleFactor: number | undefined;
 	mean: [number, number, number] | undefined;
@@ -47,8 +52,22 @@ export type ModelFamily = 'clip' | 'siglip';
 /** config.json's model_type → family. */
 const FAMILIES: Record<string, ModelFamily> = { clip: 'clip', siglip: 'siglip', siglip2: 'siglip' };
 
+/**
+ * The rules a text goes through before its tokenizer: OpenAI's cleaning (CLIP in the transformers.js
+ * layout), the transformers.js SigLIP rules (lowercase, SiglipTokenizer's punctuation), or those of
+ * the Immich and rclip runtimes (modelLayouts.ts).
+ */
+export type TextRules = 'openai' | 'siglip' | 'immich' | 'immich-canonicalize' | 'rclip';
+
 export interface ModelSpec {
+	/** The folder's layout (modelLayouts.ts): where the files are and which runtime's rules apply. */
+	layout: ModelLayout;
 	family: ModelFamily;
+	/** The graphs' input names, and the text input's integer type (Immich's graphs take int32). */
+	inputs: { text: string; image: string; textType: 'int64' | 'int32' };
+	/** The graphs take one text or image at a time (Immich's exports: batch fixed at 1). */
+	batchOne: boolean;
+	textRules: TextRules;
 	/** The graph outputs the embeddings are read from. */
 	outputs: { text: string; image: string };
 	/** A known id (e.g. Xenova/clip-vit-base-patch32) or the absolute folder path. */
@@ -107,7 +126,7 @@ function requiredFiles(parts: ModelParts): string[] {
 }
 
 /** The image input when a folder was loaded without its vision part: never used to decode. */
-const NO_PREPROCESS: PreprocessSpec = { resize: undefined, crop: undefined, kernel: 'cubic', rescaleFactor: undefined, mean: undefined, std: undefined, height: 0, width: 0 };
+const NO_PREPROCESS: PreprocessSpec = { resize: undefined, crop: undefined, cropRounding: 'floor', kernel: 'cubic', rescaleFactor: undefined, mean: undefined, std: undefined, height: 0, width: 0 };
 
 export function onnxFileName(tower: 'text' | 'vision', variant: ModelVariant): string {
 	return `onnx/${tower}_model${variant === 'quantized' ? '_quantized' : ''}.onnx`;
@@ -195,6 +214,7 @@ export function parsePreprocessorConfig(cfg: Record<string, unknown>, file: stri
 		}
 	}
 	const crop = flag('do_center_crop', true) ? hw(cfg.crop_size) : undefined;
+	const cropRounding = 'floor' as const;
 	const rescaleFactor = flag('do_rescale', true) ? (num(cfg.rescale_factor) ?? 1 / 255) : undefined;
 	const mean = flag('do_normalize', true) ? triple(cfg.image_mean, file, 'image_mean') : undefined;
 	const std = flag('do_normalize', true) ? triple(cfg.image_std, file, 'image_std') : undefined;
@@ -212,7 +232,7 @@ export function parsePreprocessorConfig(cfg: Record<string, unknown>, file: stri
 	} else {
 		throw new ClipError('ModelInvalid', `${file}: without a crop_size or a fixed size the input size is unknown.`, { file });
 	}
-	return { resize, crop, kernel, rescaleFactor, mean, std, height, width };
+	return { resize, crop, cropRounding, kernel, rescaleFactor, mean, std, height, width };
 }
 
 /**
@@ -237,6 +257,10 @@ export async function loadModelSpec(
 			`Model folder not found: ${abs}. Pass a folder with config.json, preprocessor_config.json, tokenizer.json and onnx/*.onnx, or a known model id.`,
 			{ file: abs, cause: err },
 		);
+	}
+	const layout = await detectLayout(abs);
+	if (layout !== 'transformers.js') {
+		return withScores(layout === 'immich' ? await loadImmichSpec(abs, variant, parts) : await loadRclipSpec(abs, variant, parts), options);
 	}
 	for (const name of requiredFiles(parts)) {
 		await fs.access(path.join(abs, name)).catch(err => {
@@ -313,6 +337,10 @@ export async function loadModelSpec(
 	}
 	const revision = options.revision ?? (await localFingerprint(fingerprinted));
 	return {
+		layout: 'transformers.js',
+		inputs: { text: 'input_ids', image: 'pixel_values', textType: 'int64' },
+		batchOne: false,
+		textRules: family === 'siglip' ? 'siglip' : 'openai',
 		id: options.id ?? abs,
 		revision,
 		variant,
@@ -334,6 +362,42 @@ export async function loadModelSpec(
 		logitBias,
 		link,
 		scoringSource,
+	};
+}
+
+/**
+ * A layout's spec (modelLayouts.ts) with what every spec has: the id, the revision (pinned, or the
+ * files' fingerprint), the embedding size where the files do not state it (the graph's output), and
+ * the scores: the registry's pinned logit parameters, else CLIP's scale 100 (softmax) and, for
+ * SigLIP, relative probabilities (neither layout carries trained values).
+ */
+async function withScores(spec: LayoutSpec, options: { id?: string; revision?: string; logitParams?: LogitParams }): Promise<ModelSpec> {
+	const { fingerprinted, ...rest } = spec;
+	let dim = rest.dim;
+	if (!dim && rest.parts !== 'tokenizer') {
+		const out = (await graphOutputs(rest.textModelPath))[0];
+		dim = typeof out?.dims[1] === 'number' ? out.dims[1] : 0;
+		if (!dim) {
+			throw new ClipError('ModelInvalid', `${rest.textModelPath}: its output states no embedding size.`, { file: rest.textModelPath });
+		}
+	}
+	const logits = options.logitParams;
+	const siglip = rest.family === 'siglip';
+	const logitScale = logits ? Math.exp(logits.logScale) : siglip ? 10 : 100;
+	const logitBias = siglip ? logits?.bias : undefined;
+	return {
+		...rest,
+		dim,
+		id: options.id ?? rest.dir,
+		revision: options.revision ?? (await localFingerprint(fingerprinted)),
+		logitScale,
+		logitBias,
+		link: siglip && logitBias !== undefined ? 'sigmoid' : 'softmax',
+		scoringSource: logits
+			? `${logits.source}: scale ${logitScale.toFixed(3)}${logitBias !== undefined ? `, bias ${logitBias.toFixed(3)}` : ''}`
+			: siglip
+				? `no trained logit_scale/logit_bias in the ${rest.layout} layout: softmax at scale 10 (classes ranked as SigLIP ranks them, probabilities not calibrated)`
+				: `no trained scale in the ${rest.layout} layout: CLIP's 100`,
 	};
 }
 

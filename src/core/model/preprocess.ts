@@ -19,10 +19,16 @@
 import sharp from 'sharp';
 import { ClipError } from '../common/errors';
 import type { PreprocessSpec } from './modelSpec';
+import { resamplePil, type PilFilter } from './pilResample';
 
 // [Note: sharp's cache] libvips keeps up to 50 MB of recent operations for reuse; here every image is
 // decoded once, so nothing was ever reused and the memory stayed held for the life of the process.
 sharp.cache(false);
+
+/** The sharp kernels PIL's filters map to, for enlargements resized with PIL's arithmetic. */
+const PIL_FILTERS: Partial<Record<PreprocessSpec['kernel'], PilFilter>> = { cubic: 'bicubic', linear: 'bilinear', lanczos3: 'lanczos' };
+/** Sources up to this size are enlarged in JavaScript (at most the model's input on one side). */
+const PIL_RESAMPLE_MAX_PIXELS = 4_000_000;
 
 export interface DecodeOptions {
 	/** Refuse images with more pixels than this (decompression bombs, giant scans). */
@@ -43,6 +49,35 @@ export interface DecodedImage {
 	rgb: Buffer;
 	width: number;
 	height: number;
+	/** What the file was: its format and its size as seen (after EXIF orientation). */
+	source?: ImageInfo;
+}
+
+/** An image file's format (by content) and pixel size as seen (EXIF orientation applied): the query filters' facts. */
+export interface ImageInfo {
+	format: string;
+	width: number;
+	height: number;
+}
+
+/** sharp's format name, with HEIF told apart: AVIF (AV1) or HEIC. */
+function formatName(meta: sharp.Metadata): string {
+	if (meta.format === 'heif') {
+		return meta.compression === 'av1' ? 'avif' : 'heic';
+	}
+	return meta.format ?? 'unknown';
+}
+
+/** Reads only the header: the format and the size as seen. Undefined when it cannot be read. */
+export async function readImageInfo(input: Buffer | string): Promise<ImageInfo | undefined> {
+	try {
+		const meta = await sharp(input, { limitInputPixels: false, failOn: 'none' }).metadata();
+		const width = meta.autoOrient?.width ?? meta.width;
+		const height = meta.autoOrient?.height ?? meta.height;
+		return width && height ? { format: formatName(meta), width, height } : undefined;
+	} catch {
+		return undefined;
+	}
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
@@ -120,7 +155,13 @@ export async function decodeImage(file: string, bytes: Buffer | { path: string }
 			.timeout({ seconds: options.timeoutSeconds ?? 30 })
 			.flatten({ background: { r: 255, g: 255, b: 255 } })
 			.toColourspace('srgb');
-		if (spec.resize) {
+		const pilFilter = PIL_FILTERS[spec.kernel];
+		if (spec.resize && pilFilter && (target.width > w || target.height > h) && w * h <= PIL_RESAMPLE_MAX_PIXELS) {
+			// [Note: enlarging like PIL] in pilResample.ts.
+			const raw = await img.removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+			const resized = resamplePil(raw.data, raw.info.width, raw.info.height, raw.info.channels, target.width, target.height, pilFilter);
+			img = sharp(resized, { raw: { width: target.width, height: target.height, channels: raw.info.channels as 3 } });
+		} else if (spec.resize) {
 			img = img.resize(target.width, target.height, {
 				fit: 'fill',
 				kernel: spec.kernel,
@@ -135,8 +176,9 @@ export async function decodeImage(file: string, bytes: Buffer | { path: string }
 			});
 		}
 		if (spec.crop) {
-			const left = Math.max(0, Math.floor((target.width - spec.crop.width) / 2));
-			const top = Math.max(0, Math.floor((target.height - spec.crop.height) / 2));
+			const offset = (excess: number): number => Math.max(0, spec.cropRounding === 'halfEven' ? roundHalfEven(excess / 2) : Math.floor(excess / 2));
+			const left = offset(target.width - spec.crop.width);
+			const top = offset(target.height - spec.crop.height);
 			img = img.extract({
 				left,
 				top,
@@ -155,9 +197,9 @@ export async function decodeImage(file: string, bytes: Buffer | { path: string }
 				.resize(spec.width, spec.height, { fit: 'fill', kernel: spec.kernel })
 				.raw()
 				.toBuffer();
-			return { rgb: fixed, width: spec.width, height: spec.height };
+			return { rgb: fixed, width: spec.width, height: spec.height, source: { format: formatName(meta), width: w0, height: h0 } };
 		}
-		return { rgb: data, width: info.width, height: info.height };
+		return { rgb: data, width: info.width, height: info.height, source: { format: formatName(meta), width: w0, height: h0 } };
 	} catch (err) {
 		if (ClipError.is(err)) {
 			throw err;
@@ -168,6 +210,13 @@ export async function decodeImage(file: string, bytes: Buffer | { path: string }
 		}
 		throw new ClipError('DecodeFailed', `${file}: cannot decode the ${formatLabel(meta.format)} image (${message}).`, { file, cause: err });
 	}
+}
+
+/** Python's round(): halves to the even neighbour (rclip's crop offset). */
+function roundHalfEven(x: number): number {
+	const f = Math.floor(x);
+	const d = x - f;
+	return d > 0.5 || (d === 0.5 && f % 2 !== 0) ? f + 1 : f;
 }
 
 function firstLine(err: unknown): string {

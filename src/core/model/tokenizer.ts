@@ -23,9 +23,10 @@
  * and mojibake tokenise as the reference does (the golden rows marked hf_differs).
  */
 import { promises as fs } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 import { ClipError } from '../common/errors';
-import type { ModelSpec } from './modelSpec';
+import type { ModelSpec, TextRules } from './modelSpec';
 import { cleanText } from './textClean';
 
 // The package ships CommonJS for Node (its "node.require" export) but only ESM-flavoured types.
@@ -43,6 +44,8 @@ export interface TokenizerFiles {
 	padLength?: number;
 	lowercase?: boolean;
 	stripPunctuation?: boolean;
+	/** Which runtime's text rules apply before the tokenizer (default: OpenAI's for CLIP). */
+	rules?: TextRules;
 }
 
 /** What the tokenizer needs of a model's description. */
@@ -55,7 +58,78 @@ export function tokenizerFilesOf(spec: ModelSpec): TokenizerFiles {
 		padLength: spec.textPadLength,
 		lowercase: spec.lowercase,
 		stripPunctuation: spec.siglipTokenizer,
+		rules: spec.textRules,
 	};
+}
+
+/**
+ * OpenAI's BPE merge list (`bpe_simple_vocab_16e6.txt.gz`, what rclip ships) as a tokenizer.json
+ * for the same library: the vocabulary OpenAI's SimpleTokenizer builds (the 256 byte symbols, the
+ * same with `</w>`, the first 49152 − 258 merges, then the two special tokens) and CLIP's
+ * normaliser and pre-tokeniser. rclip names the special tokens as OpenCLIP does.
+ */
+export function bpeTokenizerJson(gz: Buffer, special: { bos: string; eos: string }): object {
+	const lines = gunzipSync(gz).toString('utf8').split('\n').slice(1);
+	const merges = lines.filter(l => l.includes(' ')).slice(0, 49152 - 256 - 2);
+	// GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest are moved past 255.
+	const bytes: number[] = [];
+	for (const [a, b] of [
+		[0x21, 0x7e],
+		[0xa1, 0xac],
+		[0xae, 0xff],
+	]) {
+		for (let c = a; c <= b; c++) {
+			bytes.push(c);
+		}
+	}
+	const chars = [...bytes];
+	for (let b = 0, n = 0; b < 256; b++) {
+		if (!bytes.includes(b)) {
+			bytes.push(b);
+			chars.push(256 + n++);
+		}
+	}
+	const symbols = chars.map(c => String.fromCodePoint(c));
+	const vocab: Record<string, number> = {};
+	[...symbols, ...symbols.map(x => `${x}</w>`), ...merges.map(m => m.replace(' ', '')), special.bos, special.eos].forEach((t, i) => (vocab[t] = i));
+	const bosId = vocab[special.bos];
+	const eosId = vocab[special.eos];
+	const added = (id: number, content: string) => ({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: true, special: true });
+	return {
+		version: '1.0',
+		truncation: null,
+		padding: null,
+		added_tokens: [added(bosId, special.bos), added(eosId, special.eos)],
+		normalizer: { type: 'Sequence', normalizers: [{ type: 'NFC' }, { type: 'Replace', pattern: { Regex: '\\s+' }, content: ' ' }, { type: 'Lowercase' }] },
+		pre_tokenizer: {
+			type: 'Sequence',
+			pretokenizers: [
+				{ type: 'Split', pattern: { Regex: "'s|'t|'re|'ve|'m|'ll|'d|[\\p{L}]+|[\\p{N}]|[^\\s\\p{L}\\p{N}]+" }, behavior: 'Removed', invert: true },
+				{ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true },
+			],
+		},
+		post_processor: { type: 'RobertaProcessing', sep: [special.eos, eosId], cls: [special.bos, bosId], trim_offsets: false, add_prefix_space: false },
+		decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true },
+		model: { type: 'BPE', dropout: null, unk_token: special.eos, continuing_subword_prefix: '', end_of_word_suffix: '</w>', fuse_unk: false, byte_fallback: false, vocab, merges },
+	};
+}
+
+/** Python's string.punctuation. */
+const PY_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
+
+/** A text as each runtime cleans it before its tokenizer (see TextRules). */
+export function applyTextRules(text: string, rules: TextRules | undefined): string {
+	switch (rules) {
+		case 'immich':
+			return text.split(/\s+/).filter(Boolean).join(' ');
+		case 'immich-canonicalize':
+			// Immich collapses whitespace first, then removes punctuation: "rock & roll" keeps two spaces.
+			return text.split(/\s+/).filter(Boolean).join(' ').replace(PY_PUNCTUATION, '').toLowerCase();
+		case 'rclip':
+			return cleanText(text).toLowerCase();
+		default:
+			return cleanText(text);
+	}
 }
 
 const ASCII_PUNCTUATION = /[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g;
@@ -107,15 +181,18 @@ export class ClipTokenizer {
 		}
 		this.bosId = bos;
 		this.eosId = eos;
-		this.padId = eos;
+		// rclip pads with zeros; every other CLIP runtime with the end token (CLIP pools at the first end token either way).
+		this.padId = files.rules === 'rclip' ? 0 : eos;
 	}
 
 	static async load(files: TokenizerFiles): Promise<ClipTokenizer> {
 		const file = files.tokenizerPath;
 		let json: unknown;
 		let config: Record<string, unknown> = {};
+		const gz = file.endsWith('.gz');
 		try {
-			json = JSON.parse(await fs.readFile(file, 'utf8'));
+			// rclip's layout ships OpenAI's merge list with OpenCLIP's names for the special tokens.
+			json = gz ? bpeTokenizerJson(await fs.readFile(file), { bos: '<start_of_text>', eos: '<end_of_text>' }) : JSON.parse(await fs.readFile(file, 'utf8'));
 			if (files.tokenizerConfigPath) {
 				config = JSON.parse(await fs.readFile(files.tokenizerConfigPath, 'utf8')) as Record<string, unknown>;
 			}
@@ -135,8 +212,8 @@ export class ClipTokenizer {
 			tokenizer,
 			files,
 			{
-				bos: tokenName(config.bos_token, siglip ? '<bos>' : '<|startoftext|>'),
-				eos: tokenName(config.eos_token, siglip ? '</s>' : '<|endoftext|>'),
+				bos: tokenName(config.bos_token, siglip ? '<bos>' : gz ? '<start_of_text>' : '<|startoftext|>'),
+				eos: tokenName(config.eos_token, siglip ? '</s>' : gz ? '<end_of_text>' : '<|endoftext|>'),
 				pad: config.pad_token === undefined ? undefined : tokenName(config.pad_token, ''),
 			},
 			file,
@@ -149,13 +226,18 @@ export class ClipTokenizer {
 	 */
 	encode(text: string): number[] {
 		if (this.template) {
-			let t = this.files.stripPunctuation ? canonicalizeSiglipText(text) : text;
-			t = this.files.lowercase ? t.toLowerCase() : t;
+			let t = text;
+			if (this.files.rules === 'immich' || this.files.rules === 'immich-canonicalize') {
+				t = applyTextRules(text, this.files.rules);
+			} else {
+				t = this.files.stripPunctuation ? canonicalizeSiglipText(t) : t;
+				t = this.files.lowercase ? t.toLowerCase() : t;
+			}
 			const ids = this.tokenizer.encode(t, { add_special_tokens: false }).ids;
 			const { prefix, suffix } = this.template;
 			return [...prefix, ...ids.slice(0, Math.max(0, this.contextLength - prefix.length - suffix.length)), ...suffix];
 		}
-		const ids = this.tokenizer.encode(cleanText(text), { add_special_tokens: false }).ids;
+		const ids = this.tokenizer.encode(applyTextRules(text, this.files.rules), { add_special_tokens: false }).ids;
 		return [this.bosId, ...ids.slice(0, this.contextLength - 2), this.eosId];
 	}
 

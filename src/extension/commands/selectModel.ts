@@ -8,9 +8,8 @@
  * downloads, and confirms.
  */
 import * as vscode from 'vscode';
-import { downloadSize, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
+import { downloadSize, downloadSizeText, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS, licenceText, qualityText } from '../../core/model/modelRegistry';
 import type { ModelVariant } from '../../core/model/modelSpec';
-import { formatBytes } from '../../core/common/sizes';
 import { readSettings, SECTION, SettingKeys } from '../settings';
 import { committedImages } from '../workspaceIndex';
 import type { CommandDef } from './registry';
@@ -31,14 +30,15 @@ export function durationText(images: number, rate: number): string {
 
 function pickItem(m: KnownModel, variant: ModelVariant, current: boolean): vscode.QuickPickItem & { value: string } {
 	const speed = m.speed?.[variant];
-	const parts = [VARIANT_LABEL[variant], formatBytes(downloadSize(m, variant)), licenceText(m)];
+	const parts = [VARIANT_LABEL[variant], licenceText(m), qualityText(m)];
 	if (speed) {
 		parts.push(vscode.l10n.t('{0} img/s, {1} ms a query on 2 cores', speed.imagesPerSecond.toFixed(1), speed.textQueryMs.toFixed(0)));
 	}
+	parts.push(downloadSizeText(m, variant));
 	return {
 		label: `${current ? '$(check) ' : ''}${m.licence.commercial ? '' : '$(warning) '}${m.label}`,
 		description: parts.join(' · '),
-		detail: `${m.id} — ${m.goodFor}`,
+		detail: vscode.l10n.t('{0} — {1} Quality: {2}.', m.id, m.goodFor, m.quality.source),
 		value: `${m.id}|${variant}`,
 	};
 }
@@ -49,7 +49,7 @@ export const selectModelCommand: CommandDef = {
 		const settings = readSettings(undefined);
 		const items: (vscode.QuickPickItem & { value?: string })[] = [
 			...KNOWN_MODELS.flatMap(m => m.variants.map(v => pickItem(m, v, settings.model === m.id && (settings.modelVariant === v || m.variants.length === 1)))),
-			{ label: vscode.l10n.t('$(folder) Local model folder…'), detail: vscode.l10n.t('A CLIP, MobileCLIP or SigLIP folder in the transformers.js layout (config.json, preprocessor_config.json, tokenizer.json, onnx/)') },
+			{ label: vscode.l10n.t('$(folder) Local model folder…'), detail: vscode.l10n.t("A CLIP, MobileCLIP or SigLIP folder: the transformers.js layout (config.json, preprocessor_config.json, tokenizer.json, onnx/), Immich's (config.json, visual/, textual/) or rclip's (a model folder, tokenizer/)") },
 		];
 		const pick = await vscode.window.showQuickPick(items, { title: vscode.l10n.t('Select Model'), matchOnDetail: true });
 		if (!pick) {
@@ -81,7 +81,7 @@ export const selectModelCommand: CommandDef = {
 			const cost = rate
 				? vscode.l10n.t('{0} {1}', durationText(images, rate.imagesPerSecond), rate.calibrated ? vscode.l10n.t('at the speed this machine indexed with the current model, scaled by the bench ratio') : vscode.l10n.t('at the speed measured on 2 cores'))
 				: vscode.l10n.t('the time depends on the model');
-			const download = known && variant ? vscode.l10n.t(', after a {0} download', formatBytes(downloadSize(known, variant))) : '';
+			const download = known && variant ? vscode.l10n.t(', after a {0} download', downloadSizeText(known, variant)) : '';
 			const switchNow = vscode.l10n.t('Switch and Re-index');
 			const answer = await vscode.window.showWarningMessage(
 				vscode.l10n.t('Switch to {0}? Its vectors cannot be mixed with the current ones, so all {1} images are embedded again ({2}{3}). Searches answer again as soon as the first images are embedded with it.', known?.label ?? model, images, cost, download),

@@ -126,6 +126,7 @@ describe('model download (against a local hub on 127.0.0.1)', () => {
 		goodFor: 'tests',
 		variants: ['fp32'],
 		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'test' },
+		quality: { source: 'test' },
 		files: [
 			{ path: 'config.json' },
 			{ path: 'onnx/vision_model.onnx', sha256: sha256(big), size: big.length },
@@ -314,11 +315,22 @@ describe('known models of other families (from a local hub)', () => {
 	it('lists each model with a pinned revision, the files of every variant it offers, a size and a purpose', () => {
 		assert.ok(KNOWN_MODELS.some(m => m.id === DEFAULT_MODEL_ID));
 		for (const m of KNOWN_MODELS) {
-			assert.match(m.revision, /^[0-9a-f]{40}$/, m.id);
+			if (m.unpinned) {
+				assert.equal(m.revision, 'main', `${m.id}: an unpinned model comes from main (its key is its files' fingerprint)`);
+			} else {
+				assert.match(m.revision, /^[0-9a-f]{40}$/, m.id);
+			}
 			assert.ok(m.variants.length > 0 && m.goodFor.length > 20, m.id);
+			assert.ok(m.quality.source.length > 10, `${m.id}: where its quality figures come from`);
 			for (const v of m.variants) {
 				const paths = filesForVariant(m, v).map(f => f.path);
-				for (const need of ['config.json', 'preprocessor_config.json', 'tokenizer.json', onnxFileName('text', v), onnxFileName('vision', v)]) {
+				const rclipName = paths.find(p => p.endsWith('/visual.onnx'))?.split('/')[0];
+				const needs = paths.includes('visual/model.onnx')
+					? ['config.json', 'visual/preprocess_cfg.json', 'visual/model.onnx', 'textual/model.onnx', 'textual/tokenizer.json', 'textual/tokenizer_config.json']
+					: rclipName
+						? ['tokenizer/bpe_simple_vocab_16e6.txt.gz', `${rclipName}/visual.onnx`, `${rclipName}/textual.onnx`]
+						: ['config.json', 'preprocessor_config.json', 'tokenizer.json', onnxFileName('text', v), onnxFileName('vision', v)];
+				for (const need of needs) {
 					assert.ok(paths.includes(need), `${m.id} ${v} lists ${need}`);
 				}
 				assert.ok(downloadSize(m, v) > 1e8, `${m.id} ${v}: a size to show before downloading`);
@@ -364,6 +376,69 @@ describe('known models of other families (from a local hub)', () => {
 			assert.equal((await enc.encodeText('a red circle')).length, spec.dim, 'the fixed 77-token text graph gets rows of 77');
 		} finally {
 			await enc.dispose();
+		}
+	});
+
+	it("Immich's and rclip's known models download in their own layouts and load (rclip's from its repository, keyed by its files)", async () => {
+		const serveTree = async (fixture: string, map: (rel: string) => string | undefined): Promise<void> => {
+			hub.files.clear();
+			const root = path.join(fixturesDir, fixture);
+			const walk = async (dir: string): Promise<void> => {
+				for (const e of await fs.readdir(dir, { withFileTypes: true })) {
+					const abs = path.join(dir, e.name);
+					if (e.isDirectory()) {
+						await walk(abs);
+					} else {
+						const to = map(path.relative(root, abs).split(path.sep).join('/'));
+						if (to) {
+							hub.files.set(to, await fs.readFile(abs));
+						}
+					}
+				}
+			};
+			await walk(root);
+		};
+		const cacheDir = await tempDir('clip-known-');
+		await serveTree('tiny-immich-clip', rel => rel);
+		hub.requests.length = 0;
+		// The real model's files (and their pinned sizes), the fixture's bytes: sizes are left to the hub here.
+		const immichKnown = findKnownModel('immich-app/ViT-B-32__openai')!;
+		(KNOWN_MODELS as KnownModel[]).push({ ...immichKnown, id: 'test/immich-tiny', files: immichKnown.files.map(f => ({ path: f.path })) });
+		try {
+			const immich = await resolveModel('test/immich-tiny', { variant: 'quantized', cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
+			assert.equal(immich.layout, 'immich');
+			assert.equal(immich.variant, 'fp32', 'Immich publishes full precision only');
+			assert.equal(immich.revision, immichKnown.revision, 'pinned');
+			assert.ok(!hub.requests.some(r => /armnn|rknn|vocab\.json|merges/.test(r.path)), 'only the ONNX files and what the runtime reads');
+		} finally {
+			(KNOWN_MODELS as KnownModel[]).pop();
+		}
+
+		const rclip = findKnownModel('rclip/ViT-B-32-256-datacomp_s34b_b86k')!;
+		assert.equal(fileUrl('https://huggingface.co', rclip, 'tokenizer/bpe_simple_vocab_16e6.txt.gz'), 'https://huggingface.co/yurijmikhalevich/rclip-models/resolve/main/tokenizer/bpe_simple_vocab_16e6.txt.gz');
+		// The fixture's merge file is a cut of OpenAI's, so the test pins its own hash for it.
+		const fixtureMerges = await fs.readFile(path.join(fixturesDir, 'tiny-rclip/tokenizer/bpe_simple_vocab_16e6.txt.gz'));
+		const tinyRclip: KnownModel = {
+			...rclip,
+			id: 'test/rclip-tiny',
+			files: rclip.files.map(f => (f.path.endsWith('.gz') ? { path: f.path, sha256: sha256(fixtureMerges), size: fixtureMerges.length } : { path: f.path })),
+		};
+		(KNOWN_MODELS as KnownModel[]).push(tinyRclip);
+		try {
+			await serveTree('tiny-rclip', rel => (/\.(onnx|gz)$/.test(rel) ? rel : undefined));
+			const spec = await resolveModel('test/rclip-tiny', { cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
+			assert.equal(spec.layout, 'rclip');
+			assert.match(spec.revision, /^local-[0-9a-f]{16}$/, "main is not a revision: the model's key is its files' fingerprint");
+			const again = await resolveModel('test/rclip-tiny', { cacheDir, endpoint: hub.endpoint, backoffMs: 1 });
+			assert.equal(again.revision, spec.revision);
+			const enc = new ClipEncoder(spec, { provider: 'cpu', threads: 1 });
+			try {
+				assert.equal((await enc.encodeText('a red circle')).length, spec.dim);
+			} finally {
+				await enc.dispose();
+			}
+		} finally {
+			(KNOWN_MODELS as KnownModel[]).pop();
 		}
 	});
 
