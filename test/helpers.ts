@@ -1,5 +1,6 @@
 /** @file Shared paths and helpers for the tests (compiled to out/test/, run by node --test). */
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, mkdirSync, promises as fs, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -52,4 +53,24 @@ export function swiftShaderMissing(): string | undefined {
 		return 'needs the Vulkan loader (apt-get install libvulkan1; .ci/run installs it)';
 	}
 	return undefined;
+}
+
+/**
+ * tiny-rclip's merge file (`tokenizer/bpe_simple_vocab_16e6.txt.gz`): the header and first 2,000 of
+ * OpenAI's merges, made here from ../shared/clip-tokenizer as tools/make_layout_models.py cuts them
+ * (never committed: the tokenizer files stay in ../shared). Returns why a test must skip, or false.
+ */
+export function ensureRclipMerges(): string | false {
+	const dest = path.join(fixturesDir, 'tiny-rclip', 'tokenizer', 'bpe_simple_vocab_16e6.txt.gz');
+	if (existsSync(dest)) {
+		return false;
+	}
+	const source = path.join(sharedDir, 'clip-tokenizer', 'bpe_simple_vocab_16e6.txt.gz');
+	if (!existsSync(source)) {
+		return `needs ../shared/clip-tokenizer (OpenAI's merges, cut for the tiny rclip fixture), not found at ${source}`;
+	}
+	const lines = gunzipSync(readFileSync(source)).toString('utf8').split('\n');
+	mkdirSync(path.dirname(dest), { recursive: true });
+	writeFileSync(dest, gzipSync(Buffer.from(lines.slice(0, 2001).join('\n'), 'utf8')));
+	return false;
 }

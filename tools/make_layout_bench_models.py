@@ -59,30 +59,7 @@ def main() -> None:
         layouts.randomise(model, layouts.SEED + 2)
         model.eval()
         torch.backends.mha.set_fastpath_enabled(False)
-
-        class Visual(torch.nn.Module):
-            def __init__(self, visual):
-                super().__init__()
-                self.visual = visual
-
-            def forward(self, inputs):
-                return self.visual(inputs)
-
-        class Textual(torch.nn.Module):
-            def __init__(self, clip):
-                super().__init__()
-                self.clip_model = clip
-
-            def forward(self, inputs):
-                return self.clip_model.encode_text(inputs)
-
-        mdir = out / layouts.RCLIP_MODEL_SUBDIR
-        dyn = {"input": {0: "batch"}, "output": {0: "batch"}}
-        size = layouts.RCLIP_IMAGE_SIZE
-        layouts.onnx_export(Visual(model.visual).eval(), (torch.randn(1, 3, size, size),), mdir / "visual.onnx",
-                            ["input"], ["output"], 18, dyn)
-        layouts.onnx_export(Textual(model).eval(), (torch.zeros(1, 77, dtype=torch.long),), mdir / "textual.onnx",
-                            ["input"], ["output"], 18, dyn)
+        layouts.rclip_export(model, out / layouts.RCLIP_MODEL_SUBDIR)
         vocab.write_bpe_gz(out / "tokenizer" / "bpe_simple_vocab_16e6.txt.gz")
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     print(f"{args.model}: {size / 1e6:.0f} MB in {out}")

@@ -619,17 +619,9 @@ def make_immich_siglip2(open_clip, fixtures: Path, decoys: bool) -> dict:
     return ref
 
 
-def make_rclip(open_clip, fixtures: Path, vocab: ClipVocab, real: ClipVocab, decoys: bool) -> dict:
-    """rclip's scripts/convert_model.py: export_visual_onnx, export_textual_onnx, the vocab copy, the legal files."""
+def rclip_export(model, mdir: Path) -> None:
+    """rclip's scripts/convert_model.py: export_visual_onnx and export_textual_onnx (dynamic batch, opset 18)."""
     import torch
-    name = "ViT-Tiny-256-RclipFixture"
-    register_config(open_clip, name, tiny_clip_cfg(RCLIP_IMAGE_SIZE, 32, vocab.size))
-    out = fixtures / "tiny-rclip"
-    shutil.rmtree(out, ignore_errors=True)
-    torch.backends.mha.set_fastpath_enabled(False)
-    model = open_clip.create_model(name, pretrained=None)
-    randomise(model, SEED + 2)
-    model.eval()
 
     class Visual(torch.nn.Module):
         def __init__(self, visual):
@@ -647,12 +639,27 @@ def make_rclip(open_clip, fixtures: Path, vocab: ClipVocab, real: ClipVocab, dec
         def forward(self, inputs):
             return self.clip_model.encode_text(inputs)
 
-    mdir = out / RCLIP_MODEL_SUBDIR
     dyn = {"input": {0: "batch"}, "output": {0: "batch"}}
     onnx_export(Visual(model.visual).eval(), (torch.randn(1, 3, RCLIP_IMAGE_SIZE, RCLIP_IMAGE_SIZE),),
                 mdir / "visual.onnx", ["input"], ["output"], 18, dyn)
     onnx_export(Textual(model).eval(), (torch.zeros(1, 77, dtype=torch.long),), mdir / "textual.onnx",
                 ["input"], ["output"], 18, dyn)
+
+
+def make_rclip(open_clip, fixtures: Path, vocab: ClipVocab, real: ClipVocab, decoys: bool) -> dict:
+    """rclip's scripts/convert_model.py: export_visual_onnx, export_textual_onnx, the vocab copy, the legal files."""
+    import torch
+    name = "ViT-Tiny-256-RclipFixture"
+    register_config(open_clip, name, tiny_clip_cfg(RCLIP_IMAGE_SIZE, 32, vocab.size))
+    out = fixtures / "tiny-rclip"
+    shutil.rmtree(out, ignore_errors=True)
+    torch.backends.mha.set_fastpath_enabled(False)
+    model = open_clip.create_model(name, pretrained=None)
+    randomise(model, SEED + 2)
+    model.eval()
+
+    mdir = out / RCLIP_MODEL_SUBDIR
+    rclip_export(model, mdir)
     vocab.write_bpe_gz(out / "tokenizer" / "bpe_simple_vocab_16e6.txt.gz")
     if decoys:  # the Core ML package rclip uses on macOS (fixed batch 8): never an ONNX model to load
         p = mdir / "visual.mlpackage" / "Manifest.json"

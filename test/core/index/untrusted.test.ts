@@ -68,9 +68,10 @@ describe('untrusted indexes and folders', () => {
 		await fs.cp(indexDir, dir, { recursive: true });
 		const file = await graphOf(dir);
 		const buf = await fs.readFile(file);
-		// Element 0's vector: after its level-0 list (uint32 header, maxM0 = 2M = 32 ids); the first component's exponent byte.
+		// Element 0's vector: after its level-0 list (uint32 header, maxM0 = 2M = 32 ids); the first component's
+		// exponent byte. Bit 0x40 there makes any component below 2 in size enormous (or 0 into 2): never unit length.
 		const vectorAt = 96 + 4 + 32 * 4;
-		buf[vectorAt + 3] ^= 0x20;
+		buf[vectorAt + 3] ^= 0x40;
 		await fs.writeFile(file, buf);
 		await assert.rejects(IndexStore.load(dir), (e: unknown) => ClipError.is(e, 'IndexCorrupt') && e.file === file && /element 0 has a vector of length .*, not 1/.test((e as Error).message));
 		const store = await openIndexForWriting(dir, root, spec, () => undefined);
