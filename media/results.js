@@ -24,5 +24,7 @@
 			}
 		});
 	});
+	// More/Less like this: the hit's index and which; the extension searches again.
+	document.querySelectorAll('.act').forEach(b => b.addEventListener('click', () => send(b.dataset.act === 'more' ? 'more' : 'less', b)));
 	if (cells[0]) cells[0].focus();
 })();

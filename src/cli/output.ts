@@ -3,6 +3,7 @@
  * Text that comes from outside (names, recognised text, messages that quote them) goes through
  * printable() ([Note: names printed raw] in core/common/printable.ts); --json output needs nothing.
  */
+import { whyText } from '../core/search/hitOrder';
 import { printable } from '../core/common/printable';
 import { formatBytes } from '../core/common/sizes';
 import type { DownloadProgress } from '../core/model/download';
@@ -47,7 +48,7 @@ export function downloadReporter(json: boolean): (p: DownloadProgress) => void {
 	};
 }
 
-export function printResults(results: { path: string; score: number; text?: string }[], json: boolean): void {
+export function printResults(results: { path: string; score: number; text?: string; why?: Parameters<typeof whyText>[0] }[], json: boolean): void {
 	if (json) {
 		process.stdout.write(`${JSON.stringify(results)}\n`);
 		return;
@@ -56,10 +57,11 @@ export function printResults(results: { path: string; score: number; text?: stri
 		process.stdout.write('No matching images.\n');
 		return;
 	}
-	const withText = results.some(r => r.text);
+	// The text match is in `why` when there is one; older callers give it as `text`.
+	const why = results.map(r => whyText(r.why ?? (r.text !== undefined ? { text: r.text } : undefined)));
 	process.stdout.write(
-		withText
-			? table(['score', 'path', 'text'], results.map(r => [r.score.toFixed(4), r.path, r.text ?? '']))
+		why.some(Boolean)
+			? table(['score', 'path', 'why'], results.map((r, i) => [r.score.toFixed(4), r.path, why[i]]))
 			: table(['score', 'path'], results.map(r => [r.score.toFixed(4), r.path])),
 	);
 }

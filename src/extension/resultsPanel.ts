@@ -6,18 +6,24 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
+import { printable } from '../core/common/printable';
+import { whyText } from '../core/search/hitOrder';
 import { Disposable } from './lifecycle';
 import type { ImageHit } from './searchQuickPick';
 import type { WorkerClient } from './workerClient';
 
 interface PanelMessage {
-	type: 'open' | 'reveal';
+	type: 'open' | 'reveal' | 'more' | 'less';
 	index: number;
 }
+
+/** More/Less like this on a hit: the caller searches again and shows the new results. */
+export type PanelRefine = (hit: ImageHit, kind: 'more' | 'less') => void;
 
 export class ResultsPanel extends Disposable {
 	private panel: vscode.WebviewPanel | undefined;
 	private hits: ImageHit[] = [];
+	private refine: PanelRefine | undefined;
 	private calls = 0;
 
 	constructor(
@@ -28,7 +34,7 @@ export class ResultsPanel extends Disposable {
 		super();
 	}
 
-	async show(title: string, hits: ImageHit[]): Promise<void> {
+	async show(title: string, hits: ImageHit[], refine?: PanelRefine): Promise<void> {
 		// Thumbnails take a while: a later call may have started meanwhile. Only the latest shows its
 		// results, and the hits that messages index into are always the ones on screen.
 		const call = ++this.calls;
@@ -39,7 +45,8 @@ export class ResultsPanel extends Disposable {
 		const panel = this.panel ?? this.createPanel(title);
 		panel.title = title;
 		this.hits = hits;
-		panel.webview.html = this.html(panel.webview, title, hits, thumbs);
+		this.refine = refine;
+		panel.webview.html = this.html(panel.webview, title, hits, thumbs, !!refine);
 		panel.reveal();
 	}
 
@@ -74,18 +81,27 @@ export class ResultsPanel extends Disposable {
 			void vscode.commands.executeCommand('vscode.open', uri);
 		} else if (m.type === 'reveal') {
 			void vscode.commands.executeCommand('revealInExplorer', uri);
+		} else if ((m.type === 'more' || m.type === 'less') && this.refine) {
+			this.refine(hit, m.type);
 		}
 	}
 
-	private html(webview: vscode.Webview, title: string, hits: ImageHit[], thumbs: (string | undefined)[]): string {
+	private html(webview: vscode.Webview, title: string, hits: ImageHit[], thumbs: (string | undefined)[], refinable: boolean): string {
 		const nonce = randomBytes(16).toString('base64');
 		const esc = (s: string): string => s.replace(/[&<>"']/g, c => `&#${c.charCodeAt(0)};`);
 		const css = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'results.css'));
 		const js = webview.asWebviewUri(vscode.Uri.joinPath(this.extensionUri, 'media', 'results.js'));
+		const more = esc(vscode.l10n.t('More like this'));
+		const less = esc(vscode.l10n.t('Less like this'));
 		const cells = hits
 			.map((h, i) => {
 				const src = thumbs[i] ? webview.asWebviewUri(vscode.Uri.file(thumbs[i]!)).toString() : '';
-				return `<li><button class="hit" data-index="${i}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span>${h.text ? `<span class="text">“${esc(h.text)}”</span>` : `<span class="score">${h.score.toFixed(3)}</span>`}</button></li>`;
+				// Why it matched, in full: the score, each term's cosine, the text line, the tag, a near-duplicate.
+				const why = printable(whyText(h.why ?? (h.text !== undefined ? { text: h.text } : undefined)));
+				const refine = refinable
+					? `<span class="refine"><button class="act" data-index="${i}" data-act="more" title="${more}" aria-label="${more}: ${esc(path.basename(h.file))}">+</button><button class="act" data-index="${i}" data-act="less" title="${less}" aria-label="${less}: ${esc(path.basename(h.file))}">−</button></span>`
+					: '';
+				return `<li><button class="hit" data-index="${i}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span><span class="score">${h.score.toFixed(3)}</span>${why ? `<span class="why">${esc(why)}</span>` : ''}</button>${refine}</li>`;
 			})
 			.join('');
 		return `<!DOCTYPE html>

@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { printable } from '../core/common/printable';
 import { describeError } from '../core/common/errors';
-import { compareHits } from '../core/search/hitOrder';
-import type { SearchResult } from '../core/search/search';
+import { compareBy, SORT_KEYS, type SortKey, whyText } from '../core/search/hitOrder';
+import type { SearchAnswer, Why } from '../core/search/search';
 import { formatReference, relativeReference } from './references';
 import { readSettings } from './settings';
 import type { WorkerClient } from './workerClient';
@@ -22,6 +22,16 @@ export interface ImageHit {
 	/** The line of text in the image that matched the query's words, and how well (0–1]. */
 	text?: string;
 	textScore?: number;
+	mtimeMs?: number;
+	size?: number;
+	why?: Why;
+}
+
+/** What a search box adds to the words: the order, and images to search more or less like (absolute paths). */
+export interface Refinement {
+	sort?: SortKey;
+	like?: string[];
+	unlike?: string[];
 }
 
 export interface ResultItem extends vscode.QuickPickItem {
@@ -32,22 +42,62 @@ const revealButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('
 const copyButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('copy'), tooltip: vscode.l10n.t('Copy Relative Path') };
 const insertButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('insert'), tooltip: vscode.l10n.t('Insert Reference into the Editor') };
 const panelButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('layout-panel'), tooltip: vscode.l10n.t('Show Results in Panel') };
+const moreButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('thumbsup'), tooltip: vscode.l10n.t('More Like This') };
+const lessButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('thumbsdown'), tooltip: vscode.l10n.t('Less Like This') };
+const SORT_LABELS: Record<SortKey, string> = { relevance: 'relevance', modified: 'date modified', name: 'name', size: 'size' };
+const sortButton = (sort: SortKey): vscode.QuickInputButton => ({
+	iconPath: new vscode.ThemeIcon(sort === 'relevance' ? 'list-ordered' : sort === 'modified' ? 'calendar' : sort === 'name' ? 'case-sensitive' : 'file-binary'),
+	tooltip: vscode.l10n.t('Sorted by {0}: click for {1}', SORT_LABELS[sort], SORT_LABELS[nextSort(sort)]),
+});
 
-/** Runs a query on every (or one) workspace folder and merges the hits by score. */
-export async function searchWorkspace(worker: WorkerClient, index: WorkspaceIndex, query: string, scope?: vscode.Uri): Promise<ImageHit[]> {
+/** The sort button's cycle: relevance → date → name → size → relevance. */
+export function nextSort(sort: SortKey): SortKey {
+	return SORT_KEYS[(SORT_KEYS.indexOf(sort) + 1) % SORT_KEYS.length];
+}
+
+/** Runs a query on every (or one) workspace folder and merges the hits (by relevance, or the sort asked for). */
+export async function searchWorkspace(worker: WorkerClient, index: WorkspaceIndex, query: string, scope?: vscode.Uri, refine: Refinement = {}): Promise<ImageHit[]> {
+	return (await searchWorkspaceDetailed(worker, index, query, scope, refine)).hits;
+}
+
+/** searchWorkspace, with what was applied (the first folder's answer: the filters and cut-off rule are the query's). */
+export async function searchWorkspaceDetailed(
+	worker: WorkerClient,
+	index: WorkspaceIndex,
+	query: string,
+	scope?: vscode.Uri,
+	refine: Refinement = {},
+): Promise<{ hits: ImageHit[]; applied?: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff'> }> {
 	const settings = readSettings();
 	const folders = scope ? [index.folderOf(scope.fsPath)].filter((f): f is vscode.WorkspaceFolder => !!f) : index.folders().map(s => s.folder);
 	const all: ImageHit[] = [];
+	let applied: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff'> | undefined;
 	for (const folder of folders) {
 		const root = folder.uri.fsPath;
 		const scopeRel = scope && scope.fsPath !== root ? path.relative(root, scope.fsPath).split(path.sep).join('/') : undefined;
-		const results: SearchResult[] = await worker.request('search', { folder: index.folderRef(folder), query, k: settings.maxResults, minScore: settings.minScore || undefined, scope: scopeRel });
-		all.push(...results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score, text: r.text, textScore: r.textScore })));
+		const answer: SearchAnswer = await worker.request('search', {
+			folder: index.folderRef(folder),
+			query,
+			k: settings.maxResults,
+			minScore: settings.minScore || undefined,
+			scope: scopeRel,
+			sort: refine.sort,
+			like: refine.like,
+			unlike: refine.unlike,
+		});
+		applied ??= answer;
+		all.push(...answer.results.map(r => ({ file: path.join(root, ...r.path.split('/')), root, rel: r.path, score: r.score, text: r.text, textScore: r.textScore, mtimeMs: r.mtimeMs, size: r.size, why: r.why })));
 	}
-	return all.sort(compareHits).slice(0, settings.maxResults);
+	return { hits: all.sort(compareBy(refine.sort ?? 'relevance')).slice(0, settings.maxResults), applied };
 }
 
-export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot: boolean): Promise<ResultItem[]> {
+/** A hit's detail line: its score and why it matched (the terms' cosines, the text, the tag, a near-duplicate). */
+export function hitDetail(hit: ImageHit): string {
+	const why = printable(whyText(hit.why ?? (hit.text !== undefined ? { text: hit.text } : undefined)));
+	return [vscode.l10n.t('score {0}', hit.score.toFixed(3)), why].filter(Boolean).join(' · ');
+}
+
+export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot: boolean, refinable = false): Promise<ResultItem[]> {
 	return Promise.all(
 		hits.map(async hit => {
 			const thumb = await worker.request('thumbnail', { file: hit.file, size: 64 }).catch(() => undefined);
@@ -56,9 +106,9 @@ export async function toItems(worker: WorkerClient, hits: ImageHit[], multiRoot:
 				// Names and text from the folder: printable, and no $(icon) syntax taken from a file name.
 				label: printable(path.basename(hit.file)).replace(/\$\(/g, '$\u200b('),
 				description: printable(`${multiRoot ? `${path.basename(hit.root)}/` : ''}${dir === '.' ? '' : dir}`),
-				detail: hit.text ? vscode.l10n.t('“{0}” · text match', printable(hit.text)) : vscode.l10n.t('score {0}', hit.score.toFixed(3)),
+				detail: hitDetail(hit),
 				iconPath: vscode.Uri.file(thumb ?? hit.file),
-				buttons: [revealButton, copyButton, insertButton],
+				buttons: refinable ? [moreButton, lessButton, revealButton, copyButton, insertButton] : [revealButton, copyButton, insertButton],
 				alwaysShow: true,
 				hit,
 			};
@@ -88,7 +138,7 @@ export async function runItemAction(button: vscode.QuickInputButton, hit: ImageH
 }
 
 /** Enter opens the image, item buttons act on it, the title button moves the results to the panel. */
-function wireResultActions(qp: vscode.QuickPick<ResultItem>, toPanel: () => void): void {
+function wireResultActions(qp: vscode.QuickPick<ResultItem>, toPanel: () => void, refine?: { onItem: (button: vscode.QuickInputButton, hit: ImageHit) => boolean; onTitle: (button: vscode.QuickInputButton) => boolean }): void {
 	qp.buttons = [panelButton];
 	qp.onDidAccept(() => {
 		const item = qp.selectedItems[0];
@@ -97,8 +147,15 @@ function wireResultActions(qp: vscode.QuickPick<ResultItem>, toPanel: () => void
 			qp.hide();
 		}
 	});
-	qp.onDidTriggerItemButton(e => void runItemAction(e.button, e.item.hit));
-	qp.onDidTriggerButton(() => {
+	qp.onDidTriggerItemButton(e => {
+		if (!refine?.onItem(e.button, e.item.hit)) {
+			void runItemAction(e.button, e.item.hit);
+		}
+	});
+	qp.onDidTriggerButton(button => {
+		if (refine?.onTitle(button)) {
+			return;
+		}
 		toPanel();
 		qp.hide();
 	});
@@ -121,16 +178,18 @@ export async function showResultsQuickPick(worker: WorkerClient, title: string, 
 export function showSearchQuickPick(
 	worker: WorkerClient,
 	index: WorkspaceIndex,
-	showPanel: (query: string, hits: ImageHit[]) => void,
+	showPanel: (query: string, hits: ImageHit[], refine: Refinement) => void,
 	initial?: string,
 	scope?: vscode.Uri,
 	/** Loads the text model ahead of the first search (called on the first keystroke). */
 	warm?: () => Promise<unknown>,
+	/** The sort and examples to start with (the command's third argument). */
+	initialRefine: Refinement = {},
 ): Promise<ResultItem[]> {
 	const qp = vscode.window.createQuickPick<ResultItem>();
 	const baseTitle = scope ? vscode.l10n.t('Search Images in {0}', vscode.workspace.asRelativePath(scope)) : vscode.l10n.t('Search Images');
 	qp.title = baseTitle;
-	qp.placeholder = vscode.l10n.t('Describe the image, e.g. red error icon   ·   "beach" + ./ref.png - "people"');
+	qp.placeholder = vscode.l10n.t('Describe the image, e.g. red error icon   ·   "beach" + ./ref.png - "people"   ·   type:png after:7d -path:vendor/**');
 	qp.matchOnDescription = false;
 	qp.matchOnDetail = false;
 	let generation = 0;
@@ -138,6 +197,13 @@ export function showSearchQuickPick(
 	let firstResolve: ((items: ResultItem[]) => void) | undefined;
 	const first = new Promise<ResultItem[]>(resolve => (firstResolve = resolve));
 	let lastHits: ImageHit[] = [];
+	const refinement: Required<Refinement> = { sort: initialRefine.sort ?? 'relevance', like: [...(initialRefine.like ?? [])], unlike: [...(initialRefine.unlike ?? [])] };
+	let currentSortButton = sortButton(refinement.sort);
+	const refinementText = (): string =>
+		[
+			...refinement.like.map(f => `+ ${printable(vscode.workspace.asRelativePath(f))}`),
+			...refinement.unlike.map(f => `− ${printable(vscode.workspace.asRelativePath(f))}`),
+		].join(' ');
 
 	const progressNote = (): string => {
 		const indexing = index.folders().filter(f => f.state === 'indexing' && f.progress);
@@ -151,21 +217,26 @@ export function showSearchQuickPick(
 
 	const run = async (query: string): Promise<void> => {
 		const mine = ++generation;
-		if (!query.trim()) {
+		if (!query.trim() && !refinement.like.length) {
 			qp.items = [];
 			qp.busy = false;
 			return;
 		}
 		qp.busy = true;
 		try {
-			const hits = await searchWorkspace(worker, index, query, scope);
-			const items = await toItems(worker, hits, index.folders().length > 1);
+			const { hits, applied } = await searchWorkspaceDetailed(worker, index, query, scope, refinement);
+			const items = await toItems(worker, hits, index.folders().length > 1, true);
 			if (mine !== generation) {
 				return;
 			}
 			lastHits = hits;
 			qp.items = items;
-			const note = [progressNote(), items.length ? '' : vscode.l10n.t('no matching images')].filter(Boolean).join(' · ');
+			const sorted =
+				refinement.sort !== 'relevance'
+					? vscode.l10n.t('by {0}, cosine ≥ {1}', SORT_LABELS[refinement.sort], (applied?.cutoff?.score ?? 0).toFixed(3))
+					: '';
+			const filters = applied?.filters.length ? vscode.l10n.t('{0} filter(s)', applied.filters.length) : '';
+			const note = [refinementText(), sorted, filters, progressNote(), items.length ? '' : vscode.l10n.t('no matching images')].filter(Boolean).join(' · ');
 			qp.title = `${baseTitle}${note ? ` (${note})` : ''}`;
 			firstResolve?.(items);
 			firstResolve = undefined;
@@ -194,16 +265,44 @@ export function showSearchQuickPick(
 		clearTimeout(timer);
 		timer = setTimeout(() => void run(value), 250);
 	});
-	wireResultActions(qp, () => showPanel(qp.value, lastHits));
+	wireResultActions(qp, () => showPanel(qp.value, lastHits, refinement), {
+		// More/Less like this ([Note: Rocchio] in search.ts): the hit joins the query's examples, and the search runs again.
+		onItem: (button, hit) => {
+			if (button !== moreButton && button !== lessButton) {
+				return false;
+			}
+			const [add, other] = button === moreButton ? [refinement.like, refinement.unlike] : [refinement.unlike, refinement.like];
+			if (!add.includes(hit.file)) {
+				add.push(hit.file);
+			}
+			const at = other.indexOf(hit.file);
+			if (at >= 0) {
+				other.splice(at, 1);
+			}
+			void run(qp.value);
+			return true;
+		},
+		onTitle: button => {
+			if (button !== currentSortButton) {
+				return false;
+			}
+			refinement.sort = nextSort(refinement.sort);
+			currentSortButton = sortButton(refinement.sort);
+			qp.buttons = [currentSortButton, panelButton];
+			void run(qp.value);
+			return true;
+		},
+	});
+	qp.buttons = [currentSortButton, panelButton];
 	qp.onDidHide(() => {
 		clearTimeout(timer);
 		firstResolve?.([]);
 		qp.dispose();
 	});
 	qp.show();
-	if (initial) {
-		qp.value = initial;
-		void run(initial);
+	if (initial || refinement.like.length) {
+		qp.value = initial ?? '';
+		void run(initial ?? '');
 	} else {
 		firstResolve?.([]);
 	}

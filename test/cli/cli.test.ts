@@ -36,12 +36,13 @@ describe('clip-search CLI (dist/cli.js, built by npm run build)', { skip: exists
 	it('search --json returns relative paths with cosine scores, best first', async () => {
 		const res = await clip(['search', 'a photo of a purple star', '--index', index, '-k', '3', '--json'], { env: env() });
 		assert.equal(res.code, 0, res.stderr);
-		const hits = JSON.parse(res.stdout) as { path: string; score: number }[];
+		const hits = JSON.parse(res.stdout) as { path: string; score: number; why: { cosine: number } }[];
 		assert.equal(hits.length, 3);
-		assert.deepEqual(Object.keys(hits[0]).sort(), ['path', 'score']);
+		assert.deepEqual(Object.keys(hits[0]).sort(), ['mtimeMs', 'path', 'score', 'size', 'why']);
+		assert.equal(hits[0].why.cosine, hits[0].score, 'why: the cosine, and what else made it match');
 		assert.equal(hits[0].path, 'purple-star.png');
 		assert.ok(hits[0].score >= hits[1].score);
-		const none = JSON.parse((await clip(['search', 'purple star', '--index', index, '--min-score', '1.5', '--json'], { env: env() })).stdout);
+		const none = JSON.parse((await clip(['search', 'purple star', '--index', index, '--min-score', '0.9999', '--json'], { env: env() })).stdout);
 		assert.deepEqual(none, []);
 	});
 

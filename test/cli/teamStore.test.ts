@@ -40,7 +40,8 @@ describe('clip-search with a team store (two machines, one PostgreSQL)', { skip:
 	const search = async (m: typeof a, q: string): Promise<Hit[]> => {
 		const res = await clip(['search', q, '--index', m.index, '-k', '5', '--json'], { env: m.env });
 		assert.equal(res.code, 0, res.stderr);
-		return JSON.parse(res.stdout) as Hit[];
+		// What a search answers (the file facts — modification times — are each machine's own).
+		return (JSON.parse(res.stdout) as Hit[]).map(h => ({ path: h.path, score: h.score }));
 	};
 
 	before(async () => {
@@ -119,6 +120,31 @@ describe('clip-search with a team store (two machines, one PostgreSQL)', { skip:
 		assert.ok((JSON.parse(quoted.stdout) as Hit[]).length > 0);
 		const dot = await remote('green triangle', ['--scope', './']);
 		assert.equal((JSON.parse(dot.stdout) as Hit[]).length, 5, '--scope ./ is the whole library');
+	});
+
+	it('search --remote applies the query filters in SQL and answers as a local search does (issue 31)', async () => {
+		const remote = async (q: string, extra: string[] = []) =>
+			clip(['search', q, '--store', db.url, '--remote', '--library', 'assets', '--model', tinyModelDir, '-k', '5', '--json', ...extra], { env: a.env, cwd: a.root });
+		const local = async (q: string, extra: string[] = []) => clip(['search', q, '--index', a.index, '-k', '5', '--json', ...extra], { env: a.env, cwd: a.root });
+		for (const [q, extra] of [
+			['a red circle type:jpg', []],
+			['a shape wider:200', []],
+			['a red circle path:copies/**', []],
+			['a red circle -path:copies', []],
+			['a blue shape larger:1KB -type:jpeg', []],
+			['a blue shape after:2000-01-01', []],
+			['a blue shape', ['--sort', 'name', '--min-score', '-1']],
+		] as [string, string[]][]) {
+			const [r, l] = [await remote(q, extra), await local(q, extra)];
+			assert.equal(r.code, 0, `${q}: ${r.stderr}`);
+			const paths = (JSON.parse(r.stdout) as Hit[]).map(h => h.path);
+			assert.ok(paths.length > 0, q);
+			assert.deepEqual(paths, (JSON.parse(l.stdout) as Hit[]).map(h => h.path), q);
+		}
+		assert.match((await remote('a red circle type:jpg')).stderr, /filters type:jpg/);
+		const tag = await remote('a circle tag:round');
+		assert.equal(tag.code, 1);
+		assert.match(tag.stderr, /"tag:round" needs what the team store does not hold/);
 	});
 
 	it('a path the store holds is printed escaped (a forged result line is one line)', async () => {

@@ -37,6 +37,21 @@ try {
 	const firstText = await first.innerText();
 	check(firstText.includes('yellow-triangle.png'), `first QuickPick item is yellow-triangle.png ("${firstText.replace(/\s+/g, ' ')}")`);
 	await page.screenshot({ path: path.join(artifacts, 'quickpick.png') });
+
+	// A filtered query, then the sort button (issue 31): the filters narrow, the order follows the button.
+	await input.fill('a blue shape -path:copies/**');
+	await page.locator('.quick-input-list .monaco-list-row', { hasText: 'blue' }).first().waitFor({ timeout: 30_000 });
+	await page.waitForTimeout(800);
+	const sortButton = page.locator('.quick-input-titlebar .action-label[aria-label^="Sorted by relevance"], .quick-input-header .action-label[aria-label^="Sorted by relevance"]').first();
+	check(await sortButton.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'the search box has a sort button');
+	await sortButton.click().catch(() => {});
+	const byDate = page.locator('.quick-input-title', { hasText: 'by date modified' });
+	check(await byDate.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the title says the sort and the cut-off');
+	await page.waitForTimeout(800);
+	const rows = (await page.locator('.quick-input-list .monaco-list-row').allInnerTexts().catch(() => [])).map(t => t.replace(/\s+/g, ' '));
+	check(rows.length > 0 && rows.every(t => !t.includes('copies')), `the filter left copies/ out (${rows.length} rows)`);
+	check(rows.every(t => /score \d/.test(t)), 'each hit says its score and why');
+	await page.screenshot({ path: path.join(artifacts, 'quickpick-filter-sort.png') });
 	await page.keyboard.press('Escape');
 
 	await runCommand(page, 'CLIP: Show Results in Panel');
@@ -98,6 +113,13 @@ try {
 	check(await siglipRow.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'Select Model lists SigLIP 2');
 	const rowText = (await siglipRow.innerText().catch(() => '')).replace(/\s+/g, ' ');
 	check(/MB|GB/.test(rowText) && /img\/s/.test(rowText), `each model shows its download and speed ("${rowText}")`);
+	check(/Apache-2\.0/.test(rowText) && /ImageNet 78\.2/.test(rowText) && /COCO R@1 52\.1/.test(rowText), `and its licence and public quality ("${rowText}")`);
+	// The models Immich and rclip users run are offered by id, and a research-only licence is flagged.
+	await page.locator('.quick-input-widget input').fill('rclip');
+	const rclipRow = page.locator('.quick-input-list .monaco-list-row', { hasText: 'DataComp' }).first();
+	check(await rclipRow.waitFor({ timeout: 10_000 }).then(() => true, () => false), "Select Model offers rclip's DataComp B/32");
+	await page.locator('.quick-input-widget input').fill('');
+	await page.waitForTimeout(300);
 	await page.screenshot({ path: path.join(artifacts, 'select-model.png') });
 	await page.locator('.quick-input-widget input').fill('MobileCLIP');
 	await page.waitForTimeout(500);

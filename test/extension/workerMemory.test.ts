@@ -38,7 +38,7 @@ describe('the inference worker holds only what it uses', { skip: existsSync(path
 			});
 			const folder = { root, indexDir };
 			assert.deepEqual({ ...(await client.request('loadedModels', {})), rssBytes: 0 }, { text: false, vision: false, ocr: false, rssBytes: 0 }, 'nothing loaded before it is needed');
-			const hits = await client.request('search', { folder, query: 'a red circle', k: 3 });
+			const hits = (await client.request('search', { folder, query: 'a red circle', k: 3 })).results;
 			assert.equal(hits.length, 3);
 			await client.request('similar', { folder, file: path.join(root, 'red-circle.png'), k: 3 });
 			let loaded = await client.request('loadedModels', {});

@@ -48,7 +48,7 @@ describe('the inference worker with a team store', { skip: existsSync(path.join(
 				const again = await client.request('index', { folder, paths: [thenChanged] });
 				assert.equal(again.kind === 'done' && again.result.reused, 1);
 			}
-			const hits = await client.request('search', { folder, query: 'a photo of a purple star', k: 1 });
+			const hits = (await client.request('search', { folder, query: 'a photo of a purple star', k: 1 })).results;
 			return { result: outcome.kind === 'done' ? outcome.result : undefined, logs: logs.map(l => `${l.type === 'log' ? l.level : ''} ${l.type === 'log' ? l.message : ''}`), top: hits[0]?.path };
 		} finally {
 			await client.dispose();

@@ -50,7 +50,7 @@ describe('the inference worker on WebGPU', { skip: swiftShaderMissing() ?? (exis
 				const status = await client.request('status', { folder });
 				assert.equal(status?.provider, provider);
 				assert.match(status?.providerChoice ?? '', new RegExp(`^${provider} \\(as set\\)`));
-				tops.push((await client.request('search', { folder, query: 'a photo of a green star', k: 5 })).map(r => r.path));
+				tops.push((await client.request('search', { folder, query: 'a photo of a green star', k: 5 })).results.map(r => r.path));
 			} finally {
 				await client.dispose();
 			}

@@ -1,19 +1,47 @@
 /** @file `clip-search search` and `similar`: the nearest images to a query or to an image. */
 import { resolveScope } from '../../core/search/scope';
 import { parseQuery } from '../../core/search/query';
-import { queryVector, search, similar, type SearchOptions, textOnlyQuery } from '../../core/search/search';
+import { queryVector, type SearchAnswer, searchDetailed, similar, type SearchOptions, textOnlyQuery } from '../../core/search/search';
+import { compareBy, SORT_KEYS, type SortKey } from '../../core/search/hitOrder';
+import { describeFilters, parseFilters, type QueryFilter } from '../../core/search/filters';
+import { defaultTagsFile, tagsLookup } from '../../core/labels/tagsFile';
 import { ClipError } from '../../core/common/errors';
 import { stampOf } from '../../core/index/indexSession';
 import { ClipEncoder } from '../../core/model/encoder';
 import { findKnownModel } from '../../core/model/modelRegistry';
 import { resolveModel } from '../../core/model/modelResolver';
 import type { ModelVariant } from '../../core/model/modelSpec';
-import { PgVectorStore, storeModelKey } from '../../core/store/pgStore';
+import { PgVectorStore, type StoreFilter, storeModelKey } from '../../core/store/pgStore';
 import { type CommandDef, numberOption, providerOption, RANGES, storeOption, threadsOption, UsageError, type Values } from '../args';
 import { downloadReporter, log, printResults } from '../output';
 import { withReadIndex } from '../readIndex';
 
 const SEARCH_OPTIONS = ['index', 'model', 'k', 'min-score', 'relative', 'scope', 'provider', 'threads', 'json'] as const;
+
+function sortOption(values: Values): SortKey {
+	const sort = values.sort ?? 'relevance';
+	if (!(SORT_KEYS as readonly string[]).includes(sort)) {
+		throw new UsageError(`--sort ${sort}: one of ${SORT_KEYS.join(', ')}`);
+	}
+	return sort as SortKey;
+}
+
+/** What was applied, said on stderr (--json keeps stdout one document; the MCP tool returns it as fields). */
+function sayApplied(answer: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff'>): void {
+	const parts: string[] = [];
+	if (answer.filters.length) {
+		parts.push(`filters ${answer.filters.map(f => String(f.filter)).join(' ')}`);
+	}
+	if (answer.sort !== 'relevance') {
+		parts.push(`sorted by ${answer.sort}`);
+	}
+	if (answer.cutoff && answer.sort !== 'relevance') {
+		parts.push(`among hits with cosine ≥ ${answer.cutoff.score.toFixed(3)} (${answer.cutoff.rule === 'min-score' ? '--min-score' : answer.cutoff.rule.startsWith('relative') ? `--${answer.cutoff.rule}` : `the default cut-off: ${answer.cutoff.rule}; --min-score or --relative sets another`})`);
+	}
+	if (parts.length) {
+		process.stderr.write(`clip-search: ${parts.join('; ')}\n`);
+	}
+}
 
 function searchOptions(values: Values): SearchOptions {
 	return {
@@ -27,11 +55,15 @@ function searchOptions(values: Values): SearchOptions {
 export const searchCommand: CommandDef = {
 	name: 'search',
 	summary: 'the images that best match a text query',
-	usage: ['search "<query>" [--index <dir>] [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]', 'search "<query>" --store <postgres URL> --remote --library NAME [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--scope <folder>] [--json]'],
-	options: [...SEARCH_OPTIONS, 'store', 'store-ca', 'remote', 'library'],
+	usage: [
+		'search "<query>" [--index <dir>] [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--sort relevance|modified|name|size] [--scope <folder>] [--tags <tags.json>] [--json]',
+		'search "<query>" --store <postgres URL> --remote --library NAME [--model <dir|id>] [-k N] [--min-score S] [--relative D] [--sort relevance|modified|name|size] [--scope <folder>] [--json]',
+	],
+	options: [...SEARCH_OPTIONS, 'sort', 'tags', 'store', 'store-ca', 'remote', 'library'],
 	notes: [
 		'Queries combine terms: "beach" + ./ref.png - "people", 2*"sunset" - "boat".',
 		'text:words or a quoted "phrase" searches only the text read inside images (index --ocr).',
+		'Filters anywhere in the query (a leading - negates): type:png,jpg after:2025-06-01 before:7d larger:200KB smaller:2MB wider:1000 taller:500 size:>=512x512 path:icons/** tag:screenshot has:text.',
 	],
 	run: async (words, values) => {
 		const query = words.join(' ');
@@ -44,7 +76,13 @@ export const searchCommand: CommandDef = {
 		}
 		return withReadIndex(values, async ({ store, encoder }) => {
 			const onNote = (note: string): void => void process.stderr.write(`clip-search: ${note}\n`);
-			printResults(await search(store, encoder, query, { ...options, scope: await resolveScope(store, values.scope, '--scope'), onNote }), values.json ?? false);
+			const tagsOf = await tagsLookup(values.tags ?? defaultTagsFile(store.root));
+			if (values.tags && !tagsOf) {
+				throw new UsageError(`--tags ${values.tags}: no such tags file.`);
+			}
+			const answer = await searchDetailed(store, encoder, query, { ...options, sort: sortOption(values), tagsOf, scope: await resolveScope(store, values.scope, '--scope'), onNote });
+			sayApplied(answer);
+			printResults(answer.results, values.json ?? false);
 			return 0;
 		});
 	},
@@ -76,21 +114,46 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 		// One query, one meaning ([Note: one query everywhere]): the full language is parsed and embedded
 		// here, image terms read as locally; the store gets the vector. It holds no text read inside
 		// images, so a text-only query is searched by meaning, and says so (as locally without text).
-		let text = query;
-		const textOnly = textOnlyQuery(query);
+		const { rest, filters } = parseFilters(query);
+		const unsupported = filters.find(f => f.key === 'tag' || f.key === 'has');
+		if (unsupported) {
+			throw new ClipError('InvalidQuery', `The filter "${unsupported.word}" needs what the team store does not hold (${unsupported.key === 'tag' ? 'tags' : 'text read inside images'}): leave it out, or search a local index.`);
+		}
+		if (!rest) {
+			throw new ClipError('InvalidQuery', `The query has only filters (${filters.map(f => f.word).join(' ')}): add words that describe the image.`);
+		}
+		let text = rest;
+		const textOnly = textOnlyQuery(rest);
 		if (textOnly !== undefined) {
 			process.stderr.write(`clip-search: ${REMOTE_NO_TEXT_NOTE}\n`);
 			text = textOnly.replace(/^"(.*)"$/, '$1');
 		}
-		const { vector, imageHashes } = await queryVector(undefined, encoder, parseQuery(text), process.cwd());
+		const { vector, imageHashes } = await queryVector(undefined, encoder, text ? parseQuery(text) : [], process.cwd());
 		const scope = remoteScope(options.scope);
 		const k = options.k ?? 10;
-		const hits = (await remote.searchLibrary(values.library, vector, k + imageHashes.length, { scope, excludeHashes: imageHashes })).slice(0, k);
+		const sort = sortOption(values);
+		const { storeFilters, pathOk, pathPrefixes } = toStoreFilters(filters);
+		// Sorting by other than relevance reorders the relevant ones among more candidates (as locally).
+		const pool = sort === 'relevance' ? k : Math.max(k, 1000);
+		const hits = (await remote.searchLibrary(values.library, vector, pool + imageHashes.length, { scope, excludeHashes: imageHashes, filters: storeFilters, pathOk, pathPrefixes })).slice(0, pool);
 		const best = hits[0]?.score ?? 0;
-		printResults(
-			hits.filter(h => (options.minScore === undefined || h.score >= options.minScore) && (options.relativeCutoff === undefined || h.score >= best - options.relativeCutoff)),
-			values.json ?? false,
-		);
+		let cutoff: SearchAnswer['cutoff'];
+		if (options.minScore !== undefined) {
+			cutoff = { score: options.minScore, rule: 'min-score' };
+		} else if (options.relativeCutoff !== undefined) {
+			cutoff = { score: best - options.relativeCutoff, rule: `relative ${options.relativeCutoff}` };
+		} else if (sort !== 'relevance' && hits.length) {
+			// [Note: default cut-off] in core/search/search.ts; on the server the typical image is the candidates' median.
+			const typical = hits[Math.floor(hits.length / 2)].score;
+			cutoff = { score: typical + (best - typical) / 2, rule: `halfway from the typical candidate (${typical.toFixed(3)}) to the best (${best.toFixed(3)})` };
+		}
+		const results = hits
+			.filter(h => !cutoff || h.score >= cutoff.score)
+			.sort((a, b) => compareBy(sort)(a, b) || (a.path < b.path ? -1 : 1))
+			.slice(0, k)
+			.map(h => ({ ...h, why: { cosine: h.score } }));
+		sayApplied({ filters: describeFilters(filters), sort, cutoff });
+		printResults(results, values.json ?? false);
 		return 0;
 	} finally {
 		await encoder.dispose();
@@ -125,3 +188,61 @@ export const similarCommand: CommandDef = {
 		});
 	},
 };
+
+/**
+ * The query's filters as the store applies them ([Note: filters on the server] in pgStore.ts): facts as
+ * SQL conditions; globs matched here on the paths that come back, their literal prefix narrowing the scan.
+ */
+function toStoreFilters(filters: readonly QueryFilter[]): { storeFilters: StoreFilter[]; pathOk?: (rel: string) => boolean; pathPrefixes: string[] } {
+	const storeFilters: StoreFilter[] = [];
+	const paths: QueryFilter[] = [];
+	const pathPrefixes: string[] = [];
+	for (const f of filters) {
+		switch (f.key) {
+			case 'type':
+				storeFilters.push({ fact: 'format', op: 'in', value: f.formats, not: f.not });
+				break;
+			case 'after':
+			case 'before':
+				storeFilters.push({ fact: 'mtime', op: f.key === 'after' ? '>=' : '<', value: f.atMs, not: f.not });
+				break;
+			case 'larger':
+			case 'smaller':
+				storeFilters.push({ fact: 'bytes', op: f.key === 'larger' ? '>=' : '<', value: f.bytes, not: f.not });
+				break;
+			case 'wider':
+			case 'taller':
+				storeFilters.push({ fact: f.key === 'wider' ? 'width' : 'height', op: '>=', value: f.pixels, not: f.not });
+				break;
+			case 'size':
+				if (f.not) {
+					// not (w op W and h op H) is not two negated conditions: matched here, on the facts that come back.
+					throw new ClipError('InvalidQuery', `The filter "-${f.word}" is not supported on the team store: use -wider:/-taller:, or search a local index.`);
+				}
+				storeFilters.push({ fact: 'width', op: f.op, value: f.width, not: false }, { fact: 'height', op: f.op, value: f.height, not: false });
+				break;
+			case 'path': {
+				paths.push(f);
+				if (!f.not) {
+					// The folders before the first glob character: a LIKE prefix the server can use.
+					const parts = f.glob.replace(/^\.?\/+/, '').split('/');
+					const fixed: string[] = [];
+					for (const part of parts.slice(0, -1)) {
+						if (/[*?[\]{}]/.test(part)) {
+							break;
+						}
+						fixed.push(part);
+					}
+					if (fixed.length) {
+						pathPrefixes.push(fixed.join('/'));
+					}
+				}
+				break;
+			}
+			default:
+				break;
+		}
+	}
+	const pathOk = paths.length ? (rel: string): boolean => paths.every(f => f.key === 'path' && f.match(rel) !== f.not) : undefined;
+	return { storeFilters, pathOk, pathPrefixes };
+}

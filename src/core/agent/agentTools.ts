@@ -25,13 +25,13 @@ import type { IndexStore } from '../index/indexStore';
 import { currentLockHolder } from '../index/lock';
 import { readClassesFile } from '../labels/classesFile';
 import { describeWarning, Labeler, type LabelClass } from '../labels/labeler';
-import { writeTagsFile } from '../labels/tagsFile';
+import { defaultTagsFile, tagsLookup, writeTagsFile } from '../labels/tagsFile';
 import type { ClipEncoder } from '../model/encoder';
 import { DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import type { TextRecognizer } from '../ocr/ocrPass';
 import { findDuplicates } from '../search/duplicates';
-import { compareHits } from '../search/hitOrder';
-import { search, similar } from '../search/search';
+import { compareBy } from '../search/hitOrder';
+import { type SearchAnswer, searchDetailed, similar, type Why } from '../search/search';
 import { MAX_PATHS_PER_GROUP, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 import { TOOL_SCHEMAS, type ToolInput } from './toolSchemas';
 
@@ -183,27 +183,54 @@ type Runner<T extends ToolName> = (ctx: AgentContext, input: ToolInput<T>) => Pr
 const RUNNERS: { [T in ToolName]: Runner<T> } = {
 	async search_images(ctx, input) {
 		const { folders, scope } = await scopeOf(ctx, input.folder);
-		const hits: { folder: AgentFolder; path: string; score: number; text?: string; textScore?: number }[] = [];
+		const hits: { folder: AgentFolder; path: string; score: number; text?: string; textScore?: number; mtimeMs?: number; size?: number; why?: Why }[] = [];
 		const notes = new Set<string>();
+		// Examples are workspace images, named as the results name them (one answer when not: [Note: what an agent may reach]).
+		const like = await Promise.all((input.like ?? []).map(async p => (await resolveInFolder(ctx, p, 'file')).abs));
+		const unlike = await Promise.all((input.unlike ?? []).map(async p => (await resolveInFolder(ctx, p, 'file')).abs));
+		let applied: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff'> | undefined;
 		for (const folder of folders) {
 			const store = await indexOf(ctx, folder);
 			const encoder = await ctx.encoder(store);
-			const found = await search(store, encoder, input.query, { k: input.k, minScore: input.min_score, scope, cwd: folder.root, within: folder.root, onNote: n => notes.add(n) }).catch((err: unknown) => {
+			const tagsOf = await tagsLookup(defaultTagsFile(folder.root), folder.root).catch(() => undefined);
+			const answer = await searchDetailed(store, encoder, input.query, {
+				k: input.k,
+				minScore: input.min_score,
+				sort: input.sort,
+				like,
+				unlike,
+				likeRoots: ctx.folders.map(f => f.root),
+				tagsOf,
+				scope,
+				cwd: folder.root,
+				within: folder.root,
+				onNote: n => notes.add(n),
+			}).catch((err: unknown) => {
 				// An image term the folder does not hold: the one answer ([Note: what an agent may reach]).
 				throw ClipError.is(err, 'OutsideFolder') || ClipError.is(err, 'FileUnreadable') ? noSuch(ctx, err.file ?? 'an image in the query', 'image') : err;
 			});
-			for (const r of found) {
+			applied ??= answer;
+			for (const r of answer.results) {
 				hits.push({ folder, ...r });
 			}
 		}
-		hits.sort(compareHits);
+		hits.sort(compareBy(input.sort));
 		const top = hits.slice(0, input.k);
-		const results = top.map(h => ({ path: shown(ctx, h.folder, h.path), score: Math.round(h.score * 1e4) / 1e4, ...(h.text ? { text: h.text, text_score: Math.round((h.textScore ?? 0) * 1e4) / 1e4 } : {}) }));
+		const round = (n: number): number => Math.round(n * 1e4) / 1e4;
+		const results = top.map(h => ({
+			path: shown(ctx, h.folder, h.path),
+			score: round(h.score),
+			...(h.text ? { text: h.text, text_score: round(h.textScore ?? 0) } : {}),
+			...(h.why ? { why: roundWhy(h.why, round, p => shown(ctx, h.folder, p)) } : {}),
+		}));
 		return {
 			data: {
 				query: input.query,
+				filters: applied?.filters ?? [],
+				sort: input.sort,
+				...(applied?.cutoff ? { cutoff: { score: round(applied.cutoff.score), rule: applied.cutoff.rule } } : {}),
 				results,
-				...(notes.size ? { note: [...notes].join(' ') } : results.length ? {} : { note: 'No image matched. Try other words, or image_index_status to see what is indexed.' }),
+				...(notes.size ? { note: [...notes].join(' ') } : results.length ? {} : { note: 'No image matched. Try other words or fewer filters, or image_index_status to see what is indexed.' }),
 			},
 			...(await withPreviews(
 				ctx,
@@ -394,5 +421,16 @@ export function sessionsFor(log?: (m: string) => void): (folder: AgentFolder) =>
 			sessions.set(folder.root, s);
 		}
 		return s;
+	};
+}
+
+/** A hit's `why` for an agent: numbers rounded like the scores, a near-duplicate's path as results give paths. */
+function roundWhy(why: Why, round: (n: number) => number, showPath: (rel: string) => string): Record<string, unknown> {
+	return {
+		cosine: round(why.cosine),
+		...(why.terms ? { terms: why.terms.map(t => ({ term: t.term, weight: round(t.weight), cosine: round(t.cosine) })) } : {}),
+		...(why.text !== undefined ? { text: why.text } : {}),
+		...(why.tag ? { tag: { label: why.tag.label, ...(why.tag.probability !== undefined ? { probability: round(why.tag.probability) } : {}) } } : {}),
+		...(why.duplicateOf ? { duplicate_of: showPath(why.duplicateOf) } : {}),
 	};
 }

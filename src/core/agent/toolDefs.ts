@@ -39,7 +39,7 @@ export const TOOL_DEFS: readonly ToolDef[] = [
 		readOnly: true,
 		idempotent: true,
 		description:
-			'Find images in the workspace by what they show or the text inside them, e.g. "architecture diagram", "screenshot with the old logo". Returns relative paths with scores, best first. Use before referencing or editing images. Not for listing files by name (use file search) or for reading one known image\'s text (use read_image_text).',
+			'Find images in the workspace by what they show or the text inside them, e.g. "architecture diagram", "screenshot with the old logo"; filters in the query narrow it (type:png after:7d path:icons/**, see the query field). Returns relative paths with scores and why each matched, best first. Use before referencing or editing images. Not for listing files by name (use file search) or for reading one known image\'s text (use read_image_text).',
 	},
 	{
 		name: 'find_similar_images',

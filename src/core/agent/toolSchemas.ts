@@ -1,5 +1,6 @@
 /** @file The agent tools' input schemas (zod), checked by both faces; package.json's inputSchema is their JSON Schema (a test checks it). */
 import { z } from 'zod';
+import { SORT_KEYS } from '../search/hitOrder';
 import { MAX_DUPLICATE_GROUPS, MAX_PATHS_PER_GROUP, MAX_RESULTS, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 
 const kMessage = `k must be a whole number from 1 to ${MAX_RESULTS}`;
@@ -13,10 +14,20 @@ const imagePath = z.string().min(1).describe('The image: a path relative to the 
 
 export const TOOL_SCHEMAS = {
 	search_images: z.object({
-		query: z.string().trim().min(1, 'the query is empty: describe what the image shows, e.g. "a red error icon"').max(500).describe('What the images show, in words ("diagram with arrows", "screenshot of a login form"); text:words or a "quoted phrase" searches the text inside images; "a" + ./ref.png - "b" combines terms.'),
+		query: z
+			.string()
+			.trim()
+			.min(1, 'the query is empty: describe what the image shows, e.g. "a red error icon"')
+			.max(500)
+			.describe(
+				'What the images show, in words ("diagram with arrows", "screenshot of a login form"); text:words or a "quoted phrase" searches the text inside images; "a" + ./ref.png - "b" combines terms. Filters anywhere narrow it (a leading - negates): type:png,jpg after:2025-06-01 before:7d larger:200KB smaller:2MB wider:1000 taller:500 size:>=512x512 path:icons/** tag:screenshot has:text.',
+			),
 		k,
 		folder,
 		min_score: z.number().min(-1).max(1).optional().describe('Leave out images scoring below this cosine (-1 to 1).'),
+		sort: z.enum(SORT_KEYS).default('relevance').describe('Order of the hits that pass the relevance cut-off (min_score, or one chosen from the scores and returned as cutoff): relevance, modified (newest first), name, size (largest first).'),
+		like: z.array(imagePath).max(20).optional().describe('More like these images: workspace images whose look the query moves towards (left out of the results).'),
+		unlike: z.array(imagePath).max(20).optional().describe('Less like these images: the query moves away from them (left out of the results).'),
 		...thumbnails,
 	}),
 	find_similar_images: z.object({ path: imagePath, k, ...thumbnails }),

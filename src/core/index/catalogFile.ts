@@ -38,6 +38,8 @@ export interface CatalogJson {
 	files: Record<string, FileEntry>;
 	/** Recognised text per content hash (its lines), for the hashes text recognition has seen. */
 	texts?: Record<string, string[]>;
+	/** Format and pixel size per content hash (the query filters' type:, wider:, taller:, size:). */
+	images?: Record<string, { format: string; width: number; height: number }>;
 	/** The include and exclude globs the last run walked with (`index --include/--exclude` remembers them). */
 	walk?: WalkRules;
 	updatedAt: string;
@@ -90,6 +92,13 @@ export function checkCatalog(c: CatalogJson, file: string): void {
 	const globs = (v: unknown): boolean => Array.isArray(v) && v.length <= MAX_WALK_GLOBS && v.every(g => typeof g === 'string' && g.length <= 512);
 	if (c.walk !== undefined && (!isObject(c.walk) || !globs(c.walk.include) || !globs(c.walk.exclude))) {
 		bad('walk');
+	}
+	const dims = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) > 0 && (n as number) <= 10_000_000;
+	if (
+		c.images !== undefined &&
+		(!isObject(c.images) || Object.values(c.images).some(i => !isObject(i) || typeof i.format !== 'string' || i.format.length > 16 || !dims(i.width) || !dims(i.height)))
+	) {
+		bad('images');
 	}
 	if (c.texts !== undefined && (!isObject(c.texts) || Object.values(c.texts).some(lines => !Array.isArray(lines) || lines.some(l => typeof l !== 'string')))) {
 		bad('texts');

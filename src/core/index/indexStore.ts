@@ -30,6 +30,7 @@ import { vectorProblem } from '../common/vectors';
 import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, type ModelStamp, type WalkRules } from './catalogFile';
 import { checkHnswFile } from './hnswFile';
 import { claimIndexDir, foreignIndexDir, isOurTempName } from './indexDir';
+import type { ImageInfo } from '../model/preprocess';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
 export { INDEX_FORMAT } from './catalogFile';
@@ -61,6 +62,7 @@ export class IndexStore {
 	private freeLabels: number[] = [];
 	/** Content hash → the lines of text recognised in it ([] when it has none). See ocr/ocrPass.ts. */
 	private readonly texts = new Map<string, string[]>();
+	private readonly infos = new Map<string, ImageInfo>();
 	/** Bumped whenever the searchable text changes: text set or dropped, or its last file gone or back (textSearch.ts follows it). */
 	textVersion = 0;
 	private nextLabel = 0;
@@ -72,6 +74,8 @@ export class IndexStore {
 	/** The globs the folder was last walked with (remembered for `index` without --include/--exclude). */
 	walk: WalkRules | undefined;
 	private dirty = false;
+	/** Counts changes, for caches of what depends on the files (filteredSearch.ts). */
+	private changes = 0;
 	/** The folder is known to be ours (indexDir.ts): checked once, before the first write. */
 	private claimed = false;
 
@@ -206,6 +210,9 @@ export class IndexStore {
 		for (const [rel, entry] of Object.entries(catalog.files)) {
 			store.setFile(rel, entry);
 		}
+		for (const [hash, info] of Object.entries(catalog.images ?? {})) {
+			store.infos.set(hash, { format: info.format, width: info.width, height: info.height });
+		}
 		for (const [hash, lines] of Object.entries(catalog.texts ?? {})) {
 			store.texts.set(hash, lines);
 		}
@@ -249,7 +256,7 @@ export class IndexStore {
 			throw new ClipError('ModelMismatch', `${model.key} is not the model of this index (${this.stamp.key}).`);
 		}
 		this.stamp = model;
-		this.dirty = true;
+		this.touch();
 	}
 
 	/** Why searches scan every vector instead of the HNSW graph (the native module does not load here), if they do. */
@@ -290,6 +297,16 @@ export class IndexStore {
 
 	get isDirty(): boolean {
 		return this.dirty;
+	}
+
+	/** A number that changes whenever files, vectors, texts or image facts do. */
+	get changeCount(): number {
+		return this.changes;
+	}
+
+	private touch(): void {
+		this.dirty = true;
+		this.changes++;
 	}
 
 	/** Number of distinct vectors (live labels). */
@@ -348,7 +365,7 @@ export class IndexStore {
 			}
 			set.add(rel);
 		}
-		this.dirty = true;
+		this.touch();
 	}
 
 	removeFile(rel: string): void {
@@ -367,7 +384,7 @@ export class IndexStore {
 				}
 			}
 		}
-		this.dirty = true;
+		this.touch();
 	}
 
 	/** Adds the vector for a content hash (L2-normalised by the caller). */
@@ -390,14 +407,14 @@ export class IndexStore {
 		this.graph.addPoint(Array.from(vector), label);
 		this.hashToLabel.set(hash, label);
 		this.labelToHash.set(label, hash);
-		this.dirty = true;
+		this.touch();
 	}
 
 	/** Records the globs this run walks with (saved with the catalog). */
 	setWalk(rules: WalkRules): void {
 		if (JSON.stringify(rules) !== JSON.stringify(this.walk)) {
 			this.walk = rules;
-			this.dirty = true;
+			this.touch();
 		}
 	}
 
@@ -419,7 +436,25 @@ export class IndexStore {
 	setText(hash: string, lines: string[]): void {
 		this.texts.set(hash, lines);
 		this.textVersion++;
-		this.dirty = true;
+		this.touch();
+	}
+
+	/** The content's format and pixel size, when recorded (indexed by this version, or read back since). */
+	infoOf(hash: string): ImageInfo | undefined {
+		return this.infos.get(hash);
+	}
+
+	setInfo(hash: string, info: ImageInfo): void {
+		const old = this.infos.get(hash);
+		if (!old || old.format !== info.format || old.width !== info.width || old.height !== info.height) {
+			this.infos.set(hash, { format: info.format, width: info.width, height: info.height });
+			this.touch();
+		}
+	}
+
+	/** Content hashes some file shows whose format and size are not recorded (indexes made before they were). */
+	hashesWithoutInfo(): string[] {
+		return [...this.hashToFiles.keys()].filter(h => this.hashToLabel.has(h) && !this.infos.has(h));
 	}
 
 	/** Every content hash with recognised text that some file still shows. */
@@ -433,11 +468,17 @@ export class IndexStore {
 
 	/** Drops vectors that no file refers to any more (after renames had a chance to reuse them). */
 	collectGarbage(): number {
+		for (const hash of [...this.infos.keys()]) {
+			if (!this.hashToFiles.has(hash)) {
+				this.infos.delete(hash);
+				this.touch();
+			}
+		}
 		for (const hash of [...this.texts.keys()]) {
 			if (!this.hashToFiles.has(hash)) {
 				this.texts.delete(hash);
 				this.textVersion++;
-				this.dirty = true;
+				this.touch();
 			}
 		}
 		let removed = 0;
@@ -451,7 +492,7 @@ export class IndexStore {
 			}
 		}
 		if (removed) {
-			this.dirty = true;
+			this.touch();
 		}
 		return removed;
 	}
@@ -471,6 +512,16 @@ export class IndexStore {
 		const filter = (label: number): boolean => this.labelToHash.has(label) && (!accept || accept(label));
 		const result = this.graph.searchKnn(Array.from(query), n, filter);
 		return result.neighbors.map((label, i) => ({ label, score: 1 - result.distances[i] })).sort((a, b) => b.score - a.score);
+	}
+
+	/** The vector stored under a label (a copy), when the label is live. */
+	vectorOfLabel(label: number): Float32Array | undefined {
+		return this.labelToHash.has(label) ? Float32Array.from(this.graph.getPoint(label)) : undefined;
+	}
+
+	/** Every live label. */
+	liveLabels(): IterableIterator<number> {
+		return this.labelToHash.keys();
 	}
 
 	/** Every live label with its vector (for duplicate finding and exact checks). */
@@ -496,6 +547,7 @@ export class IndexStore {
 			nextLabel: this.nextLabel,
 			embeddings: Object.fromEntries([...this.hashToLabel].sort((a, b) => a[1] - b[1])),
 			files: Object.fromEntries([...this.files].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))),
+			...(this.infos.size ? { images: Object.fromEntries([...this.infos].sort((a, b) => (a[0] < b[0] ? -1 : 1))) } : {}),
 			...(this.texts.size ? { texts: Object.fromEntries([...this.texts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) } : {}),
 			...(this.walk ? { walk: this.walk } : {}),
 			updatedAt: new Date().toISOString(),

@@ -22,12 +22,13 @@
  */
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
+import * as path from 'node:path';
 import { BoundedQueue, Gate, WeightedSemaphore } from '../common/concurrency';
 import type { ClipEncoder } from '../model/encoder';
 import { ClipError, describeError } from '../common/errors';
 import { checkImageFileSize, contentHash, contentHashOfFile, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
-import { type DecodedImage, DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage } from '../model/preprocess';
+import { type DecodedImage, DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage, readImageInfo } from '../model/preprocess';
 import type { RemoteVectors } from './remoteVectors';
 import { pullShared, pushShared } from './sharedVectors';
 import { statPaths, type WalkedFile, walkImages } from './walker';
@@ -354,6 +355,9 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 			}
 			batch.forEach((p, i) => {
 				store.addEmbedding(p.hash, vectors[i]);
+				if (p.image.source) {
+					store.setInfo(p.hash, p.image.source);
+				}
 				for (const file of [p.file, ...(waiting.get(p.hash) ?? [])]) {
 					store.setFile(file.rel, { size: file.size, mtimeMs: file.mtimeMs, hash: p.hash });
 					progress.done++;
@@ -392,6 +396,9 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 			log(`removed ${dropped} vectors no file uses any more`);
 		}
 	}
+	if (!result.cancelled) {
+		await recordImageInfo(store, signal, log);
+	}
 	if (options.remote && !result.cancelled) {
 		result.pushed = await pushShared(store, options.remote, log);
 	}
@@ -413,4 +420,36 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	result.seconds = (performance.now() - started) / 1000;
 	totals();
 	return result;
+}
+
+/**
+ * Records the format and pixel size of contents indexed before they were recorded (older indexes, or
+ * vectors pulled from a team store): the file's header only, four at a time. A file that cannot be
+ * read now keeps no record (the query filters then count it as unknown).
+ */
+async function recordImageInfo(store: IndexStore, signal: AbortSignal | undefined, log: (m: string) => void): Promise<void> {
+	const missing = store.hashesWithoutInfo();
+	if (!missing.length) {
+		return;
+	}
+	const started = performance.now();
+	let next = 0;
+	let read = 0;
+	await Promise.all(
+		Array.from({ length: Math.min(4, missing.length) }, async () => {
+			while (next < missing.length && !signal?.aborted) {
+				const hash = missing[next++];
+				const rel = store.filesOfLabel(store.labelOf(hash) ?? -1)[0];
+				const abs = rel ? path.join(store.root, rel) : undefined;
+				// A regular file only (the walk saw one; a swap since for a link, a FIFO or a device is passed over).
+				const regular = abs ? (await fs.lstat(abs).catch(() => undefined))?.isFile() : false;
+				const info = abs && regular ? await readImageInfo(abs) : undefined;
+				if (info) {
+					store.setInfo(hash, info);
+					read++;
+				}
+			}
+		}),
+	);
+	log(`image facts: ${read} of ${missing.length} images' format and size read from their headers (${(performance.now() - started).toFixed(0)} ms)`);
 }

@@ -16,6 +16,6 @@ export interface RemoteVectors {
 	missing(hashes: string[]): Promise<string[]>;
 	/** Adds vectors the store lacks (ON CONFLICT DO NOTHING); returns how many were new. */
 	push(vectors: Map<string, Float32Array>): Promise<number>;
-	/** Records a library's files (mode 2: search on the server). */
-	publishFiles?(files: Map<string, string>): Promise<void>;
+	/** Records a library's files (mode 2: search on the server), with what search filters read of each. */
+	publishFiles?(files: Map<string, string>, facts?: Map<string, { size: number; mtimeMs: number; format?: string; width?: number; height?: number }>): Promise<void>;
 }

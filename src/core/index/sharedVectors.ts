@@ -94,12 +94,15 @@ export async function pushShared(store: IndexStore, remote: RemoteVectors, log: 
 		const lacking = await remote.missing([...local.keys()]);
 		const added = await remote.push(new Map(lacking.map(h => [h, local.get(h)!])));
 		const files = new Map<string, string>();
+		const facts = new Map<string, { size: number; mtimeMs: number; format?: string; width?: number; height?: number }>();
 		for (const [rel, entry] of store.files) {
 			if (entry.hash && !entry.error) {
 				files.set(rel, entry.hash);
+				const info = store.infoOf(entry.hash);
+				facts.set(rel, { size: entry.size, mtimeMs: entry.mtimeMs, ...(info ? { format: info.format, width: info.width, height: info.height } : {}) });
 			}
 		}
-		await remote.publishFiles?.(files);
+		await remote.publishFiles?.(files, facts);
 		log(`team store ${remote.label}: ${added} vector(s) pushed (${local.size - lacking.length} were there already)`);
 		return added;
 	} catch (err) {

@@ -64,6 +64,37 @@ export function parseTagsText(text: string, file: string): TagsFile & { refused:
 	};
 }
 
+/** Where a folder's tags live unless told otherwise: the file the extension keeps (and agents read). */
+export function defaultTagsFile(root: string): string {
+	return path.join(root, '.vscode', 'image-tags.json');
+}
+
+/**
+ * The tags of each image (relative path → its labels, best first, and the best one's probability),
+ * for the query filters' `tag:` and a hit's `why`; undefined when there is no tags file. Inside
+ * `within` when given (agents: links followed, [Note: confinement]).
+ */
+export async function tagsLookup(file: string, within?: string): Promise<((rel: string) => { labels: string[]; probability?: number } | undefined) | undefined> {
+	if (within !== undefined) {
+		if (!(await fs.lstat(file).then(() => true, () => false))) {
+			return undefined;
+		}
+		await confinePath(within, file, 'file');
+	}
+	const tags = await readTagsFile(file);
+	if (!tags) {
+		return undefined;
+	}
+	return rel => {
+		const t = Object.prototype.hasOwnProperty.call(tags.images, rel) ? tags.images[rel] : undefined;
+		if (!t) {
+			return undefined;
+		}
+		const labels = t.labels?.length ? t.labels : t.label ? [t.label] : [];
+		return { labels, ...(t.label ? { probability: t.score } : {}) };
+	};
+}
+
 /** Reads a tags file: undefined when there is none; see parseTagsText. */
 export async function readTagsFile(file: string): Promise<(TagsFile & { refused: string[] }) | undefined> {
 	let text: string;

@@ -5,13 +5,18 @@
 import * as path from 'node:path';
 import type { ClipEncoder } from '../model/encoder';
 import { confinePath } from '../common/confine';
+import { isInside } from '../common/safePaths';
 import { contentHash, readImageFile } from '../common/files';
 import type { IndexStore } from '../index/indexStore';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
-import { compareHits } from './hitOrder';
+import { cachedPassingSet, type PassingSet, topK } from './filteredSearch';
+import { describeFilters, type FileFacts, needs, parseFilters, passesFilters, type QueryFilter } from './filters';
+import { compareBy, type SortKey } from './hitOrder';
 import { parseQuery, type QueryTerm } from './query';
 import { searchText } from './textSearch';
 import { combine, dot } from '../common/vectors';
+import { ClipError } from '../common/errors';
+import type { FileEntry } from '../index/catalogFile';
 
 export interface SearchOptions {
 	k?: number;
@@ -33,6 +38,42 @@ export interface SearchOptions {
 	ef?: number;
 	/** Told what a person should know about how the query was answered (e.g. text reading is off). */
 	onNote?: (note: string) => void;
+	/** How the hits that pass the cut-off are ordered (filters.ts; relevance by default). */
+	sort?: SortKey;
+	/** The labels the tags file gives a file (relative path), for `tag:` filters and `why`; undefined: no entry. */
+	tagsOf?: (rel: string) => { labels: readonly string[]; probability?: number } | undefined;
+	/** Images whose look the query moves towards / away from ("More like this", [Note: Rocchio]). */
+	like?: string[];
+	unlike?: string[];
+	/** With `within`: the other folders an example (like/unlike) may come from (an agent's workspace folders). */
+	likeRoots?: string[];
+	/** The clock for relative dates in filters (after:7d). */
+	now?: number;
+	/** The scan/graph switch of filteredSearch.ts (tests). */
+	exactScanMax?: number;
+}
+
+/** Why a hit matched, on every surface (the QuickPick's detail line, the results panel, --json, the tools). */
+export interface Why {
+	/** The cosine of the image to the whole query. */
+	cosine: number;
+	/** Each term's own cosine, when the query has more than one (arithmetic, More/Less like this). */
+	terms?: { term: string; weight: number; cosine: number }[];
+	/** The recognised line that matched the query's words. */
+	text?: string;
+	/** The tags file's label for the image (and its probability), when a tag: filter or the tags file applies. */
+	tag?: { label: string; probability?: number };
+	/** A higher hit this one is a near-duplicate of (cosine ≥ 0.95 between the two, or the same content). */
+	duplicateOf?: string;
+}
+
+/** What was applied to answer a query: the filters, the order, the cut-off. */
+export interface SearchAnswer {
+	results: SearchResult[];
+	filters: Record<string, unknown>[];
+	sort: SortKey;
+	/** The relevance cut-off the sorted hits passed: given (--min-score / --relative) or chosen. */
+	cutoff?: { score: number; rule: string };
 }
 
 /** [Note: fusion]: a text-only query on an index whose text was never read is searched by meaning, and says so. */
@@ -47,6 +88,10 @@ export interface SearchResult {
 	text?: string;
 	/** How well that line matched (0–1]: the share of the query's words found × their relevance. */
 	textScore?: number;
+	/** The file's modification time and size (for sorting and merging folders). */
+	mtimeMs?: number;
+	size?: number;
+	why?: Why;
 }
 
 /**
@@ -96,7 +141,7 @@ export async function imageVector(store: IndexStore | undefined, encoder: ClipEn
 /**
  * The query's one vector: its terms embedded, weighted, summed and normalised (the same for a local
  * and a remote search, so that one query means one thing everywhere). `imageHashes`: the contents of
- * its image terms, left out of the results.
+ * its image terms, left out of the results; `parts`: each term's own vector (for `why`).
  */
 export async function queryVector(
 	store: IndexStore | undefined,
@@ -104,48 +149,118 @@ export async function queryVector(
 	terms: QueryTerm[],
 	cwd: string = process.cwd(),
 	within?: string,
-): Promise<{ vector: Float32Array; imagePaths: string[]; imageHashes: string[] }> {
+	refine: { like?: string[]; unlike?: string[]; roots?: string[] } = {},
+): Promise<{ vector: Float32Array; imagePaths: string[]; imageHashes: string[]; parts: QueryPart[] }> {
 	const texts = terms.filter(t => t.kind === 'text');
-	const textVectors = await encoder.encodeTexts(texts.map(t => t.value));
-	const parts: { vector: Float32Array; weight: number }[] = texts.map((t, i) => ({ vector: textVectors[i], weight: t.weight }));
+	const textVectors = texts.length ? await encoder.encodeTexts(texts.map(t => t.value)) : [];
+	const parts: QueryPart[] = texts.map((t, i) => ({ term: JSON.stringify(t.value), vector: textVectors[i], weight: t.weight }));
 	const imagePaths: string[] = [];
 	const imageHashes: string[] = [];
-	for (const t of terms.filter(term => term.kind === 'image')) {
-		const file = path.resolve(cwd, t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~'));
-		const { vector, rel, hash } = await imageVector(store, encoder, file, within);
-		parts.push({ vector, weight: t.weight });
+	const addImage = async (file: string, weight: number, label: (shown: string) => string, confined = within): Promise<void> => {
+		const { vector, rel, hash } = await imageVector(store, encoder, file, confined);
+		parts.push({ term: label(rel ?? file), vector, weight });
 		imageHashes.push(hash);
 		if (rel) {
 			imagePaths.push(rel);
 		}
+	};
+	for (const t of terms.filter(term => term.kind === 'image')) {
+		await addImage(path.resolve(cwd, t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~')), t.weight, () => t.value);
 	}
-	return { vector: combine(parts), imagePaths, imageHashes };
+	// [Note: Rocchio] More/Less like this moves the query towards the mean of the liked images and away
+	// from the mean of the others (SMART's weights: the query 1, liked 0.75, disliked 0.15), so a few
+	// clicks steer it without drowning the words.
+	const like = refine.like ?? [];
+	const unlike = refine.unlike ?? [];
+	// An agent's examples may lie in another of its folders: each is confined to the folder that holds it.
+	const rootOf = (file: string): string | undefined => (within !== undefined ? (refine.roots?.find(r => isInside(r, file)) ?? within) : undefined);
+	for (const file of like.map(f => path.resolve(cwd, f))) {
+		await addImage(file, LIKE_WEIGHT / like.length, shown => `more like ${shown}`, rootOf(file));
+	}
+	for (const file of unlike.map(f => path.resolve(cwd, f))) {
+		await addImage(file, -UNLIKE_WEIGHT / unlike.length, shown => `less like ${shown}`, rootOf(file));
+	}
+	return { vector: combine(parts), imagePaths, imageHashes, parts };
 }
 
-/** Ranks the index's images against a query vector. */
-/** Which result paths the options allow: under `scope`, not in `exclude`. */
-function pathFilter(options: Pick<SearchOptions, 'scope' | 'exclude'>): { inScope: (rel: string) => boolean; restricted: boolean; excluded: number } {
-	const exclude = new Set(options.exclude ?? []);
+export interface QueryPart {
+	/** The term as written ("beach", ./ref.png, more like icons/a.png). */
+	term: string;
+	vector: Float32Array;
+	weight: number;
+}
+
+const LIKE_WEIGHT = 0.75;
+const UNLIKE_WEIGHT = 0.15;
+
+/** What may be returned: under the scope, not left out, passing the query's filters. */
+interface Restriction {
+	fileOk: (rel: string) => boolean;
+	/** The labels with a file that passes; undefined when nothing restricts. */
+	labels: PassingSet | undefined;
+}
+
+function restrict(store: IndexStore, options: SearchOptions, filters: readonly QueryFilter[], exclude: readonly string[]): Restriction {
 	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
-	return { inScope: rel => (!scope || rel.startsWith(scope)) && !exclude.has(rel), restricted: !!scope || exclude.size > 0, excluded: exclude.size };
+	const left = new Set(exclude);
+	const needTags = needs(filters, 'tags');
+	if (needTags && !options.tagsOf) {
+		throw new ClipError('InvalidQuery', 'A tag: filter needs the tags file, and this folder has none: label the images first (clip-search label … --out <tags.json>, then --tags <tags.json>; in VS Code: Label Images…).');
+	}
+	const needImage = needs(filters, 'image');
+	const needText = needs(filters, 'text');
+	const facts = (rel: string, entry: FileEntry): FileFacts => {
+		const info = needImage && entry.hash ? store.infoOf(entry.hash) : undefined;
+		return {
+			path: rel,
+			size: entry.size,
+			mtimeMs: entry.mtimeMs,
+			format: info?.format,
+			width: info?.width,
+			height: info?.height,
+			tags: needTags ? options.tagsOf!(rel)?.labels : undefined,
+			hasText: needText && store.textsRead > 0 && entry.hash ? (store.textOf(entry.hash)?.length ?? 0) > 0 : undefined,
+		};
+	};
+	const fileOk = (rel: string): boolean => {
+		if ((scope && !rel.startsWith(scope)) || left.has(rel)) {
+			return false;
+		}
+		if (!filters.length) {
+			return true;
+		}
+		const entry = store.files.get(rel);
+		return !!entry && passesFilters(filters, facts(rel, entry));
+	};
+	if (!scope && !left.size && !filters.length) {
+		return { fileOk, labels: undefined };
+	}
+	const pass = (rel: string): boolean => fileOk(rel);
+	// Tags come from a file the index does not watch: those filters are worked out afresh.
+	const labels = cachedPassingSet(store, needTags ? undefined : JSON.stringify([scope, [...left].sort(), describeFilters(filters)]), pass);
+	return { fileOk, labels };
 }
 
-export function searchVector(store: IndexStore, vector: Float32Array, options: SearchOptions = {}): SearchResult[] {
-	const k = Math.max(1, options.k ?? 20);
-	const { inScope, restricted, excluded } = pathFilter(options);
-	const accept = restricted ? (label: number) => store.someFileOfLabel(label, inScope) : undefined;
-	// Ask for a few more vectors than k: one vector can stand for several files, and excluded ones
-	// are filtered out after.
-	const hits = store.search(vector, k + excluded, { accept, ef: options.ef });
+/** The files of the nearest contents to `vector` that the restriction allows, best first. */
+function rank(store: IndexStore, vector: Float32Array, k: number, r: Restriction, options: SearchOptions): SearchResult[] {
 	const out: SearchResult[] = [];
-	for (const hit of hits) {
+	for (const hit of topK(store, vector, k, r.labels, { ef: options.ef, exactScanMax: options.exactScanMax })) {
 		for (const rel of store.filesOfLabel(hit.label)) {
-			if (inScope(rel)) {
+			if (r.fileOk(rel)) {
 				out.push({ path: rel, score: hit.score });
 			}
 		}
 	}
-	out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1));
+	return out.sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1));
+}
+
+/**
+ * Ranks the index's images against a query vector (under the scope, without the left-out paths, among
+ * those that pass `filters`: the exact top-k among them, [Note: exact under a filter]).
+ */
+export function searchVector(store: IndexStore, vector: Float32Array, options: SearchOptions = {}, filters: readonly QueryFilter[] = []): SearchResult[] {
+	const k = Math.max(1, options.k ?? 20);
+	const out = rank(store, vector, k, restrict(store, options, filters, options.exclude ?? []), options);
 	const best = out[0]?.score ?? 0;
 	return out
 		.filter(r => (options.minScore === undefined || r.score >= options.minScore) && (options.relativeCutoff === undefined || r.score >= best - options.relativeCutoff))
@@ -154,48 +269,151 @@ export function searchVector(store: IndexStore, vector: Float32Array, options: S
 
 /** Text or combined query → ranked images. Query images themselves are left out of the results. */
 export async function search(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchResult[]> {
+	return (await searchDetailed(store, encoder, query, options)).results;
+}
+
+/** How many candidates a sort other than relevance reorders (the hits above the cut-off among them). */
+const SORT_POOL = 1000;
+
+/**
+ * search(), with what was applied: the filters (taken out of the query: filters.ts), the order and the
+ * relevance cut-off. Sorting by anything but relevance orders the hits that pass a cut-off: the
+ * one given (--min-score, --relative), else one chosen from the scores ([Note: default cut-off]).
+ */
+export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchAnswer> {
 	const k = Math.max(1, options.k ?? 20);
-	/** The files (allowed by `inScope`) that show the content `hash`. */
-	const filesOf = (hash: string, inScope: (rel: string) => boolean): string[] => store.filesOfLabel(store.labelOf(hash) ?? -1).filter(inScope);
-	let textOnly = textOnlyQuery(query);
+	const sort = options.sort ?? 'relevance';
+	const { rest, filters } = parseFilters(query, options.now);
+	const refine = { like: options.like ?? [], unlike: options.unlike ?? [], roots: options.likeRoots };
+	const answer = (results: SearchResult[], cutoff?: SearchAnswer['cutoff']): SearchAnswer => ({ results, filters: describeFilters(filters), sort, ...(cutoff ? { cutoff } : {}) });
+	if (!rest && !refine.like.length) {
+		throw new ClipError(
+			'InvalidQuery',
+			filters.length
+				? `The query has only filters (${filters.map(f => f.word).join(' ')}): add words that describe the image, e.g. "a diagram ${filters[0].word}". Filters narrow a search; they do not make one.`
+				: 'The query is empty: type what the image shows, e.g. "a red error icon".',
+		);
+	}
+	if (needs(filters, 'image')) {
+		const unknown = store.hashesWithoutInfo().length;
+		if (unknown) {
+			options.onNote?.(`${unknown} image(s) have no recorded format or pixel size yet (indexed before they were recorded), so type:, wider:, taller: and size: pass over them: index the folder again to record them (nothing is embedded again).`);
+		}
+	}
+	if (needs(filters, 'text') && store.textsRead === 0) {
+		options.onNote?.('The text inside the images was not read for this index, so has:text passes no image. To read it: clip-search index . --ocr (in VS Code: the clipSearch.ocr setting).');
+	}
+	const entryOf = (rel: string): FileEntry | undefined => store.files.get(rel);
+	let textOnly = rest ? textOnlyQuery(rest) : undefined;
+	let text = rest;
 	if (textOnly !== undefined && store.textsRead === 0) {
 		options.onNote?.(NO_TEXT_NOTE);
-		query = textOnly.replace(/^"(.*)"$/, '$1');
+		text = textOnly.replace(/^"(.*)"$/, '$1');
 		textOnly = undefined;
 	}
-	if (textOnly !== undefined) {
-		const { inScope } = pathFilter(options);
+	if (textOnly !== undefined && !refine.like.length && !refine.unlike.length) {
+		const r = restrict(store, options, filters, options.exclude ?? []);
 		const [words] = await encoder.encodeTexts([textOnly.replace(/^"(.*)"$/, '$1')]);
-		const out = searchText(store, textOnly, k * 4).flatMap(hit => {
+		const out = searchText(store, textOnly, Math.max(k, sort === 'relevance' ? k : SORT_POOL) * 4).flatMap(hit => {
 			const v = store.vectorOf(hit.hash);
-			return filesOf(hit.hash, inScope).map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.relevance }));
+			return store
+				.filesOfLabel(store.labelOf(hit.hash) ?? -1)
+				.filter(r.fileOk)
+				.map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.relevance }));
 		});
-		return out.sort((a, b) => compareHits(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
+		const ordered = withFacts(out, entryOf).sort((a, b) => compareBy(sort)(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
+		return answer(explain(store, ordered, [{ term: JSON.stringify(textOnly), vector: words, weight: 1 }], options));
 	}
-	const terms = parseQuery(query);
-	const { vector, imagePaths } = await queryVector(store, encoder, terms, options.cwd, options.within);
+	const terms = text ? parseQuery(text) : [];
+	const { vector, imagePaths, parts } = await queryVector(store, encoder, terms, options.cwd, options.within, refine);
 	const exclude = [...(options.exclude ?? []), ...imagePaths];
-	const byLook = searchVector(store, vector, { ...options, exclude });
+	const r = restrict(store, options, filters, exclude);
+	const pool = sort === 'relevance' ? k : Math.max(k, SORT_POOL);
+	const byLook = rank(store, vector, pool, r, options);
 	const words = terms
 		.filter(t => t.kind === 'text' && t.weight > 0)
 		.map(t => t.value)
 		.join(' ');
-	const textHits = words ? searchText(store, words, k * 4).filter(h => h.coverage >= MIN_COVERAGE) : [];
-	if (!textHits.length) {
-		return byLook;
-	}
-	const { inScope } = pathFilter({ ...options, exclude });
-	const fused = new Map<string, SearchResult>(byLook.map(r => [r.path, r]));
+	const textHits = words ? searchText(store, words, pool * 4).filter(h => h.coverage >= MIN_COVERAGE) : [];
+	const fused = new Map<string, SearchResult>(byLook.map(hit => [hit.path, hit]));
 	for (const hit of textHits) {
 		const v = store.vectorOf(hit.hash);
 		const score = v ? dot(v, vector) : 0;
-		for (const rel of filesOf(hit.hash, inScope)) {
+		for (const rel of store.filesOfLabel(store.labelOf(hit.hash) ?? -1).filter(r.fileOk)) {
 			fused.set(rel, { path: rel, score, text: hit.line, textScore: hit.coverage * hit.relevance });
 		}
 	}
-	return [...fused.values()]
-		.sort((a, b) => compareHits(a, b) || (a.path < b.path ? -1 : 1))
-		.slice(0, k);
+	const all = withFacts([...fused.values()], entryOf);
+	const best = byLook[0]?.score ?? 0;
+	let cutoff: SearchAnswer['cutoff'];
+	if (options.minScore !== undefined) {
+		cutoff = { score: options.minScore, rule: 'min-score' };
+	} else if (options.relativeCutoff !== undefined) {
+		cutoff = { score: best - options.relativeCutoff, rule: `relative: ${options.relativeCutoff} below the best, ${best.toFixed(3)}` };
+	} else if (sort !== 'relevance' && byLook.length) {
+		cutoff = defaultCutoff(store, vector, r, best);
+	}
+	// A text match is kept whatever its cosine ([Note: fusion]).
+	const kept = cutoff ? all.filter(hit => hit.textScore !== undefined || hit.score >= cutoff.score) : all;
+	const ordered = kept.sort((a, b) => compareBy(sort)(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
+	return answer(explain(store, ordered, parts, options), cutoff);
+}
+
+function withFacts(hits: SearchResult[], entryOf: (rel: string) => FileEntry | undefined): SearchResult[] {
+	return hits.map(hit => {
+		const entry = entryOf(hit.path);
+		return entry ? { ...hit, mtimeMs: entry.mtimeMs, size: entry.size } : hit;
+	});
+}
+
+/**
+ * [Note: default cut-off] Sorted by date, name or size, the hits must first be relevant, and a fixed
+ * cosine cannot say what that is: cosine scales differ between models (0.15–0.35 for ViT-B/32,
+ * 0.5–0.8 for the tiny test model). The cut-off is read from this query's own scores instead:
+ * halfway from the typical image (the median cosine of up to 256 images spread over those that
+ * pass the filters) to the best hit. It is said with the answer, and --min-score or --relative
+ * replace it.
+ */
+function defaultCutoff(store: IndexStore, vector: Float32Array, r: Restriction, best: number): { score: number; rule: string } {
+	const labels = r.labels ? [...r.labels.labels] : [...store.liveLabels()];
+	const step = Math.max(1, Math.floor(labels.length / 256));
+	const sample = labels.filter((_, i) => i % step === 0).slice(0, 256);
+	const scores = sample
+		.map(label => store.vectorOfLabel(label))
+		.filter((v): v is Float32Array => !!v)
+		.map(v => dot(v, vector))
+		.sort((a, b) => b - a);
+	const typical = scores.length ? scores[Math.floor(scores.length / 2)] : best;
+	const score = typical + (best - typical) / 2;
+	return { score, rule: `halfway from the typical image (${typical.toFixed(3)}) to the best (${best.toFixed(3)})` };
+}
+
+const NEAR_DUPLICATE = 0.95;
+
+/** Adds `why` to the hits ([Note: why]): each term's cosine, the text line, the tag, a near-duplicate of a higher hit. */
+function explain(store: IndexStore, hits: SearchResult[], parts: QueryPart[], options: SearchOptions): SearchResult[] {
+	const seen: { path: string; hash?: string; vector?: Float32Array }[] = [];
+	return hits.map(hit => {
+		const hash = store.files.get(hit.path)?.hash;
+		const v = hash ? store.vectorOf(hash) : undefined;
+		const why: Why = { cosine: hit.score };
+		if (v && parts.length > 1) {
+			why.terms = parts.map(p => ({ term: p.term, weight: p.weight, cosine: dot(v, p.vector) }));
+		}
+		if (hit.text !== undefined) {
+			why.text = hit.text;
+		}
+		const tags = options.tagsOf?.(hit.path);
+		if (tags?.labels.length) {
+			why.tag = { label: tags.labels[0], ...(tags.probability !== undefined ? { probability: tags.probability } : {}) };
+		}
+		const dup = seen.find(s => (hash && s.hash === hash) || (v && s.vector && dot(v, s.vector) >= NEAR_DUPLICATE));
+		if (dup) {
+			why.duplicateOf = dup.path;
+		}
+		seen.push({ path: hit.path, hash, vector: v });
+		return { ...hit, why };
+	});
 }
 
 /** Images most like the given image file (itself excluded). */

@@ -291,6 +291,13 @@ export class PgVectorStore implements RemoteVectors {
 				await this.db.query('create index if not exists files_content_hash on clip_search.files (content_hash)');
 				await this.db.query(`insert into clip_search.meta (key, value) values ('schema_version', $1) on conflict (key) do update set value = excluded.value`, [String(SCHEMA_VERSION)]);
 			}
+			// Facts for search filters (type:, larger:, wider:, after:, …): added beside version 1's tables, so
+			// that a reader of an older version still reads the store ([Note: filters on the server]).
+			await this.db.query(`create table if not exists clip_search.contents (
+				content_hash text primary key, bytes bigint, format text, width integer, height integer)`);
+			await this.db.query(`create table if not exists clip_search.file_times (
+				library text not null, path text not null, content_hash text not null, mtime_ms double precision not null,
+				primary key (library, path))`);
 			const table = tableOf(this.modelKey);
 			await this.db.query(
 				`insert into clip_search.models (model_key, table_name, dim, model_id, revision, variant) values ($1, $2, $3, $4, $5, $6) on conflict (model_key) do nothing`,
@@ -404,8 +411,11 @@ export class PgVectorStore implements RemoteVectors {
 		return added;
 	}
 
-	/** Replaces the library's file list (mode 2) with `files` (relative path → content hash). */
-	async publishFiles(files: Map<string, string>): Promise<void> {
+	/**
+	 * Replaces the library's file list (mode 2) with `files` (relative path → content hash), and with
+	 * `facts` the files' size, time, format and pixel size, which search filters read on the server.
+	 */
+	async publishFiles(files: Map<string, string>, facts?: Map<string, FileFacts>): Promise<void> {
 		const library = this.options.library;
 		if (!library || !this.pushing) {
 			return;
@@ -422,6 +432,26 @@ export class PgVectorStore implements RemoteVectors {
 					[library, slice.map(([p]) => p), slice.map(([, h]) => h), this.modelKey],
 				);
 			}
+			if (facts) {
+				await this.db.query('delete from clip_search.file_times where library = $1 and not (path = any($2))', [library, entries.map(([p]) => p)]);
+				const known = entries.filter(([p]) => facts.has(p));
+				for (let i = 0; i < known.length; i += BATCH) {
+					const slice = known.slice(i, i + BATCH).map(([p, h]) => ({ p, h, f: facts.get(p)! }));
+					await this.db.query(
+						`insert into clip_search.file_times (library, path, content_hash, mtime_ms) select $1, p, h, m from unnest($2::text[], $3::text[], $4::float8[]) as t(p, h, m)
+						 on conflict (library, path) do update set content_hash = excluded.content_hash, mtime_ms = excluded.mtime_ms`,
+						[library, slice.map(x => x.p), slice.map(x => x.h), slice.map(x => x.f.mtimeMs)],
+					);
+					// One row per content (the first file's facts: the same bytes have the same format and size).
+					const byHash = new Map(slice.map(x => [x.h, x.f]));
+					await this.db.query(
+						`insert into clip_search.contents (content_hash, bytes, format, width, height) select * from unnest($1::text[], $2::int8[], $3::text[], $4::int4[], $5::int4[])
+						 on conflict (content_hash) do update set bytes = excluded.bytes, format = coalesce(excluded.format, contents.format),
+						 width = coalesce(excluded.width, contents.width), height = coalesce(excluded.height, contents.height)`,
+						[[...byHash.keys()], [...byHash.values()].map(f => f.size), [...byHash.values()].map(f => f.format ?? null), [...byHash.values()].map(f => f.width ?? null), [...byHash.values()].map(f => f.height ?? null)],
+					);
+				}
+			}
 			await this.db.query('commit');
 			await this.db.query('analyze clip_search.files');
 		} catch (err) {
@@ -432,44 +462,88 @@ export class PgVectorStore implements RemoteVectors {
 
 	/**
 	 * Mode 2: the library's images nearest to `vector`, searched on the server ([Note: planner traps]:
-	 * ordered by the distance alone, SET LOCAL ef_search, iterative scans for a scoped search).
+	 * ordered by the distance alone, SET LOCAL ef_search, iterative scans for a scoped or filtered
+	 * search; [Note: filters on the server]).
 	 */
-	async searchLibrary(library: string, vector: Float32Array, k: number, options: { scope?: string; ef?: number; excludeHashes?: string[] } = {}): Promise<{ path: string; score: number }[]> {
+	async searchLibrary(
+		library: string,
+		vector: Float32Array,
+		k: number,
+		options: { scope?: string; ef?: number; excludeHashes?: string[]; filters?: StoreFilter[]; pathOk?: (rel: string) => boolean; pathPrefixes?: string[] } = {},
+	): Promise<{ path: string; score: number; size?: number; mtimeMs?: number }[]> {
 		const table = this.table;
 		if (!table) {
 			throw new ClipError('IndexNotFound', `The team store at ${this.label} has no vectors of ${this.modelKey}: push a library first (clip-search index <root> --store URL --push --library ${library}).`);
 		}
-		const sql = remoteSearchSql(table, !!options.scope);
+		const filters = options.filters ?? [];
+		const prefixes = (options.pathPrefixes ?? []).filter(Boolean);
+		const filtered = filters.length > 0 || prefixes.length > 0 || !!options.pathOk;
 		try {
-			await this.db.query('begin');
-			await this.db.query(`set local hnsw.ef_search = ${Math.max(k, options.ef ?? DEFAULT_EF_SEARCH) | 0}`);
-			if (this.iterative) {
-				await this.db.query(`set local hnsw.iterative_scan = relaxed_order`);
+			if (filters.length && !(await this.db.query<{ t: string | null }>(`select to_regclass('clip_search.contents')::text as t`)).rows[0]?.t) {
+				throw new ClipError(
+					'InvalidQuery',
+					`The team store at ${this.label} holds no file facts yet (format, size, time): push the library again with this version (clip-search index <root> --store URL --push --library ${library}) to search it with filters.`,
+				);
 			}
-			const params: unknown[] = [toSql(vector), library, k * 4];
-			if (options.scope) {
-				params.push(`${options.scope.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`);
-			}
-			// [Note: vectors from elsewhere]: a row whose vector is not of length 1 (a zero vector's
-			// distance is NaN; a poisoned one's is meaningless) is dropped and counted.
-			const all = (await this.db.query<{ content_hash: string; distance: number; norm: number }>(sql, params)).rows;
-			const sound = all.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE);
-			if (sound.length < all.length) {
-				this.options.log?.(`team store ${this.label}: ${all.length - sound.length} result(s) with a vector that is not of length 1 left out`);
-			}
+			const like = (p: string): string => `${p.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`;
+			// The scope as given; a glob's literal prefix case-insensitively (globs match so: search/filters.ts).
+			const scopes = [...(options.scope ? [like(options.scope)] : []), ...prefixes.map(p => ({ nocase: like(p) }))];
 			const excluded = new Set(options.excludeHashes ?? []); // the query's own images
-			const rows = sound.filter(r => !excluded.has(r.content_hash));
-			const files = await this.db.query<{ path: string; content_hash: string }>(
-				`select path, content_hash from clip_search.files where library = $1 and content_hash = any($2)${options.scope ? ' and path like $3' : ''}`,
-				options.scope ? [library, rows.map(r => r.content_hash), params[3]] : [library, rows.map(r => r.content_hash)],
-			);
-			await this.db.query('commit');
-			const byHash = new Map<string, string[]>();
-			files.rows.forEach(f => byHash.set(f.content_hash, [...(byHash.get(f.content_hash) ?? []), f.path]));
-			// Ties broken here, not in the ORDER BY (a score or a key before the distance keeps the index from being used).
-			return rows
-				.flatMap(r => (byHash.get(r.content_hash) ?? []).sort().map(p => ({ path: p, score: 1 - Number(r.distance) })))
-				.slice(0, k);
+			let limit = Math.max(k, 1) * 4;
+			for (;;) {
+				await this.db.query('begin');
+				// pgvector takes 1..1000; iterative scans go on past it for a longer list.
+				await this.db.query(`set local hnsw.ef_search = ${Math.min(1000, Math.max(limit, options.ef ?? DEFAULT_EF_SEARCH)) | 0}`);
+				if (this.iterative) {
+					await this.db.query(`set local hnsw.iterative_scan = relaxed_order`);
+				}
+				// Fixed parameters: $1 vector, $2 library, $3 limit; then the scopes and the filters' values.
+				const where = storeConditions(filters, scopes, 4);
+				if (filtered) {
+					// Few passing: an exact sort of their vectors, not the graph (as locally: [Note: exact under a filter]).
+					const count = await this.db.query<{ n: string }>(
+						`select count(distinct f.content_hash) as n from clip_search.files f ${FACT_JOINS} where f.library = $1${storeConditions(filters, scopes, 2).sql}`,
+						[library, ...where.params],
+					);
+					if (Number(count.rows[0]?.n ?? 0) <= STORE_EXACT_SCAN_MAX) {
+						await this.db.query('set local enable_indexscan = off');
+					}
+				}
+				const sql = remoteSearchSql(table, where.sql, filtered);
+				// [Note: vectors from elsewhere]: a row whose vector is not of length 1 (a zero vector's
+				// distance is NaN; a poisoned one's is meaningless) is dropped and counted.
+				const all = (await this.db.query<{ content_hash: string; distance: number; norm: number }>(sql, [toSql(vector), library, limit, ...where.params])).rows;
+				const sound = all.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE);
+				if (sound.length < all.length) {
+					this.options.log?.(`team store ${this.label}: ${all.length - sound.length} result(s) with a vector that is not of length 1 left out`);
+				}
+				const rows = sound.filter(r => !excluded.has(r.content_hash));
+				const paths = storeConditions(filters, scopes, 3);
+				const files = await this.db.query<{ path: string; content_hash: string; bytes: string | null; mtime_ms: number | null }>(
+					`select f.path, f.content_hash, c.bytes, t.mtime_ms from clip_search.files f ${FACT_JOINS} where f.library = $1 and f.content_hash = any($2)${paths.sql}`,
+					[library, rows.map(r => r.content_hash), ...paths.params],
+				);
+				await this.db.query('commit');
+				const byHash = new Map<string, { path: string; size?: number; mtimeMs?: number }[]>();
+				for (const f of files.rows) {
+					if (options.pathOk && !options.pathOk(f.path)) {
+						continue;
+					}
+					const size = f.bytes === null ? undefined : Number(f.bytes);
+					const mtimeMs = f.mtime_ms === null ? undefined : Number(f.mtime_ms);
+					byHash.set(f.content_hash, [
+						...(byHash.get(f.content_hash) ?? []),
+						{ path: f.path, ...(Number.isFinite(size) ? { size } : {}), ...(Number.isFinite(mtimeMs) ? { mtimeMs } : {}) },
+					]);
+				}
+				// Ties broken here, not in the ORDER BY (a score or a key before the distance keeps the index from being used).
+				const hits = rows.flatMap(r => (byHash.get(r.content_hash) ?? []).sort((a, b) => (a.path < b.path ? -1 : 1)).map(f => ({ ...f, score: 1 - Number(r.distance) })));
+				// A glob only JavaScript can match may leave fewer than k: ask for more rows while there are more.
+				if (hits.length >= k || all.length < limit || !options.pathOk || limit >= 65_536) {
+					return hits.slice(0, k);
+				}
+				limit *= 4;
+			}
 		} catch (err) {
 			await this.db.query('rollback').catch(() => undefined);
 			this.fail(err);
@@ -485,12 +559,63 @@ export class PgVectorStore implements RemoteVectors {
 
 /**
  * The server-side search ([Note: planner traps]): the HNSW index orders by distance alone; the
- * library (and scope) filter the scan, which iterative scans keep from running short of k rows.
+ * library, the scopes and the filters (`conditions`, from storeConditions) filter the scan, which
+ * iterative scans keep from running short of k rows.
  */
-export function remoteSearchSql(table: string, scoped: boolean): string {
+export function remoteSearchSql(table: string, conditions: string | boolean, withFacts = false): string {
+	// The old signature (table, scoped) is the scope alone as $4.
+	const where = typeof conditions === 'boolean' ? (conditions ? ' and f.path like $4' : '') : conditions;
 	return `select e.content_hash, e.embedding <=> $1::vector as distance, vector_norm(e.embedding) as norm
 		from ${qualified(table)} e
-		where exists (select 1 from clip_search.files f where f.library = $2 and f.content_hash = e.content_hash${scoped ? ' and f.path like $4' : ''})
+		where exists (select 1 from clip_search.files f${withFacts ? ` ${FACT_JOINS}` : ''} where f.library = $2 and f.content_hash = e.content_hash${where})
 		order by e.embedding <=> $1::vector
 		limit $3`;
+}
+
+/**
+ * [Note: filters on the server] The store keeps what search filters read beside its files, in tables
+ * version 1 did not have (`contents`: bytes, format, pixel size per content; `file_times`: each file's
+ * modification time with the content it was taken for), so a reader of an older version still reads
+ * the store, and an older pusher's rows simply lack facts. A fact that is missing (NULL) passes neither
+ * a filter nor its negation, as locally (search/filters.ts). Values are always bound parameters. Globs
+ * are matched by the caller's own matcher on the paths that come back; their literal prefix narrows
+ * the scan here. At most STORE_EXACT_SCAN_MAX passing contents are sorted exactly, without the index.
+ */
+export interface StoreFilter {
+	fact: 'format' | 'bytes' | 'width' | 'height' | 'mtime';
+	op: 'in' | '>=' | '<' | '<=' | '>' | '=';
+	value: number | string[];
+	not: boolean;
+}
+
+/** The facts a file of a library stands for, as the pusher publishes them. */
+export interface FileFacts {
+	size: number;
+	mtimeMs: number;
+	format?: string;
+	width?: number;
+	height?: number;
+}
+
+export const STORE_EXACT_SCAN_MAX = 5_000;
+
+const FACT_JOINS =
+	'left join clip_search.contents c on c.content_hash = f.content_hash left join clip_search.file_times t on t.library = f.library and t.path = f.path and t.content_hash = f.content_hash';
+
+const FACT_COLUMNS: Record<StoreFilter['fact'], string> = { format: 'c.format', bytes: 'c.bytes', width: 'c.width', height: 'c.height', mtime: 't.mtime_ms' };
+
+/** ` and …` for the scopes (LIKE patterns, any of which… each must hold) and filters, with parameters numbered from `first`. */
+export function storeConditions(filters: readonly StoreFilter[], likes: readonly (string | { nocase: string })[], first: number): { sql: string; params: unknown[] } {
+	const params: unknown[] = [];
+	const at = (v: unknown): string => {
+		params.push(v);
+		return `$${first + params.length - 1}`;
+	};
+	let sql = likes.map(l => (typeof l === 'string' ? ` and f.path like ${at(l)}` : ` and lower(f.path) like lower(${at(l.nocase)})`)).join('');
+	for (const f of filters) {
+		const column = FACT_COLUMNS[f.fact];
+		const test = f.op === 'in' ? `${column} = any(${at(f.value)}::text[])` : `${column} ${f.op} ${at(f.value)}`;
+		sql += f.not ? ` and coalesce(not (${test}), false)` : ` and coalesce(${test}, false)`;
+	}
+	return { sql, params };
 }

@@ -34,7 +34,8 @@ import { currentLockHolder } from '../../core/index/lock';
 import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/modelRegistry';
 import { needsDownload, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/model/modelSpec';
-import { search, similar } from '../../core/search/search';
+import { searchDetailed, similar } from '../../core/search/search';
+import { defaultTagsFile, tagsLookup } from '../../core/labels/tagsFile';
 import { PgVectorStore } from '../../core/store/pgStore';
 import { RetryAfterFailure, STORE_RETRY_MS } from '../../core/store/retryAfterFailure';
 import { thumbnail } from '../../core/search/thumbnail';
@@ -320,9 +321,14 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		(await sessions.get(root))?.cancel();
 	},
 
-	async search({ folder, query, k, minScore, scope }) {
+	async search({ folder, query, k, minScore, scope, sort, like, unlike }) {
 		const r = await readable(folder);
-		return r ? search(r.store, r.encoder, query, { k, minScore, scope, cwd: folder.root }) : [];
+		if (!r) {
+			return { results: [], filters: [], sort: sort ?? 'relevance' };
+		}
+		// The tags the extension keeps for the folder (tag: filters, and a hit's why).
+		const tagsOf = await tagsLookup(defaultTagsFile(folder.root)).catch(() => undefined);
+		return searchDetailed(r.store, r.encoder, query, { k, minScore, scope, sort, like, unlike, tagsOf, cwd: folder.root, onNote: note => log(note) });
 	},
 
 	async similar({ folder, file, k, minScore }) {

@@ -11,7 +11,8 @@ import type { IndexStatusReport } from '../../core/index/indexStatus';
 import type { LockHolder } from '../../core/index/lock';
 import type { ImageLabel, LabelClass } from '../../core/labels/labeler';
 import type { ProviderSetting } from '../../core/model/providers';
-import type { SearchResult } from '../../core/search/search';
+import type { SearchAnswer, SearchResult } from '../../core/search/search';
+import type { SortKey } from '../../core/search/hitOrder';
 
 export interface WorkerConfig {
 	/** A model folder or a known id. */
@@ -71,7 +72,8 @@ export interface RequestMap {
 	/** Brings the tags file up to date with the classes file (all again when the classes changed). */
 	autoTag: { params: { folder: FolderRef; autoTag: AutoTagRef }; result: AutoTagOutcome };
 	cancelIndex: { params: { root: string }; result: void };
-	search: { params: { folder: FolderRef; query: string; k: number; minScore?: number; scope?: string }; result: SearchResult[] };
+	/** like/unlike: absolute paths of images in any workspace folder (More/Less like this). */
+	search: { params: { folder: FolderRef; query: string; k: number; minScore?: number; scope?: string; sort?: SortKey; like?: string[]; unlike?: string[] }; result: SearchAnswer };
 	similar: { params: { folder: FolderRef; file: string; k: number; minScore?: number }; result: SearchResult[] };
 	label: { params: { folder: FolderRef; classes: LabelClass[]; threshold?: number; multi?: boolean; scope?: string }; result: { labels: ImageLabel[]; key: string; warnings: string[] } };
 	duplicates: { params: { folder: FolderRef; threshold: number }; result: DuplicateGroup[] };

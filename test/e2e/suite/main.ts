@@ -29,10 +29,11 @@ test('Search Images shows the expected image first', async () => {
 	assert.ok(scoped.length > 0 && scoped.every(i => i.hit.rel.startsWith('copies/')));
 });
 
-test('the CLI in a terminal answers from the index the editor built (one index per folder)', async () => {
+/** The extension's own clip-search, run in the workspace folder as a terminal would: its stdout. */
+function runCli(args: string[]): Promise<string> {
 	const ext = vscode.extensions.all.find(e => e.id.toLowerCase() === 'clip-image-search.clip-image-search')!;
-	const out = await new Promise<string>((resolve, reject) => {
-		const child = spawn(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), 'search', 'a photo of a yellow triangle', '-k', '3', '--json'], { cwd: ws() });
+	return new Promise<string>((resolve, reject) => {
+		const child = spawn(process.execPath, [path.join(ext.extensionPath, 'dist', 'cli.js'), ...args], { cwd: ws() });
 		let stdout = '';
 		let stderr = '';
 		child.stdout.on('data', d => (stdout += d));
@@ -40,6 +41,25 @@ test('the CLI in a terminal answers from the index the editor built (one index p
 		child.on('error', reject);
 		child.on('close', code => (code === 0 ? resolve(stdout) : reject(new Error(`clip-search exited ${code}: ${stderr}`))));
 	});
+}
+
+test('a filtered query and a sort in the search box answer as the CLI does (issue 31)', async () => {
+	const filtered = await searchTop('a red circle type:jpg');
+	assert.deepEqual(filtered, ['copies/red-circle-copy.jpg'], 'type: by content');
+	const notCopies = await searchTop('a red circle -path:copies/**');
+	assert.ok(notCopies.length > 0 && notCopies.every(p => !p.startsWith('copies/')));
+	const byName = await vscode.commands.executeCommand<{ hit: { rel: string; why?: { cosine: number } } }[]>('clipSearch.search', 'a blue shape', undefined, { sort: 'name' });
+	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
+	const names = byName.map(i => path.basename(i.hit.rel));
+	assert.ok(names.length > 0);
+	assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' })), 'sorted by name');
+	assert.ok(byName.every(i => typeof i.hit.why?.cosine === 'number'), 'every hit says why');
+	const cli = await runCli(['search', 'a red circle type:jpg', '-k', '10', '--json']);
+	assert.deepEqual((JSON.parse(cli) as { path: string }[]).map(h => h.path), filtered, 'the CLI gives the same paths');
+});
+
+test('the CLI in a terminal answers from the index the editor built (one index per folder)', async () => {
+	const out = await runCli(['search', 'a photo of a yellow triangle', '-k', '3', '--json']);
 	const results = JSON.parse(out) as { path: string }[];
 	assert.equal(results[0]?.path, 'yellow-triangle.png');
 });

@@ -1,0 +1,156 @@
+/**
+ * The query filters (issue 31): every key, negation, malformed values named in the error, filters
+ * mixed with arithmetic and quoted text, and the three-valued rule for facts the index lacks.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClipError } from '../../../src/core/common/errors';
+import { describeFilters, type FileFacts, parseFilters, passesFilters } from '../../../src/core/search/filters';
+import { parseQuery } from '../../../src/core/search/query';
+
+const NOW = new Date(2026, 5, 15, 12, 0, 0).getTime(); // 15 June 2026, noon, local
+const facts = (over: Partial<FileFacts> = {}): FileFacts => ({
+	path: 'icons/bell.png',
+	size: 250_000,
+	mtimeMs: new Date(2026, 5, 10).getTime(),
+	format: 'png',
+	width: 1200,
+	height: 600,
+	tags: ['screenshot'],
+	hasText: true,
+	...over,
+});
+const pass = (query: string, f: Partial<FileFacts> = {}): boolean => passesFilters(parseFilters(query, NOW).filters, facts(f));
+const refused = (query: string, word: RegExp): void =>
+	assert.throws(() => parseFilters(query, NOW), (e: unknown) => ClipError.is(e, 'InvalidQuery') && word.test((e as Error).message), query);
+
+describe('parseFilters', () => {
+	it('takes key:value words out of the query, anywhere, and leaves the rest as it was', () => {
+		const { rest, filters } = parseFilters('login form type:png after:2026-06-01 -path:vendor/** screen', NOW);
+		assert.equal(rest, 'login form screen');
+		assert.deepEqual(
+			filters.map(f => [f.key, f.not, f.word]),
+			[
+				['type', false, 'type:png'],
+				['after', false, 'after:2026-06-01'],
+				['path', true, 'path:vendor/**'],
+			],
+		);
+	});
+
+	it('keeps arithmetic and quoted text intact (a filter inside quotes is text)', () => {
+		const { rest, filters } = parseFilters('"beach" + ./ref.png - "people type:png" wider:800', NOW);
+		assert.equal(rest, '"beach" + ./ref.png - "people type:png"');
+		assert.equal(filters.length, 1);
+		assert.deepEqual(parseQuery(rest), [
+			{ kind: 'text', value: 'beach', weight: 1 },
+			{ kind: 'image', value: './ref.png', weight: 1 },
+			{ kind: 'text', value: 'people type:png', weight: -1 },
+		]);
+	});
+
+	it('reads only its own keys: 16:9, C:\\x.png, error: and text: stay in the query', () => {
+		for (const q of ['a 16:9 banner', 'C:\\x.png', 'error: disk full', 'text:login', 'a typo:png']) {
+			const { rest, filters } = parseFilters(q, NOW);
+			assert.equal(filters.length, 0, q);
+			assert.equal(rest, q);
+		}
+	});
+
+	it('takes a quoted value (a glob with spaces) and keys in any case', () => {
+		const { filters } = parseFilters('cat PATH:"my icons/**" Type:JPG', NOW);
+		assert.equal(filters.length, 2);
+		assert.ok(passesFilters(filters, facts({ path: 'my icons/a.jpg', format: 'jpeg' })));
+	});
+});
+
+describe('each filter', () => {
+	it('type: the format by content, several comma-separated, with aliases', () => {
+		assert.ok(pass('type:png'));
+		assert.ok(!pass('type:jpg', { format: 'png' }));
+		assert.ok(pass('type:jpg,webp', { format: 'jpeg' }));
+		assert.ok(pass('type:jfif', { format: 'jpeg' }));
+		assert.ok(pass('type:heif', { format: 'heic' }));
+		assert.deepEqual(describeFilters(parseFilters('type:jpg,jpeg,webp', NOW).filters)[0].formats, ['jpeg', 'webp']);
+	});
+
+	it('after: and before: local days, full times and times back from now', () => {
+		assert.ok(pass('after:2026-06-10')); // the day itself counts
+		assert.ok(!pass('after:2026-06-11'));
+		assert.ok(pass('before:2026-06-11'));
+		assert.ok(!pass('before:2026-06-10'));
+		assert.ok(pass('after:7d')); // 8 June noon
+		assert.ok(!pass('after:3d'));
+		assert.ok(pass('after:1w') && pass('after:1m') && pass('after:1y'));
+		assert.ok(pass('before:2026-06-10T12:00:00Z'), 'local midnight of the 10th is before noon UTC of the 10th in every zone within ±12 h');
+		const [m] = parseFilters('after:3m', NOW).filters;
+		assert.equal(m.key === 'after' && new Date(m.atMs).getMonth(), 2, 'calendar months back');
+	});
+
+	it('larger: and smaller: decimal and binary units', () => {
+		assert.ok(pass('larger:200KB') && !pass('larger:251KB'));
+		assert.ok(pass('smaller:2MB') && !pass('smaller:250KB'));
+		assert.ok(pass('larger:244KiB') && !pass('larger:245KiB'));
+		assert.ok(pass('larger:250000') && pass('smaller:1.5GB'));
+	});
+
+	it('wider:, taller: and size: with comparisons', () => {
+		assert.ok(pass('wider:1200') && !pass('wider:1201'));
+		assert.ok(pass('taller:600') && !pass('taller:601'));
+		assert.ok(pass('size:>=1024x512') && !pass('size:>=1024x768'));
+		assert.ok(pass('size:1200x600') && !pass('size:1200x601'));
+		assert.ok(pass('size:<2000x2000') && pass('size:>1199x599') && pass('size:<=1200x600'));
+	});
+
+	it('path: a glob relative to the folder, a plain path is the file or the folder', () => {
+		assert.ok(pass('path:icons/**') && pass('path:icons') && pass('path:icons/') && pass('path:ICONS/*.png'));
+		assert.ok(pass('path:icons/bell.png'));
+		assert.ok(!pass('path:photos/**') && !pass('path:icon'));
+		assert.ok(pass('path:**/*.png', { path: 'a/b/c.png' }));
+	});
+
+	it('tag: any of several, every label of a multi-label tag, case-insensitive', () => {
+		assert.ok(pass('tag:screenshot') && pass('tag:Photo,SCREENSHOT'));
+		assert.ok(!pass('tag:photo'));
+		assert.ok(pass('tag:icon', { tags: ['logo', 'icon'] }));
+	});
+
+	it('has:text', () => {
+		assert.ok(pass('has:text'));
+		assert.ok(!pass('has:text', { hasText: false }));
+		assert.ok(pass('-has:text', { hasText: false }));
+	});
+
+	it('a leading - negates any filter', () => {
+		assert.ok(!pass('-type:png') && pass('-type:jpg'));
+		assert.ok(!pass('-path:icons/**') && pass('-path:vendor/**'));
+		assert.ok(!pass('-tag:screenshot') && pass('-tag:photo'));
+		assert.ok(pass('-larger:1MB') && !pass('-after:7d'));
+	});
+
+	it('an unknown fact passes neither a filter nor its negation', () => {
+		for (const q of ['type:png', '-type:png', 'wider:10', '-wider:10', 'size:>1x1', '-size:>1x1']) {
+			assert.ok(!pass(q, { format: undefined, width: undefined, height: undefined }), q);
+		}
+		assert.ok(!pass('tag:x', { tags: undefined }) && !pass('-tag:x', { tags: undefined }));
+		assert.ok(!pass('has:text', { hasText: undefined }) && !pass('-has:text', { hasText: undefined }));
+	});
+});
+
+describe('malformed filters: a clear error naming the filter and the form it takes', () => {
+	it('refuses each bad value', () => {
+		refused('cat type:pngx', /"type:pngx".*unknown format "pngx"/);
+		refused('cat after:yesterday', /"after:yesterday".*needs a date/);
+		refused('cat after:2026-02-30', /"after:2026-02-30" names no day/);
+		refused('cat larger:big', /"larger:big".*needs a size/);
+		refused('cat larger:2XB', /"larger:2XB"/);
+		refused('cat wider:-3', /"wider:-3".*whole number/);
+		refused('cat wider:1e9', /"wider:1e9"/);
+		refused('cat size:big', /"size:big".*WIDTHxHEIGHT/);
+		refused('cat has:faces', /"has:faces".*has:text/);
+		refused('cat type:', /"type:" has no value/);
+		refused('cat tag:,', /"tag:," names no tag/);
+		refused('cat path:../secret/**', /"path:..\/secret\/\*\*" must stay inside the folder/);
+		refused('cat path:"open', /unclosed/);
+	});
+});
