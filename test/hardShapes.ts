@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { COLOUR_RGB, seeded } from './shapes';
+import { COLOUR_RGB, polygonPoints, seeded } from './shapes';
 
 /** The eight shapes tools/train_varied_clip.py trained test/fixtures/tiny-clip-varied on. */
 export const HARD_SHAPES = ['circle', 'square', 'triangle', 'star', 'cross', 'diamond', 'hexagon', 'ring'];
@@ -40,26 +40,7 @@ function shapeSvg(shape: string, cx: number, cy: number, r: number, fill: string
 		const q = r * 0.85;
 		return `<rect x="${(cx - q).toFixed(1)}" y="${(cy - q).toFixed(1)}" width="${(2 * q).toFixed(1)}" height="${(2 * q).toFixed(1)}" fill="${fill}"/>`;
 	}
-	const pts: [number, number][] = [];
-	if (shape === 'triangle') {
-		for (const a of [-Math.PI / 2, Math.PI / 6, (5 * Math.PI) / 6]) {
-			pts.push([cx + r * Math.cos(a), cy + r * Math.sin(a)]);
-		}
-	} else if (shape === 'diamond') {
-		pts.push([cx, cy - r], [cx + r * 0.7, cy], [cx, cy + r], [cx - r * 0.7, cy]);
-	} else if (shape === 'hexagon') {
-		for (let i = 0; i < 6; i++) {
-			pts.push([cx + r * Math.cos((i * Math.PI) / 3), cy + r * Math.sin((i * Math.PI) / 3)]);
-		}
-	} else if (shape === 'star') {
-		for (let i = 0; i < 10; i++) {
-			const a = -Math.PI / 2 + (i * Math.PI) / 5;
-			pts.push([cx + (i % 2 ? r * 0.45 : r) * Math.cos(a), cy + (i % 2 ? r * 0.45 : r) * Math.sin(a)]);
-		}
-	} else {
-		const t = r * 0.35;
-		pts.push([cx - t, cy - r], [cx + t, cy - r], [cx + t, cy - t], [cx + r, cy - t], [cx + r, cy + t], [cx + t, cy + t], [cx + t, cy + r], [cx - t, cy + r], [cx - t, cy + t], [cx - r, cy + t], [cx - r, cy - t], [cx - t, cy - t]);
-	}
+	const pts = polygonPoints(shape, cx, cy, r);
 	return `<polygon points="${pts.map(([x, y]) => `${x.toFixed(1)},${y.toFixed(1)}`).join(' ')}" fill="${fill}"/>`;
 }
 

@@ -9,6 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import * as path from 'node:path';
 import { repoRoot } from './helpers';
+import { seeded } from './shapes';
 
 export interface TestPostgres {
 	url: string;
@@ -62,4 +63,19 @@ export async function startPostgres(): Promise<TestPostgres> {
 			await new Promise(resolve => (child.exitCode !== null ? resolve(undefined) : child.once('exit', resolve)));
 		},
 	};
+}
+
+/**
+ * `n` unit vectors of `dim` components for the store tests, seeded: vector i leans on axis i mod dim,
+ * with noise of ± spread / 2, keyed `${prefix}${seed}-${i}` (content hashes need only be distinct).
+ */
+export function leaningUnitVectors(n: number, dim: number, seed: number, spread: number, prefix: string): Map<string, Float32Array> {
+	const rand = seeded(seed);
+	const out = new Map<string, Float32Array>();
+	for (let i = 0; i < n; i++) {
+		const v = Float32Array.from({ length: dim }, (_, d) => (d === i % dim ? 1 : 0) + (rand() - 0.5) * spread);
+		const norm = Math.hypot(...v);
+		out.set(`${prefix}${seed}-${i}`, v.map(x => x / norm));
+	}
+	return out;
 }

@@ -80,3 +80,31 @@ export async function shapeImage(colour: string, shape: string, rand: () => numb
 	const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${w}" height="${h}"><rect width="100%" height="100%" fill="rgb(${bg.join(',')})"/>${body}</svg>`;
 	return sharp(Buffer.from(svg)).png().toBuffer();
 }
+
+/**
+ * The corners of a polygon shape centred at (cx, cy) with radius r: triangle, diamond, hexagon, star,
+ * and anything else a cross (the generated sets of hardShapes.ts and heldBackShapes.ts draw them).
+ */
+export function polygonPoints(shape: string, cx: number, cy: number, r: number): [number, number][] {
+	const pts: [number, number][] = [];
+	if (shape === 'triangle') {
+		for (const a of [-Math.PI / 2, Math.PI / 6, (5 * Math.PI) / 6]) {
+			pts.push([cx + r * Math.cos(a), cy + r * Math.sin(a)]);
+		}
+	} else if (shape === 'diamond') {
+		pts.push([cx, cy - r], [cx + r * 0.7, cy], [cx, cy + r], [cx - r * 0.7, cy]);
+	} else if (shape === 'hexagon') {
+		for (let i = 0; i < 6; i++) {
+			pts.push([cx + r * Math.cos((i * Math.PI) / 3), cy + r * Math.sin((i * Math.PI) / 3)]);
+		}
+	} else if (shape === 'star') {
+		for (let i = 0; i < 10; i++) {
+			const a = -Math.PI / 2 + (i * Math.PI) / 5;
+			pts.push([cx + (i % 2 ? r * 0.45 : r) * Math.cos(a), cy + (i % 2 ? r * 0.45 : r) * Math.sin(a)]);
+		}
+	} else {
+		const t = r * 0.35;
+		pts.push([cx - t, cy - r], [cx + t, cy - r], [cx + t, cy - t], [cx + r, cy - t], [cx + r, cy + t], [cx + t, cy + t], [cx + t, cy + r], [cx - t, cy + r], [cx - t, cy + t], [cx - r, cy + t], [cx - r, cy - t], [cx - t, cy - t]);
+	}
+	return pts;
+}

@@ -76,6 +76,7 @@ export class IndexStore {
 	private dirty = false;
 	/** Counts changes, for caches of what depends on the files (filteredSearch.ts). */
 	private changes = 0;
+	private withoutInfo: { changes: number; hashes: string[] } | undefined;
 	/** The folder is known to be ours (indexDir.ts): checked once, before the first write. */
 	private claimed = false;
 
@@ -452,9 +453,15 @@ export class IndexStore {
 		}
 	}
 
-	/** Content hashes some file shows whose format and size are not recorded (indexes made before they were). */
+	/**
+	 * Content hashes some file shows whose format and size are not recorded (indexes made before they
+	 * were). Worked out once per state: every query with a type:/size filter asks.
+	 */
 	hashesWithoutInfo(): string[] {
-		return [...this.hashToFiles.keys()].filter(h => this.hashToLabel.has(h) && !this.infos.has(h));
+		if (this.withoutInfo?.changes !== this.changes) {
+			this.withoutInfo = { changes: this.changes, hashes: [...this.hashToFiles.keys()].filter(h => this.hashToLabel.has(h) && !this.infos.has(h)) };
+		}
+		return [...this.withoutInfo.hashes];
 	}
 
 	/** Every content hash with recognised text that some file still shows. */

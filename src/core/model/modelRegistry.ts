@@ -98,6 +98,20 @@ export interface KnownModel {
 	speed?: Partial<Record<ModelVariant, { imagesPerSecond: number; textQueryMs: number }>>;
 }
 
+/**
+ * The files of Immich's ViT-B/32 exports (OpenCLIP's ViT-B-32 config is 196 bytes, its preprocess_cfg
+ * 197; the rest rounded on the tree pages): what its runtime reads, not the Arm NN / RKNN builds.
+ */
+const IMMICH_VIT_B32_FILES: ModelFile[] = [
+	{ path: 'config.json', size: 196 },
+	{ path: 'visual/preprocess_cfg.json', size: 197 },
+	{ path: 'textual/tokenizer_config.json', approxSize: 704 },
+	{ path: 'textual/special_tokens_map.json', approxSize: 472 },
+	{ path: 'textual/tokenizer.json', approxSize: 2_220_000 },
+	{ path: 'textual/model.onnx', approxSize: 254_000_000 },
+	{ path: 'visual/model.onnx', approxSize: 351_000_000 },
+];
+
 export const DEFAULT_MODEL_ID = 'Xenova/clip-vit-base-patch32';
 
 export const KNOWN_MODELS: readonly KnownModel[] = [
@@ -218,15 +232,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'openai/CLIP LICENSE' },
 		quality: { imagenet: 63.32, cocoTextToImage: 30.44, crossmodal3600: 59.37, source: 'open_clip results CSVs (ViT-B-32 openai); Immich docs (XM3600)' },
 		speed: { fp32: { imagesPerSecond: 13.0, textQueryMs: 48 } },
-		files: [
-			{ path: 'config.json', size: 196 },
-			{ path: 'visual/preprocess_cfg.json', size: 197 },
-			{ path: 'textual/tokenizer_config.json', approxSize: 704 },
-			{ path: 'textual/special_tokens_map.json', approxSize: 472 },
-			{ path: 'textual/tokenizer.json', approxSize: 2_220_000 },
-			{ path: 'textual/model.onnx', approxSize: 254_000_000 },
-			{ path: 'visual/model.onnx', approxSize: 351_000_000 },
-		],
+		files: IMMICH_VIT_B32_FILES,
 	},
 	{
 		id: 'immich-app/ViT-B-32__laion2b-s34b-b79k',
@@ -238,15 +244,7 @@ export const KNOWN_MODELS: readonly KnownModel[] = [
 		licence: { id: 'MIT', name: 'MIT', commercial: true, source: 'OpenCLIP (mlfoundations/open_clip LICENSE); LAION model cards' },
 		quality: { imagenet: 66.56, cocoTextToImage: 39.34, crossmodal3600: 68.78, source: 'open_clip results CSVs (ViT-B-32 laion2b_s34b_b79k); Immich docs (XM3600)' },
 		speed: { fp32: { imagesPerSecond: 13.0, textQueryMs: 48 } },
-		files: [
-			{ path: 'config.json', size: 196 },
-			{ path: 'visual/preprocess_cfg.json', size: 197 },
-			{ path: 'textual/tokenizer_config.json', approxSize: 704 },
-			{ path: 'textual/special_tokens_map.json', approxSize: 472 },
-			{ path: 'textual/tokenizer.json', approxSize: 2_220_000 },
-			{ path: 'textual/model.onnx', approxSize: 254_000_000 },
-			{ path: 'visual/model.onnx', approxSize: 351_000_000 },
-		],
+		files: IMMICH_VIT_B32_FILES,
 	},
 	{
 		id: 'immich-app/ViT-B-32-SigLIP2-256__webli',

@@ -562,12 +562,10 @@ export class PgVectorStore implements RemoteVectors {
  * library, the scopes and the filters (`conditions`, from storeConditions) filter the scan, which
  * iterative scans keep from running short of k rows.
  */
-export function remoteSearchSql(table: string, conditions: string | boolean, withFacts = false): string {
-	// The old signature (table, scoped) is the scope alone as $4.
-	const where = typeof conditions === 'boolean' ? (conditions ? ' and f.path like $4' : '') : conditions;
+export function remoteSearchSql(table: string, conditions: string, withFacts = false): string {
 	return `select e.content_hash, e.embedding <=> $1::vector as distance, vector_norm(e.embedding) as norm
 		from ${qualified(table)} e
-		where exists (select 1 from clip_search.files f${withFacts ? ` ${FACT_JOINS}` : ''} where f.library = $2 and f.content_hash = e.content_hash${where})
+		where exists (select 1 from clip_search.files f${withFacts ? ` ${FACT_JOINS}` : ''} where f.library = $2 and f.content_hash = e.content_hash${conditions})
 		order by e.embedding <=> $1::vector
 		limit $3`;
 }

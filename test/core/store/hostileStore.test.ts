@@ -15,22 +15,12 @@ import { PgVectorStore, publishedModelId, storeModelKey, tableOf } from '../../.
 import { maskUrl, parseStoreUrl } from '../../../src/core/store/storeUrl';
 import { tempDir } from '../../helpers';
 import { nativePostgresMissing, startNativePostgres } from '../../nativePostgres';
-import { startPostgres, type TestPostgres } from '../../pglite';
-import { seeded } from '../../shapes';
+import { leaningUnitVectors, startPostgres, type TestPostgres } from '../../pglite';
 
 const DIM = 16;
 const stamp = (over: Partial<ModelStamp> = {}): ModelStamp => ({ key: 'k', id: 'Test/hostile', revision: 'r1', variant: 'fp32', dim: DIM, ...over });
 
-function unitVectors(n: number, seed: number): Map<string, Float32Array> {
-	const rand = seeded(seed);
-	const out = new Map<string, Float32Array>();
-	for (let i = 0; i < n; i++) {
-		const v = Float32Array.from({ length: DIM }, (_, d) => (d === i % DIM ? 1 : 0) + (rand() - 0.5) * 0.2);
-		const norm = Math.hypot(...v);
-		out.set(`hash-${seed}-${i}`, v.map(x => x / norm));
-	}
-	return out;
-}
+const unitVectors = (n: number, seed: number): Map<string, Float32Array> => leaningUnitVectors(n, DIM, seed, 0.2, 'hash-');
 
 describe('the team store refuses what a hostile writer left in it', () => {
 	let db: TestPostgres;

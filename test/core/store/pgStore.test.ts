@@ -13,21 +13,11 @@ import type { ModelStamp } from '../../../src/core/index/indexStore';
 import { describeStoreError, PgVectorStore, remoteSearchSql, SCHEMA_VERSION, storeModelKey } from '../../../src/core/store/pgStore';
 import { maskUrl, parseStoreUrl } from '../../../src/core/store/storeUrl';
 import { tempDir } from '../../helpers';
-import { startPostgres, type TestPostgres } from '../../pglite';
-import { seeded } from '../../shapes';
+import { leaningUnitVectors, startPostgres, type TestPostgres } from '../../pglite';
 
 const stamp = (over: Partial<ModelStamp> = {}): ModelStamp => ({ key: 'k', id: 'Test/model', revision: 'r1', variant: 'fp32', dim: 16, ...over });
 
-function clustered(n: number, dim: number, seed: number): Map<string, Float32Array> {
-	const rand = seeded(seed);
-	const out = new Map<string, Float32Array>();
-	for (let i = 0; i < n; i++) {
-		const v = Float32Array.from({ length: dim }, (_, d) => (d === i % dim ? 1 : 0) + (rand() - 0.5) * 0.3);
-		const norm = Math.hypot(...v);
-		out.set(`h${seed}-${i}`, v.map(x => x / norm));
-	}
-	return out;
-}
+const clustered = (n: number, dim: number, seed: number): Map<string, Float32Array> => leaningUnitVectors(n, dim, seed, 0.3, 'h');
 
 describe('team store: PostgreSQL + pgvector', () => {
 	let db: TestPostgres;
@@ -93,7 +83,7 @@ describe('team store: PostgreSQL + pgvector', () => {
 			await s.push(vectors);
 			await s.publishFiles(new Map([...vectors.keys()].map((h, i) => [`img-${i}.png`, h])));
 			const table = (await sql.query(`select table_name from clip_search.models where model_key = $1`, [storeModelKey(model)])).rows[0].table_name as string;
-			const text = remoteSearchSql(table, false);
+			const text = remoteSearchSql(table, '');
 			const orderBy = /order by([\s\S]*?)limit/i.exec(text)![1];
 			assert.ok(!orderBy.includes(','), `one sort key: ${orderBy.trim()}`);
 			const explain = async (query: string): Promise<string> =>
