@@ -39,6 +39,8 @@ export interface EncoderOptions {
 }
 
 const TEXT_CACHE_SIZE = 512;
+/** Pixel blocks kept for reuse: one for the indexer's batches, one for a query's image in between. */
+const MAX_FREE_PIXEL_BLOCKS = 2;
 
 interface Tower {
 	session: ort.InferenceSession;
@@ -60,7 +62,8 @@ export class ClipEncoder {
 	private vision?: Promise<Tower>;
 	private tokenizerPromise?: Promise<ClipTokenizer>;
 	private readonly textCache = new Map<string, Float32Array>();
-	private pixelBuffer?: Float32Array;
+	/** Pixel blocks no request holds now, kept for the next batch of the same size (see [Note: one request, one buffer]). */
+	private readonly freePixelBlocks: Float32Array[] = [];
 	private disposed = false;
 	/** The providers the towers actually run on, once created. */
 	readonly providersUsed: { text?: ConcreteProvider; vision?: ConcreteProvider } = {};
@@ -113,7 +116,7 @@ export class ClipEncoder {
 				this.text = undefined;
 			} else {
 				this.vision = undefined;
-				this.pixelBuffer = undefined;
+				this.freePixelBlocks.length = 0;
 			}
 			const t = await tower.catch(() => undefined);
 			await t?.session.release().catch(() => undefined);
@@ -222,10 +225,22 @@ export class ClipEncoder {
 			});
 		}
 		const { height, width } = this.spec.preprocess;
-		this.pixelBuffer = toPixelBatch(images, this.spec.preprocess, this.pixelBuffer);
-		const name = tower.session.inputNames.includes(this.spec.inputs.image) ? this.spec.inputs.image : tower.session.inputNames[0];
-		const out = await this.runOrFallBack('vision', { [name]: new ort.Tensor('float32', this.pixelBuffer, [images.length, 3, height, width]) }, this.spec.visionModelPath);
-		return this.embeddings(out, this.spec.outputs.image, this.spec.visionModelPath, images.length);
+		// [Note: one request, one buffer] The pixel block is this call's own from here until its run has
+		// returned: a block shared across the await was refilled by a concurrent call of the same batch
+		// size before the first run read it, and each got the other's vector. Blocks go back to a small
+		// free list only after the run, so reuse never crosses two requests in flight.
+		const size = images.length * 3 * height * width;
+		const i = this.freePixelBlocks.findIndex(b => b.length === size);
+		const block = toPixelBatch(images, this.spec.preprocess, i >= 0 ? this.freePixelBlocks.splice(i, 1)[0] : undefined);
+		try {
+			const name = tower.session.inputNames.includes(this.spec.inputs.image) ? this.spec.inputs.image : tower.session.inputNames[0];
+			const out = await this.runOrFallBack('vision', { [name]: new ort.Tensor('float32', block, [images.length, 3, height, width]) }, this.spec.visionModelPath);
+			return this.embeddings(out, this.spec.outputs.image, this.spec.visionModelPath, images.length);
+		} finally {
+			if (this.vision && this.freePixelBlocks.length < MAX_FREE_PIXEL_BLOCKS) {
+				this.freePixelBlocks.push(block);
+			}
+		}
 	}
 
 	/**
