@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { copyFixtureImages, tempDir, tinyModelDir } from '../helpers';
+import { seeded, shapeImage } from '../shapes';
 import { textImages } from '../textImages';
 import { cli, clip } from './runCli';
 
@@ -92,6 +93,28 @@ describe('clip-search mcp (stdio, the SDK client)', { skip: existsSync(cli) ? fa
 		const written = json(await call('label_images', { classes: ['red', 'blue'], write_tags: true })) as { written: { tagsFile: string }[] };
 		assert.equal(written.written[0].tagsFile, '.vscode/image-tags.json');
 		assert.ok(existsSync(path.join(root, '.vscode', 'image-tags.json')));
+	});
+
+	it('concurrent find_similar_images on images not yet indexed: each answer is the one it gets alone (issue 34)', async () => {
+		// Two new images, embedded on request (they are not in the index): a shared pixel block swapped
+		// their vectors, so 3 of 8 answers were the other image's neighbours.
+		const rand = seeded(34);
+		await fs.mkdir(path.join(root, 'unindexed'), { recursive: true });
+		await fs.writeFile(path.join(root, 'unindexed', 'a.png'), await shapeImage('red', 'circle', rand));
+		await fs.writeFile(path.join(root, 'unindexed', 'b.png'), await shapeImage('blue', 'star', rand));
+		const paths = ['unindexed/a.png', 'unindexed/b.png'];
+		const ask = async (p: string): Promise<string> => {
+			const r = await call('find_similar_images', { path: p, k: 6 });
+			assert.ok(!r.isError, r.content[0].text);
+			return JSON.stringify((json(r) as { results: { path: string; score: number }[] }).results.map(h => [h.path, h.score.toFixed(4)]));
+		};
+		const alone = [await ask(paths[0]), await ask(paths[1])];
+		assert.notEqual(alone[0], alone[1], 'the two images have different neighbours');
+		for (let round = 0; round < 3; round++) {
+			const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => ask(paths[i % 2])));
+			answers.forEach((a, i) => assert.equal(a, alone[i % 2], `round ${round}, call ${i} (${paths[i % 2]})`));
+		}
+		await fs.rm(path.join(root, 'unindexed'), { recursive: true });
 	});
 
 	it('bad input: a clear error that says what to do, and the server goes on', async () => {
