@@ -74,3 +74,13 @@ export function ensureRclipMerges(): string | false {
 	writeFileSync(dest, gzipSync(Buffer.from(lines.slice(0, 2001).join('\n'), 'utf8')));
 	return false;
 }
+
+/** Fails when `p` takes longer than `ms`: a hang guard, not a timing measurement. */
+export async function withinMs<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
+	let timer: NodeJS.Timeout | undefined;
+	try {
+		return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
+	} finally {
+		clearTimeout(timer);
+	}
+}

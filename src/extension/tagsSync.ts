@@ -50,7 +50,7 @@ export class TagsSync extends Disposable {
 
 	async load(root: string): Promise<void> {
 		try {
-			const file = await readTagsFile(tagsFileOf(root));
+			const file = await readTagsFile(tagsFileOf(root), root);
 			this.tags.setTags(root, file?.images ?? {});
 			if (file) {
 				this.log.info(`tags: ${Object.keys(file.images).length} read from ${tagsFileOf(root)}`);

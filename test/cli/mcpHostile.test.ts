@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { copyFixtureImages, fixtureImagesDir, tempDir, tinyModelDir } from '../helpers';
+import { copyFixtureImages, fixtureImagesDir, tempDir, tinyModelDir, withinMs } from '../helpers';
 import { cli, clip } from './runCli';
 
 type Content = { type: string; text?: string; data?: string };
@@ -22,16 +23,6 @@ type Result = { content: Content[]; structuredContent?: Record<string, unknown>;
 function rssMb(pid: number): number {
 	const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find(l => l.startsWith('VmRSS:'))!;
 	return Number(/\d+/.exec(line)![0]) / 1024;
-}
-
-/** Fails when `p` takes longer than `ms`: a hang guard, not a timing measurement. */
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-	let timer: NodeJS.Timeout | undefined;
-	try {
-		return await Promise.race([p, new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer in ${ms} ms`)), ms)))]);
-	} finally {
-		clearTimeout(timer);
-	}
 }
 
 describe('clip-search mcp refuses what a hostile agent asks (issue 25)', { skip: existsSync(cli) ? (process.platform === 'linux' ? false : 'needs /proc and FIFOs (Linux)') : `needs ${cli}: run npm run build` }, () => {
@@ -71,7 +62,7 @@ describe('clip-search mcp refuses what a hostile agent asks (issue 25)', { skip:
 	});
 	after(() => client?.close());
 
-	const call = async (name: string, args: Record<string, unknown>): Promise<Result> => within(20_000, `${name} ${JSON.stringify(args)}`, client.callTool({ name, arguments: args }) as Promise<Result>);
+	const call = async (name: string, args: Record<string, unknown>): Promise<Result> => withinMs(20_000, `${name} ${JSON.stringify(args)}`, client.callTool({ name, arguments: args }) as Promise<Result>);
 	const refused = async (name: string, args: Record<string, unknown>, message = /no such (image|classes file) in the folder/): Promise<string> => {
 		const r = await call(name, args);
 		assert.equal(r.isError, true, `${name} ${JSON.stringify(args)} answered: ${r.content[0]?.text}`);
@@ -106,6 +97,9 @@ describe('clip-search mcp refuses what a hostile agent asks (issue 25)', { skip:
 		const shadow = await refused('search_images', { query: '/etc/shadow' }, /no such image/);
 		const missing = await refused('search_images', { query: '/etc/no-such-file' }, /no such image/);
 		assert.equal(shadow.replace(/^.*?: /, ''), missing.replace(/^.*?: /, ''));
+		// ~ is not expanded for an agent, and the refusal names the path as given (issue 34, item 15).
+		const home = await refused('search_images', { query: '~/secret.png' }, /^~\/secret\.png: no such image/);
+		assert.ok(!home.includes(os.homedir()), home);
 	});
 
 	it('/dev/zero and a FIFO are refused at once: no memory eaten, no hang, later searches answered', async () => {

@@ -13,9 +13,10 @@ export interface Ran {
 	stderr: string;
 }
 
-export async function clip(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Ran> {
+/** `timeoutMs`: a hang guard (the run is killed and its code is null), not a timing measurement. */
+export async function clip(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Ran> {
 	try {
-		const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 1 << 26 });
+		const { stdout, stderr } = await run(process.execPath, [cli, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, maxBuffer: 1 << 26, timeout: options.timeoutMs ?? 0 });
 		return { code: 0, stdout, stderr };
 	} catch (err) {
 		const e = err as { code?: number; stdout?: string; stderr?: string };

@@ -1,12 +1,15 @@
 /** @file `clip-search search` and `similar`: the nearest images to a query or to an image. */
+import * as path from 'node:path';
 import { resolveScope } from '../../core/search/scope';
 import { parseQuery } from '../../core/search/query';
 import { queryVector, type SearchAnswer, searchDetailed, similar, type SearchOptions, textOnlyQuery } from '../../core/search/search';
 import { compareBy, SORT_KEYS, type SortKey } from '../../core/search/hitOrder';
 import { describeFilters, parseFilters, type QueryFilter } from '../../core/search/filters';
-import { defaultTagsFile, tagsLookup } from '../../core/labels/tagsFile';
+import { defaultTagsFile, tagsForSearch } from '../../core/labels/tagsFile';
 import { ClipError } from '../../core/common/errors';
+import { findIndexDir } from '../../core/index/findIndex';
 import { stampOf } from '../../core/index/indexSession';
+import { IndexStore } from '../../core/index/indexStore';
 import { ClipEncoder } from '../../core/model/encoder';
 import { findKnownModel } from '../../core/model/modelRegistry';
 import { resolveModel } from '../../core/model/modelResolver';
@@ -76,17 +79,31 @@ export const searchCommand: CommandDef = {
 		}
 		return withReadIndex(values, async ({ store, encoder }) => {
 			const onNote = (note: string): void => void process.stderr.write(`clip-search: ${note}\n`);
-			const tagsOf = await tagsLookup(values.tags ?? defaultTagsFile(store.root));
+			const { tagsOf, tagsProblem } = await tagsForSearch(values.tags ?? defaultTagsFile(store.root));
 			if (values.tags && !tagsOf) {
-				throw new UsageError(`--tags ${values.tags}: no such tags file.`);
+				throw tagsProblem ?? new UsageError(`--tags ${values.tags}: no such tags file.`);
 			}
-			const answer = await searchDetailed(store, encoder, query, { ...options, sort: sortOption(values), tagsOf, scope: await resolveScope(store, values.scope, '--scope'), onNote });
+			const answer = await searchDetailed(store, encoder, query, { ...options, sort: sortOption(values), tagsOf, tagsProblem, scope: await resolveScope(store, values.scope, '--scope'), onNote });
 			sayApplied(answer);
 			printResults(answer.results, values.json ?? false);
 			return 0;
 		});
 	},
 };
+
+/**
+ * The model folder of the index this command would read (--index, or the folder's own, as git finds
+ * its repository) when it is the library's model: the same fingerprint and variant. A folder that
+ * was indexed and pushed with --model <folder> can then search its library without naming it again.
+ */
+async function localModelOf(values: Values, model: { revision: string; variant: string }): Promise<string | undefined> {
+	const dir = values.index ? path.resolve(values.index) : await findIndexDir(process.cwd()).then(
+		found => found.dir,
+		() => undefined,
+	);
+	const stamp = dir ? (await IndexStore.committedSettings(dir))?.model : undefined;
+	return stamp && stamp.revision === model.revision && stamp.variant === model.variant ? stamp.id : undefined;
+}
 
 /** Mode 2: the text is embedded here, the nearest images are found on the store's server. */
 async function searchRemote(query: string, values: Values, options: SearchOptions): Promise<number> {
@@ -97,7 +114,7 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 	const model = await PgVectorStore.libraryModel({ ...at, log }, values.library);
 	// [Note: the store's answers are data] in pgStore.ts: only a known id is taken from the store; a
 	// library pushed with a local model folder (or anything else) needs this person's own --model.
-	const ref = values.model ?? (findKnownModel(model.id) ? model.id : undefined);
+	const ref = values.model ?? (findKnownModel(model.id) ? model.id : await localModelOf(values, model));
 	if (!ref) {
 		throw new ClipError(
 			'ModelNotFound',
@@ -225,13 +242,14 @@ function toStoreFilters(filters: readonly QueryFilter[]): { storeFilters: StoreF
 				paths.push(f);
 				if (!f.not) {
 					// The folders before the first glob character: a LIKE prefix the server can use.
-					const parts = f.glob.replace(/^\.?\/+/, '').split('/');
+					// f.glob is normalised (filters.ts normalizePathPattern): escaped glob characters are literal.
+					const parts = f.glob.split('/');
 					const fixed: string[] = [];
 					for (const part of parts.slice(0, -1)) {
-						if (/[*?[\]{}]/.test(part)) {
+						if (/[*?[\]{}]/.test(part.replace(/\\./g, ''))) {
 							break;
 						}
-						fixed.push(part);
+						fixed.push(part.replace(/\\(.)/g, '$1'));
 					}
 					if (fixed.length) {
 						pathPrefixes.push(fixed.join('/'));

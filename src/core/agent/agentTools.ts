@@ -25,7 +25,7 @@ import type { IndexStore } from '../index/indexStore';
 import { currentLockHolder } from '../index/lock';
 import { readClassesFile } from '../labels/classesFile';
 import { describeWarning, Labeler, type LabelClass } from '../labels/labeler';
-import { defaultTagsFile, tagsLookup, writeTagsFile } from '../labels/tagsFile';
+import { defaultTagsFile, tagsForSearch, writeTagsFile } from '../labels/tagsFile';
 import type { ClipEncoder } from '../model/encoder';
 import { DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import type { TextRecognizer } from '../ocr/ocrPass';
@@ -192,7 +192,7 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 		for (const folder of folders) {
 			const store = await indexOf(ctx, folder);
 			const encoder = await ctx.encoder(store);
-			const tagsOf = await tagsLookup(defaultTagsFile(folder.root), folder.root).catch(() => undefined);
+			const { tagsOf, tagsProblem } = await tagsForSearch(defaultTagsFile(folder.root), folder.root);
 			const answer = await searchDetailed(store, encoder, input.query, {
 				k: input.k,
 				minScore: input.min_score,
@@ -201,11 +201,16 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 				unlike,
 				likeRoots: ctx.folders.map(f => f.root),
 				tagsOf,
+				tagsProblem,
 				scope,
 				cwd: folder.root,
 				within: folder.root,
 				onNote: n => notes.add(n),
 			}).catch((err: unknown) => {
+				if (tagsProblem && err === tagsProblem) {
+					// A tag: filter over a tags file that cannot be used: said as the folder's tags file, whatever it leads to.
+					throw new ClipError('FileUnreadable', `tag: needs the folder's tags file (.vscode/image-tags.json), and it cannot be used here (not a readable tags file inside the folder): label the images again (label_images with write_tags).`);
+				}
 				// An image term the folder does not hold: the one answer ([Note: what an agent may reach]).
 				throw ClipError.is(err, 'OutsideFolder') || ClipError.is(err, 'FileUnreadable') ? noSuch(ctx, err.file ?? 'an image in the query', 'image') : err;
 			});

@@ -12,7 +12,7 @@
  * open file, never more than a bound read, and — on Linux, where the open file's own path can be
  * asked — the opened file checked again, so a link swapped in after the check is caught too.
  */
-import { constants, promises as fs } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError } from './errors';
 import { isInside } from './safePaths';
@@ -91,12 +91,29 @@ export interface BoundedRead {
 	tooLarge?: (file: string, size: number) => ClipError;
 	/** The folder the file must stay inside, links followed ([Note: confinement]). */
 	within?: string;
+	/** Read only the first maxBytes bytes of a larger file instead of refusing it (a header). */
+	head?: boolean;
 }
+
+/**
+ * [Note: every read is bounded] Files a folder, a repository or a model folder provides are read
+ * only here (readRegularFile and the text readers below): a FIFO, a device, a folder or a link to
+ * /dev/zero is refused at once, and no file is read past its bound. test/core/common/readers.test.ts
+ * lists every other read in src/ with the reason it may stand, and fails on a new one.
+ */
+export const MAX_JSON_BYTES = 16 * 1024 * 1024;
+/** A tags file: about 200 bytes an image, so 64 MiB is some 300,000 images. */
+export const MAX_TAGS_FILE_BYTES = 64 * 1024 * 1024;
 
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0) | (constants.O_NOCTTY ?? 0);
 
 function unreadable(file: string, what: string, why: string, cause?: unknown): ClipError {
 	return new ClipError('FileUnreadable', `Cannot read ${what} ${file}: ${why}.`, { file, cause });
+}
+
+/** A ClipError as it is; anything else (a system error) as FileUnreadable with its code. */
+function asUnreadable(file: string, what: string, err: unknown): ClipError {
+	return ClipError.is(err) ? err : unreadable(file, what, (err as NodeJS.ErrnoException).code ?? String(err), err);
 }
 
 /**
@@ -136,11 +153,11 @@ export async function readRegularFile(file: string, options: BoundedRead): Promi
 				throw outsideFolder(file, path.resolve(options.within!), what.replace(/^the /, ''));
 			}
 		}
-		if (st.size > options.maxBytes) {
+		if (st.size > options.maxBytes && !options.head) {
 			throw options.tooLarge?.(file, st.size) ?? new ClipError('LimitExceeded', `${file}: ${st.size} bytes, more than ${options.maxBytes} allowed for ${what}; it was not read.`, { file });
 		}
 		// The size comes from the open file; a file that grows meanwhile is read up to that size.
-		const out = Buffer.allocUnsafe(st.size);
+		const out = Buffer.allocUnsafe(Math.min(st.size, options.maxBytes));
 		let at = 0;
 		while (at < out.length) {
 			const { bytesRead } = await handle.read(out, at, out.length - at, at);
@@ -151,11 +168,104 @@ export async function readRegularFile(file: string, options: BoundedRead): Promi
 		}
 		return at === out.length ? out : out.subarray(0, at);
 	} catch (err) {
-		if (ClipError.is(err)) {
-			throw err;
-		}
-		throw unreadable(file, what, (err as NodeJS.ErrnoException).code ?? String(err), err);
+		throw asUnreadable(file, what, err);
 	} finally {
 		await handle.close().catch(() => undefined);
 	}
+}
+
+/** Whether a read failed because the file is not there (ENOENT), as opposed to unreadable. */
+export function isMissingFile(err: unknown): boolean {
+	const cause = ClipError.is(err) ? (err as ClipError & { cause?: unknown }).cause : err;
+	return (cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+/** A regular file's text (UTF-8, a byte-order mark dropped), read as readRegularFile reads. */
+export async function readRegularText(file: string, options: BoundedRead): Promise<string> {
+	return (await readRegularFile(file, options)).toString('utf8').replace(/^\uFEFF/, '');
+}
+
+/** readRegularText, or undefined when the file is not there. */
+export async function readRegularTextIfExists(file: string, options: BoundedRead): Promise<string | undefined> {
+	try {
+		return await readRegularText(file, options);
+	} catch (err) {
+		if (isMissingFile(err)) {
+			return undefined;
+		}
+		throw err;
+	}
+}
+
+/**
+ * Feeds a regular file's bytes to `sink` in chunks, up to the size its open file has (a file too big
+ * to hold: a big image's hash, a model's digest), checked as readRegularFile checks: a FIFO or a
+ * device is refused, never streamed forever.
+ */
+export async function streamRegularFile(file: string, sink: (chunk: Uint8Array) => void, what = 'the file'): Promise<void> {
+	const handle = await openRegularFile(file, what);
+	try {
+		const { size } = await handle.stat();
+		const chunk = Buffer.allocUnsafe(Math.min(1 << 20, Math.max(1, size)));
+		for (let at = 0; at < size; ) {
+			const { bytesRead } = await handle.read(chunk, 0, Math.min(chunk.length, size - at), at);
+			if (bytesRead === 0) {
+				break;
+			}
+			sink(chunk.subarray(0, bytesRead));
+			at += bytesRead;
+		}
+	} catch (err) {
+		throw asUnreadable(file, what, err);
+	} finally {
+		await handle.close().catch(() => undefined);
+	}
+}
+
+/** readRegularFile for the few callers that must stay synchronous (a client built in a constructor): no link check, same type and size checks. */
+export function readRegularFileSync(file: string, options: Pick<BoundedRead, 'maxBytes' | 'what'>): Buffer {
+	const what = options.what ?? 'the file';
+	let fd: number;
+	try {
+		fd = openSync(file, OPEN_FLAGS);
+	} catch (err) {
+		throw unreadable(file, what, (err as NodeJS.ErrnoException).code ?? String(err), err);
+	}
+	try {
+		const st = fstatSync(fd);
+		if (!st.isFile()) {
+			throw unreadable(file, what, st.isDirectory() ? 'it is a folder' : 'it is not a regular file (a device, a pipe or a socket)');
+		}
+		if (st.size > options.maxBytes) {
+			throw new ClipError('LimitExceeded', `${file}: ${st.size} bytes, more than ${options.maxBytes} allowed for ${what}; it was not read.`, { file });
+		}
+		const out = Buffer.allocUnsafe(st.size);
+		let at = 0;
+		while (at < out.length) {
+			const n = readSync(fd, out, at, out.length - at, at);
+			if (n === 0) {
+				break;
+			}
+			at += n;
+		}
+		return out.subarray(0, at);
+	} finally {
+		closeSync(fd);
+	}
+}
+
+/** An open regular file to read from (a graph's header, a download to hash): a FIFO or a device is refused at once, never waited on. */
+export async function openRegularFile(file: string, what = 'the file'): Promise<fs.FileHandle> {
+	let handle: fs.FileHandle;
+	try {
+		handle = await fs.open(file, OPEN_FLAGS);
+	} catch (err) {
+		throw unreadable(file, what, (err as NodeJS.ErrnoException).code ?? String(err), err);
+	}
+	const st = await handle.stat().catch(() => undefined);
+	if (!st?.isFile()) {
+		await handle.close().catch(() => undefined);
+		throw unreadable(file, what, st?.isDirectory() ? 'it is a folder' : 'it is not a regular file (a device, a pipe or a socket)');
+	}
+	return handle;
 }

@@ -5,6 +5,8 @@
 
 export type ClipErrorCode =
 	| 'ModelNotFound'
+	/** The model is there, but not in the variant asked for (Immich and rclip folders are fp32 only). */
+	| 'VariantUnavailable'
 	| 'ModelInvalid'
 	| 'DownloadFailed'
 	| 'ChecksumMismatch'

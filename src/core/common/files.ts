@@ -8,9 +8,8 @@
  * metadata, so a bigger file is refused from its size alone; a big file under that cap is hashed
  * and decoded as a stream (STREAM_ABOVE), never held whole in memory.
  */
-import { createReadStream } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { readRegularFile } from './confine';
+import { readRegularFile, streamRegularFile } from './confine';
 import { ClipError } from './errors';
 import { formatBytes } from './sizes';
 
@@ -37,9 +36,7 @@ export function checkImageFileSize(file: string, size: number, maxPixels: number
 /** SHA-256 of a file read as a stream (for files too big to hold in memory). */
 export async function contentHashOfFile(file: string): Promise<string> {
 	const hash = createHash('sha256');
-	for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-		hash.update(chunk as Buffer);
-	}
+	await streamRegularFile(file, chunk => hash.update(chunk), 'the image');
 	return hash.digest('hex');
 }
 

@@ -23,6 +23,8 @@ export interface GlobOptions {
 	nocase?: boolean;
 	/** Where the pattern comes from, for errors ("clipSearch.include", a classes file's class). */
 	source?: string;
+	/** The steps all matching with this pattern may take (a query's filters: GlobBudget). */
+	budget?: GlobBudget;
 }
 
 type Token = { kind: 'char'; c: string } | { kind: 'any' } | { kind: 'star' } | { kind: 'class'; negate: boolean; ranges: [string, string][] };
@@ -148,69 +150,178 @@ function tokenMatches(t: Token, c: string): boolean {
 	}
 }
 
-/** One segment against one name: backtracking only to the last star, so at most |name| × |tokens| steps. */
-function segmentMatches(tokens: Token[], name: string): boolean {
-	// `*.png`, the commonest segment: a suffix test.
-	if (tokens.length > 1 && tokens[0].kind === 'star' && tokens.every((x, i) => i === 0 || x.kind === 'char')) {
-		return name.length >= tokens.length - 1 && tokens.every((x, i) => i === 0 || (x as { c: string }).c === name[name.length - tokens.length + i]);
+/**
+ * A shared count of matching steps with a ceiling: a query's filters are matched against every file
+ * of an index, so their cost is bounded as a whole, not only by the pattern's length (an agent's
+ * 101-character path: filter cost 3.2 s a search on 20,400 files). Past the ceiling the match is
+ * refused (LimitExceeded) naming the pattern.
+ */
+export class GlobBudget {
+	steps = 0;
+	constructor(readonly maxSteps: number) {}
+}
+
+/** Tokens as parallel arrays for the inner loop: the kind, the character code (char), the token (class). */
+interface TokenTable {
+	kinds: Uint8Array;
+	codes: Uint16Array;
+	tokens: Token[];
+	/** `*` followed by characters only (`*.png`): a suffix test. */
+	suffix?: string;
+}
+const CHAR = 0;
+const ANY = 1;
+const STAR = 2;
+const CLASS = 3;
+const tables = new WeakMap<Token[], TokenTable>();
+
+function tableOf(tokens: Token[]): TokenTable {
+	let table = tables.get(tokens);
+	if (!table) {
+		const kinds = Uint8Array.from(tokens, t => (t.kind === 'char' ? CHAR : t.kind === 'any' ? ANY : t.kind === 'star' ? STAR : CLASS));
+		const codes = Uint16Array.from(tokens, t => (t.kind === 'char' ? t.c.charCodeAt(0) : 0));
+		const suffix = tokens.length > 1 && tokens[0].kind === 'star' && tokens.every((x, i) => i === 0 || x.kind === 'char') ? tokens.slice(1).map(x => (x as { c: string }).c).join('') : undefined;
+		table = { kinds, codes, tokens, suffix };
+		tables.set(tokens, table);
 	}
+	return table;
+}
+
+/** One segment against one name: backtracking only to the last star, so at most |name| × |tokens| steps. */
+function segmentMatches(tokens: Token[], name: string, spend: (n: number) => void): boolean {
+	const { kinds, codes, suffix } = tableOf(tokens);
+	if (suffix !== undefined) {
+		spend(1);
+		return name.endsWith(suffix);
+	}
+	const T = kinds.length;
 	let t = 0;
 	let n = 0;
 	let starT = -1;
 	let starN = 0;
+	let steps = 0;
+	let matched = true;
 	while (n < name.length) {
-		if (t < tokens.length && tokens[t].kind === 'star') {
+		steps++;
+		const k = t < T ? kinds[t] : -1;
+		if (k === STAR) {
 			starT = t++;
 			starN = n;
-		} else if (t < tokens.length && tokenMatches(tokens[t], name[n])) {
+		} else if (k >= 0 && (k === ANY || (k === CHAR ? codes[t] === name.charCodeAt(n) : tokenMatches(tokens[t], name[n])))) {
 			t++;
 			n++;
 		} else if (starT >= 0) {
 			t = starT + 1;
 			n = ++starN;
 		} else {
-			return false;
+			matched = false;
+			break;
 		}
 	}
-	while (t < tokens.length && tokens[t].kind === 'star') {
+	spend(steps);
+	if (!matched) {
+		return false;
+	}
+	while (t < T && kinds[t] === STAR) {
 		t++;
 	}
-	return t === tokens.length;
+	return t === T;
 }
 
-function compileOne(pattern: string, original: string, options: GlobOptions): (parts: string[]) => boolean {
+/** Folders whose walk state a matcher remembers before it starts again (a bound on its memory). */
+const MAX_REMEMBERED_FOLDERS = 65_536;
+
+/**
+ * One pattern without braces as a walk over a path's parts: the states are the pattern segments
+ * reachable so far (a `**` stays put while it takes a part). [Note: each folder once] The state after
+ * a folder is remembered by the folder's path, so the folders a thousand files share are matched
+ * once and each file costs one step: its own name (for a query's patterns, which meet every file of
+ * an index).
+ */
+function compileOne(pattern: string, original: string, options: GlobOptions): (parts: string[], folderKey?: string) => boolean {
 	const compiled = pattern
 		.split('/')
 		.filter(Boolean)
 		.map(s => parseSegment(options.nocase ? s.toLowerCase() : s, original, options));
+	const P = compiled.length;
+	const budget = options.budget;
+	const spend = (n: number): void => {
+		if (budget && (budget.steps += n) > budget.maxSteps) {
+			refuse(original, `needs more than ${budget.maxSteps.toLocaleString('en')} matching steps over these paths: use a simpler pattern`, options);
+		}
+	};
 	const segMatch = (seg: Segment, name: string): boolean => {
 		if (seg.kind === 'literal') {
+			spend(1);
 			return seg.text === name;
 		}
-		return seg.kind === 'globstar' || segmentMatches(seg.tokens, name);
+		return seg.kind === 'globstar' || segmentMatches(seg.tokens, name, spend);
 	};
-	return parts => {
-		// memo[i][j]: pattern segments from i match path parts from j.
-		const P = compiled.length;
-		const S = parts.length;
-		const memo = new Int8Array((P + 1) * (S + 1)); // 0 unknown, 1 yes, 2 no
-		const go = (i: number, j: number): boolean => {
-			const key = i * (S + 1) + j;
-			if (memo[key]) {
-				return memo[key] === 1;
+	/** The states reachable from `states` without taking a part: past each `**`, which may take none. */
+	const closure = (states: number[]): number[] => {
+		const out = new Set<number>();
+		for (let i of states) {
+			out.add(i);
+			while (i < P && compiled[i].kind === 'globstar') {
+				out.add(++i);
 			}
-			let ok: boolean;
+		}
+		return [...out].sort((a, b) => a - b);
+	};
+	const step = (states: number[], part: string): number[] => {
+		const next: number[] = [];
+		for (const i of states) {
 			if (i === P) {
-				ok = j === S;
-			} else if (compiled[i].kind === 'globstar') {
-				ok = go(i + 1, j) || (j < S && go(i, j + 1));
-			} else {
-				ok = j < S && segMatch(compiled[i], parts[j]) && go(i + 1, j + 1);
+				continue;
 			}
-			memo[key] = ok ? 1 : 2;
-			return ok;
-		};
-		return go(0, 0);
+			if (compiled[i].kind === 'globstar') {
+				next.push(i);
+			} else if (segMatch(compiled[i], part)) {
+				next.push(i + 1);
+			}
+		}
+		return closure(next);
+	};
+	const start = closure([0]);
+	// Remembered only where many paths are matched against one query's patterns (a budget is given):
+	// the walker's and .gitignore's matchers see each path once, and a repository may have 5,000 of them.
+	const folders = budget ? new Map<string, number[]>() : undefined;
+	/** The states after the first n parts; `key` is those parts joined (the folder's path). */
+	const statesOf = (parts: string[], n: number, key: string): number[] => {
+		if (n === 0) {
+			return start;
+		}
+		const parent = (): string => key.slice(0, Math.max(0, key.lastIndexOf('/')));
+		if (!folders) {
+			const before = statesOf(parts, n - 1, '');
+			return before.length ? step(before, parts[n - 1]) : before;
+		}
+		let states = folders.get(key);
+		if (!states) {
+			const before = statesOf(parts, n - 1, parent());
+			states = before.length ? step(before, parts[n - 1]) : before;
+			if (folders.size >= MAX_REMEMBERED_FOLDERS) {
+				folders.clear();
+			}
+			folders.set(key, states);
+		}
+		return states;
+	};
+	// done[i]: the segments from i on are all `**` (they may take nothing), so reaching i is a match.
+	const done = compiled.map((_, i) => compiled.slice(i).every(c => c.kind === 'globstar')).concat(true);
+	return (parts, folderKey) => {
+		if (!parts.length) {
+			return start.includes(P);
+		}
+		// The last part (the file's name) is checked without building a state: it is the one step a file costs.
+		spend(1);
+		const name = parts[parts.length - 1];
+		for (const i of statesOf(parts, parts.length - 1, folders ? (folderKey ?? parts.slice(0, -1).join('/')) : '')) {
+			if (i < P && (compiled[i].kind === 'globstar' ? done[i] : done[i + 1] && segMatch(compiled[i], name))) {
+				return true;
+			}
+		}
+		return false;
 	};
 }
 
@@ -242,7 +353,14 @@ export function compileGlob(pattern: string, options: GlobOptions = {}): (parts:
 		refuse(pattern, `is longer than ${MAX_PATTERN_LENGTH} characters`, options);
 	}
 	const alternatives = expandBraces(normalizeGlob(pattern), pattern, options).map(p => compileOne(p, pattern, options));
-	return parts => alternatives.some(m => m(parts));
+	if (alternatives.length === 1) {
+		return alternatives[0];
+	}
+	// The folder's path is worked out once for all the alternatives (their states are remembered by it).
+	return parts => {
+		const key = options.budget ? parts.slice(0, -1).join('/') : undefined;
+		return alternatives.some(m => m(parts, key));
+	};
 }
 
 /**

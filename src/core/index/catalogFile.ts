@@ -3,10 +3,33 @@
  * vector labels) and of its manifest, and the check a catalog passes before any of it is used
  * (indexStore.ts reads and writes them).
  */
+import { constants as bufferConstants } from 'node:buffer';
+import { readRegularFile, readRegularText } from '../common/confine';
 import { ClipError } from '../common/errors';
 import { isSafeRelativePath } from '../common/safePaths';
+import { type ImageInfo, validImageInfo } from '../common/imageInfo';
 
 export const INDEX_FORMAT = 1;
+
+/**
+ * [Note: every read is bounded] in common/confine.ts: an index folder can sit in the workspace
+ * (clipSearch.indexLocation "workspace"), so its files come with a repository too. A manifest or a
+ * lock is a few hundred bytes; a catalog about 300 bytes an image, more with text read inside
+ * images (256 MiB stays under V8's longest string); a graph 4 × dim bytes an image and its links.
+ */
+export const MAX_MANIFEST_BYTES = 64 * 1024;
+export const MAX_CATALOG_BYTES = 256 * 1024 * 1024;
+export const MAX_GRAPH_FILE_BYTES = Math.min(bufferConstants.MAX_LENGTH, 8 * 1024 * 1024 * 1024);
+
+/** An index file's text, read as every file from a folder is read. */
+export function readIndexText(file: string, maxBytes: number): Promise<string> {
+	return readRegularText(file, { maxBytes, what: 'the index file' });
+}
+
+/** An index graph's bytes, likewise. */
+export function readGraphBytes(file: string): Promise<Buffer> {
+	return readRegularFile(file, { maxBytes: MAX_GRAPH_FILE_BYTES, what: 'the index graph' });
+}
 
 export interface ModelStamp {
 	/** modelKey(): id@revision#variant. Vectors of different keys are never mixed. */
@@ -93,11 +116,7 @@ export function checkCatalog(c: CatalogJson, file: string): void {
 	if (c.walk !== undefined && (!isObject(c.walk) || !globs(c.walk.include) || !globs(c.walk.exclude))) {
 		bad('walk');
 	}
-	const dims = (n: unknown): boolean => Number.isSafeInteger(n) && (n as number) > 0 && (n as number) <= 10_000_000;
-	if (
-		c.images !== undefined &&
-		(!isObject(c.images) || Object.values(c.images).some(i => !isObject(i) || typeof i.format !== 'string' || i.format.length > 16 || !dims(i.width) || !dims(i.height)))
-	) {
+	if (c.images !== undefined && (!isObject(c.images) || Object.values(c.images).some(i => !isObject(i) || !validImageInfo(i as unknown as ImageInfo)))) {
 		bad('images');
 	}
 	if (c.texts !== undefined && (!isObject(c.texts) || Object.values(c.texts).some(lines => !Array.isArray(lines) || lines.some(l => typeof l !== 'string')))) {

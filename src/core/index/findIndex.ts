@@ -3,7 +3,8 @@
  * the folder, else of the nearest folder above it that has one. From above an indexed folder, the
  * error names the indexes below (it said "no index" and advised indexing again).
  */
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import { readRegularFile } from '../common/confine';
 import * as path from 'node:path';
 import { ClipError } from '../common/errors';
 import { isInside } from '../common/safePaths';
@@ -16,13 +17,10 @@ async function rootOf(dir: string): Promise<string | undefined> {
 	if (generation === undefined) {
 		return undefined;
 	}
-	const head = await new Promise<string>(resolve => {
-		let text = '';
-		const stream = createReadStream(path.join(dir, `catalog-${generation}.json`), { start: 0, end: 8191, encoding: 'utf8' });
-		stream.on('data', d => (text += d));
-		stream.on('end', () => resolve(text));
-		stream.on('error', () => resolve(''));
-	});
+	const head = await readRegularFile(path.join(dir, `catalog-${generation}.json`), { maxBytes: 8192, head: true, what: 'the index file' }).then(
+		b => b.toString('utf8'),
+		() => '',
+	);
 	const m = /"root":("(?:[^"\\]|\\.)*")/.exec(head);
 	try {
 		return m ? (JSON.parse(m[1]) as string) : undefined;

@@ -17,7 +17,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { ClipError } from '../common/errors';
-import { type CatalogJson, checkCatalog, INDEX_FORMAT } from './catalogFile';
+import { type CatalogJson, checkCatalog, INDEX_FORMAT, MAX_CATALOG_BYTES, MAX_MANIFEST_BYTES, readIndexText } from './catalogFile';
 
 export const MARKER = '.clip-search-index';
 export const MARKER_CONTENT = '{"clipImageSearchIndex":1}\n';
@@ -37,7 +37,7 @@ export function isOurTempName(name: string): boolean {
 }
 
 async function hasMarker(dir: string): Promise<boolean> {
-	const text = await fs.readFile(path.join(dir, MARKER), 'utf8').catch(() => undefined);
+	const text = await readIndexText(path.join(dir, MARKER), MAX_MANIFEST_BYTES).catch(() => undefined);
 	return text !== undefined && text.trim() === MARKER_CONTENT.trim();
 }
 
@@ -66,12 +66,12 @@ async function isUnmarkedIndex(dir: string, entries: string[]): Promise<boolean>
 		return true; // our names only (a lock, a crashed writer's files), nothing committed
 	}
 	try {
-		const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as { format?: unknown; generation?: unknown };
+		const manifest = JSON.parse(await readIndexText(path.join(dir, 'manifest.json'), MAX_MANIFEST_BYTES)) as { format?: unknown; generation?: unknown };
 		if (manifest?.format !== INDEX_FORMAT || !Number.isSafeInteger(manifest.generation) || (manifest.generation as number) < 1 || Object.keys(manifest).length !== 2) {
 			return false;
 		}
 		const catalogFile = path.join(dir, `catalog-${manifest.generation as number}.json`);
-		checkCatalog(JSON.parse(await fs.readFile(catalogFile, 'utf8')) as CatalogJson, catalogFile);
+		checkCatalog(JSON.parse(await readIndexText(catalogFile, MAX_CATALOG_BYTES)) as CatalogJson, catalogFile);
 		return true;
 	} catch {
 		return false;

@@ -27,10 +27,12 @@ import * as path from 'node:path';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
 import { vectorProblem } from '../common/vectors';
-import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, type ModelStamp, type WalkRules } from './catalogFile';
+import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, MAX_CATALOG_BYTES, MAX_MANIFEST_BYTES, type ModelStamp, readGraphBytes, readIndexText, type WalkRules } from './catalogFile';
+import { isMissingFile } from '../common/confine';
+import { EXACT_BLOCK_MAX_BYTES, ExactBlock } from './exactBlock';
 import { checkHnswFile } from './hnswFile';
 import { claimIndexDir, foreignIndexDir, isOurTempName } from './indexDir';
-import type { ImageInfo } from '../model/preprocess';
+import { type ImageInfo, validImageInfo } from '../common/imageInfo';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
 export { INDEX_FORMAT } from './catalogFile';
@@ -44,8 +46,13 @@ export interface SearchHit {
 
 const HNSW_M = 16;
 const HNSW_EF_CONSTRUCTION = 200;
-/** [Note: default ef] 100 gives recall@10 ≥ 0.99 on 100 k × 512 random-ish CLIP vectors (npm run bench). */
-export const DEFAULT_EF_SEARCH = 100;
+/**
+ * [Note: default ef] The graph's candidate list when it answers (past the exact block's budget,
+ * [Note: exact answers] in exactBlock.ts): 200 at least, the floor a filtered search has too (a
+ * filter that passes everything switched a search to ef 200 and changed its best hit). 100 gave
+ * recall@10 ≥ 0.99 on 100 k × 512 random-ish CLIP vectors but missed the best of clustered ones.
+ */
+export const GRAPH_EF_SEARCH = 200;
 const INITIAL_CAPACITY = 1024;
 /** Generations count commits: far below 2^53, so that the next one is always a new whole number. */
 const MAX_GENERATION = 1e12;
@@ -68,6 +75,8 @@ export class IndexStore {
 	private nextLabel = 0;
 	private generation = 0;
 	private graph: VectorGraph;
+	/** Every live vector, while the index is small enough ([Note: exact answers] in exactBlock.ts). */
+	private block: ExactBlock | undefined;
 	provider: string | undefined;
 	/** How the provider was chosen (auto's measurement, or the setting), when known. */
 	providerChoice: string | undefined;
@@ -87,8 +96,12 @@ export class IndexStore {
 	) {
 		this.graph = createGraph(stamp.dim);
 		this.graph.initIndex(INITIAL_CAPACITY, HNSW_M, HNSW_EF_CONSTRUCTION, 100, false);
-		this.graph.setEf(DEFAULT_EF_SEARCH);
+		this.graph.setEf(GRAPH_EF_SEARCH);
+		this.block = ExactBlock.create(stamp.dim, 0, IndexStore.exactBlockBytes);
 	}
+
+	/** The exact block's budget ([Note: exact answers] in exactBlock.ts); tests and the bench lower it to reach the graph. */
+	static exactBlockBytes = EXACT_BLOCK_MAX_BYTES;
 
 	/**
 	 * A new, empty index (nothing is written until save()). `afterGeneration`: the generation
@@ -120,7 +133,7 @@ export class IndexStore {
 			try {
 				return await IndexStore.loadOnce(abs);
 			} catch (err) {
-				if (attempt < 2 && (err as NodeJS.ErrnoException).code === 'ENOENT' && (await IndexStore.exists(abs))) {
+				if (attempt < 2 && isMissingFile(err) && (await IndexStore.exists(abs))) {
 					continue;
 				}
 				throw err;
@@ -137,12 +150,12 @@ export class IndexStore {
 		}
 		let manifestText: string;
 		try {
-			manifestText = await fs.readFile(manifestFile, 'utf8');
+			manifestText = await readIndexText(manifestFile, MAX_MANIFEST_BYTES);
 		} catch (err) {
-			if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+			if (isMissingFile(err)) {
 				throw new ClipError('IndexNotFound', `No index in ${dir}. Run "clip-search index <folder>" first.`, { file: manifestFile });
 			}
-			throw err;
+			throw new ClipError('IndexCorrupt', `${describeError(err)} Delete the index folder and index again.`, { file: manifestFile, cause: err });
 		}
 		let manifest: ManifestJson;
 		try {
@@ -160,8 +173,11 @@ export class IndexStore {
 		}
 		const catalogFile = path.join(dir, `catalog-${manifest.generation}.json`);
 		const graphFile = path.join(dir, `vectors-${manifest.generation}.hnsw`);
-		const catalogText = await fs.readFile(catalogFile, 'utf8').catch(async (err: NodeJS.ErrnoException) => {
-			if (err.code === 'ENOENT' && (await IndexStore.generationOnDisk(dir)) === manifest.generation) {
+		const catalogText = await readIndexText(catalogFile, MAX_CATALOG_BYTES).catch(async (err: unknown) => {
+			if (!isMissingFile(err)) {
+				throw new ClipError('IndexCorrupt', `${describeError(err)} Index the folder again (it is rebuilt).`, { file: catalogFile, cause: err });
+			}
+			if ((await IndexStore.generationOnDisk(dir)) === manifest.generation) {
 				// Not a writer's commit racing this read (the manifest still names it): the generation is gone.
 				throw new ClipError('IndexCorrupt', `${manifestFile} names generation ${manifest.generation}, but ${path.basename(catalogFile)} is missing. Index the folder again (it is rebuilt).`, { file: catalogFile, cause: err });
 			}
@@ -179,12 +195,12 @@ export class IndexStore {
 		store.provider = catalog.provider;
 		store.providerChoice = typeof catalog.providerChoice === 'string' ? catalog.providerChoice : undefined;
 		store.walk = catalog.walk;
-		const graph = await fs.readFile(graphFile).catch((err: unknown) => {
+		const graph = await readGraphBytes(graphFile).catch((err: unknown) => {
 			// (a missing graph of the committed generation, too: named, and the writer rebuilds)
 			throw new ClipError('IndexCorrupt', `${graphFile} cannot be read (${describeError(err)}). Index the folder again.`, { file: graphFile, cause: err });
 		});
 		// [Note: untrusted graphs] in hnswFile.ts: checked before the native code sees it.
-		const { labels, count } = checkHnswFile(graph, catalog.model.dim, graphFile);
+		const { labels, count, vectors } = checkHnswFile(graph, catalog.model.dim, graphFile);
 		// Every label below nextLabel is a point of the graph (labels are reused, never skipped): a
 		// nextLabel beyond the graph's count would allocate for points that do not exist (2^53 aborted V8).
 		if (catalog.nextLabel !== count) {
@@ -202,11 +218,13 @@ export class IndexStore {
 				cause: err,
 			});
 		}
-		store.graph.setEf(DEFAULT_EF_SEARCH);
+		store.graph.setEf(GRAPH_EF_SEARCH);
 		store.nextLabel = catalog.nextLabel;
+		store.block = ExactBlock.create(catalog.model.dim, catalog.nextLabel, IndexStore.exactBlockBytes);
 		for (const [hash, label] of Object.entries(catalog.embeddings)) {
 			store.hashToLabel.set(hash, label);
 			store.labelToHash.set(label, hash);
+			store.block?.set(label, vectors.get(label)!);
 		}
 		for (const [rel, entry] of Object.entries(catalog.files)) {
 			store.setFile(rel, entry);
@@ -238,7 +256,7 @@ export class IndexStore {
 				return undefined;
 			}
 			const catalogFile = path.join(dir, `catalog-${generation}.json`);
-			const catalog = JSON.parse(await fs.readFile(catalogFile, 'utf8')) as CatalogJson;
+			const catalog = JSON.parse(await readIndexText(catalogFile, MAX_CATALOG_BYTES)) as CatalogJson;
 			checkCatalog(catalog, catalogFile);
 			return { model: catalog.model, walk: catalog.walk };
 		} catch {
@@ -278,7 +296,7 @@ export class IndexStore {
 	 */
 	static async generationOnDisk(dir: string): Promise<number | undefined> {
 		try {
-			const manifest = JSON.parse(await fs.readFile(path.join(dir, 'manifest.json'), 'utf8')) as ManifestJson;
+			const manifest = JSON.parse(await readIndexText(path.join(dir, 'manifest.json'), MAX_MANIFEST_BYTES)) as ManifestJson;
 			return isGeneration(manifest.generation) ? manifest.generation : undefined;
 		} catch {
 			return undefined;
@@ -349,7 +367,7 @@ export class IndexStore {
 
 	vectorOf(hash: string): Float32Array | undefined {
 		const label = this.hashToLabel.get(hash);
-		return label === undefined ? undefined : Float32Array.from(this.graph.getPoint(label));
+		return label === undefined ? undefined : (this.block?.get(label) ?? Float32Array.from(this.graph.getPoint(label)));
 	}
 
 	setFile(rel: string, entry: FileEntry): void {
@@ -406,6 +424,11 @@ export class IndexStore {
 		}
 		// A reused label still holds a deleted point: addPoint updates it and un-deletes it.
 		this.graph.addPoint(Array.from(vector), label);
+		if (this.block && ExactBlock.fits(this.model.dim, this.nextLabel, IndexStore.exactBlockBytes)) {
+			this.block.set(label, vector);
+		} else {
+			this.block = undefined; // past the budget: the graph answers from now on
+		}
 		this.hashToLabel.set(hash, label);
 		this.labelToHash.set(label, hash);
 		this.touch();
@@ -446,6 +469,9 @@ export class IndexStore {
 	}
 
 	setInfo(hash: string, info: ImageInfo): void {
+		if (!validImageInfo(info)) {
+			return; // never recorded where the catalog's check would refuse it ([Note: recorded sizes pass their own check])
+		}
 		const old = this.infos.get(hash);
 		if (!old || old.format !== info.format || old.width !== info.width || old.height !== info.height) {
 			this.infos.set(hash, { format: info.format, width: info.width, height: info.height });
@@ -492,6 +518,7 @@ export class IndexStore {
 		for (const [hash, label] of this.hashToLabel) {
 			if (!this.hashToFiles.has(hash)) {
 				this.graph.markDelete(label);
+				this.block?.delete(label);
 				this.hashToLabel.delete(hash);
 				this.labelToHash.delete(label);
 				this.freeLabels.push(label);
@@ -514,7 +541,10 @@ export class IndexStore {
 		if (n <= 0) {
 			return [];
 		}
-		this.graph.setEf(Math.max(options.ef ?? DEFAULT_EF_SEARCH, n));
+		if (this.block) {
+			return this.block.top(query, n, options.accept);
+		}
+		this.graph.setEf(Math.max(options.ef ?? GRAPH_EF_SEARCH, n));
 		const accept = options.accept;
 		const filter = (label: number): boolean => this.labelToHash.has(label) && (!accept || accept(label));
 		const result = this.graph.searchKnn(Array.from(query), n, filter);
@@ -523,7 +553,15 @@ export class IndexStore {
 
 	/** The vector stored under a label (a copy), when the label is live. */
 	vectorOfLabel(label: number): Float32Array | undefined {
-		return this.labelToHash.has(label) ? Float32Array.from(this.graph.getPoint(label)) : undefined;
+		if (!this.labelToHash.has(label)) {
+			return undefined;
+		}
+		return this.block?.get(label) ?? Float32Array.from(this.graph.getPoint(label));
+	}
+
+	/** Whether searches score every vector (exact) rather than walk the graph ([Note: exact answers]). */
+	get exact(): boolean {
+		return !!this.block || this.graph.exact;
 	}
 
 	/** Every live label. */
@@ -534,7 +572,7 @@ export class IndexStore {
 	/** Every live label with its vector (for duplicate finding and exact checks). */
 	*vectors(): Generator<{ label: number; hash: string; vector: Float32Array }> {
 		for (const [hash, label] of this.hashToLabel) {
-			yield { label, hash, vector: Float32Array.from(this.graph.getPoint(label)) };
+			yield { label, hash, vector: this.block?.get(label) ?? Float32Array.from(this.graph.getPoint(label)) };
 		}
 	}
 

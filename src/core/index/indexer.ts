@@ -26,7 +26,8 @@ import * as path from 'node:path';
 import { BoundedQueue, Gate, WeightedSemaphore } from '../common/concurrency';
 import type { ClipEncoder } from '../model/encoder';
 import { ClipError, describeError } from '../common/errors';
-import { checkImageFileSize, contentHash, contentHashOfFile, STREAM_ABOVE } from '../common/files';
+import { isMissingFile } from '../common/confine';
+import { checkImageFileSize, contentHash, contentHashOfFile, readImageFile, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
 import { type DecodedImage, DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage, readImageInfo } from '../model/preprocess';
 import type { RemoteVectors } from './remoteVectors';
@@ -275,17 +276,20 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 				bytes = { path: file.abs };
 				hash = await contentHashOfFile(file.abs);
 			} else {
-				bytes = await fs.readFile(file.abs);
-				hash = contentHash(bytes);
+				// Read as a regular file, bounded ([Note: every read is bounded]): a file the walk saw may be a FIFO by now.
+				const read = await readImageFile(file.abs, options.maxPixels ?? DEFAULT_MAX_PIXELS, 'the image');
+				bytes = read;
+				hash = contentHash(read);
 			}
 		} catch (err) {
-			const code = (err as NodeJS.ErrnoException).code;
-			if (code === 'ENOENT') {
+			if (isMissingFile(err)) {
 				store.removeFile(file.rel); // vanished since the scan: nothing to index
 				progress.done++;
 				return;
 			}
-			fail(file, undefined, ClipError.is(err) ? err : new ClipError('FileUnreadable', `${file.rel}: cannot read the file (${code ?? describeError(err)}).`, { file: file.rel }));
+			const cause = ClipError.is(err) ? (err as Error & { cause?: NodeJS.ErrnoException }).cause : (err as NodeJS.ErrnoException);
+			const why = cause?.code ?? describeError(err).replace(file.abs, file.rel);
+			fail(file, undefined, ClipError.is(err) && !ClipError.is(err, 'FileUnreadable') ? err : new ClipError('FileUnreadable', `${file.rel}: cannot read the file (${why}).`, { file: file.rel }));
 			return;
 		}
 		if (store.hasEmbedding(hash)) {

@@ -15,6 +15,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ClipError } from '../common/errors';
+import { MAX_MANIFEST_BYTES, readIndexText } from './catalogFile';
 import { claimIndexDir } from './indexDir';
 
 /** Who holds an index's lock: what the lock file says. */
@@ -64,7 +65,7 @@ function alive(pid: number): boolean {
 /** The lock file's holder when it is of our shape (a positive whole pid, a host, times that parse); else undefined. */
 async function readLock(file: string): Promise<LockHolder | undefined> {
 	try {
-		const h = JSON.parse(await fs.readFile(file, 'utf8')) as Partial<LockHolder>;
+		const h = JSON.parse(await readIndexText(file, MAX_MANIFEST_BYTES)) as Partial<LockHolder>;
 		const validTime = (t: unknown): boolean => typeof t === 'string' && Number.isFinite(Date.parse(t));
 		if (
 			!h ||

@@ -8,7 +8,7 @@
  * embedded here, the log says so, and the next run tries again (a push sends everything the store
  * lacks, so nothing from a failed push is lost).
  */
-import { promises as fs } from 'node:fs';
+import { readRegularFile } from '../common/confine';
 import { describeError } from '../common/errors';
 import { vectorProblem } from '../common/vectors';
 import { contentHash, contentHashOfFile, maxImageFileBytes, STREAM_ABOVE } from '../common/files';
@@ -18,7 +18,7 @@ import type { WalkedFile } from './walker';
 
 async function hashOf(file: WalkedFile): Promise<string | undefined> {
 	try {
-		return file.size > STREAM_ABOVE ? await contentHashOfFile(file.abs) : contentHash(await fs.readFile(file.abs));
+		return file.size > STREAM_ABOVE ? await contentHashOfFile(file.abs) : contentHash(await readRegularFile(file.abs, { maxBytes: STREAM_ABOVE, what: 'the image' }));
 	} catch {
 		return undefined; // the embedding pass reports it
 	}

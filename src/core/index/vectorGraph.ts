@@ -8,9 +8,9 @@
  * index falls back to an exact scan (the .hnsw file holds every vector: hnswFile.ts reads them), and
  * only writing — indexing — is refused with that message.
  */
-import { promises as fs } from 'node:fs';
 import type hnswlibTypes from 'hnswlib-node';
 import { ClipError, describeError } from '../common/errors';
+import { readGraphBytes } from './catalogFile';
 import { checkHnswFile } from './hnswFile';
 
 export interface VectorGraph {
@@ -61,7 +61,7 @@ class ExactGraph implements VectorGraph {
 	initIndex(): void {}
 	setEf(): void {}
 	async readIndex(file: string): Promise<boolean> {
-		this.vectors = checkHnswFile(await fs.readFile(file), this.dim, file).vectors;
+		this.vectors = checkHnswFile(await readGraphBytes(file), this.dim, file).vectors;
 		return true;
 	}
 	writeIndex(): Promise<boolean> {

@@ -9,6 +9,7 @@
 import type { Dirent } from 'node:fs';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
+import { isMissingFile, readRegularText } from '../common/confine';
 import { type GitIgnoreRules, parseGitIgnore } from '../common/gitignore';
 import { globMatcher } from '../common/glob';
 import { isSafeRelativePath } from '../common/safePaths';
@@ -82,16 +83,20 @@ function ignoredByGit(scopes: GitIgnoreScope[], rel: string, isDir: boolean): bo
 	return false;
 }
 
+/** A .gitignore file larger than this is reported and not used (git's own are a few KB). */
+const MAX_GITIGNORE_BYTES = 4 * 1024 * 1024;
+
 async function readGitIgnore(absRoot: string, dirRel: string, onError?: WalkOptions['onError']): Promise<GitIgnoreScope | undefined> {
 	const file = path.join(absRoot, dirRel, '.gitignore');
 	const shown = dirRel ? `${dirRel}/.gitignore` : '.gitignore';
 	try {
 		// [Note: .gitignore files from anyone] in common/gitignore.ts: bounded, lines past the bounds reported.
-		const rules = parseGitIgnore(await fs.readFile(file, 'utf8'), shown);
+		// [Note: every read is bounded] in common/confine.ts: a FIFO .gitignore hung the watcher's walk.
+		const rules = parseGitIgnore(await readRegularText(file, { maxBytes: MAX_GITIGNORE_BYTES, what: 'the .gitignore file' }), shown);
 		rules.skipped.forEach(err => onError?.(shown, err));
 		return { base: dirRel, rules };
 	} catch (err) {
-		if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+		if (!isMissingFile(err)) {
 			onError?.(shown, err);
 		}
 		return undefined;

@@ -4,7 +4,7 @@
  * class from the Explorer — the file keeps its comments, its layout and the user's other keys.
  */
 import { applyEdits, type FormattingOptions, modify, type Node, parseTree, type ParseError, printParseErrorCode } from 'jsonc-parser';
-import { readRegularFile } from '../common/confine';
+import { readRegularFile, readRegularTextIfExists } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { type LabelClass, parseClass, parseClasses } from './labeler';
 
@@ -124,6 +124,11 @@ export function parseClassesText(text: string, file: string): LabelClass[] {
 	const { value, tree } = parseClassesJson(body, file);
 	checkDuplicateKeys(tree, body, file);
 	return parseClasses(value, file);
+}
+
+/** A classes file's text, undefined when there is none (bounded and confined as readClassesFile reads). */
+export async function readClassesTextIfExists(file: string, options: { within?: string } = {}): Promise<string | undefined> {
+	return readRegularTextIfExists(file, { maxBytes: MAX_CLASSES_FILE_BYTES, what: 'the classes file', within: options.within });
 }
 
 /** Reads and checks a classes file: a regular file, bounded, inside `within` when given ([Note: confinement] in common/confine.ts). */

@@ -6,7 +6,7 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
-import { confinePath } from '../common/confine';
+import { confinePath, MAX_TAGS_FILE_BYTES, readRegularTextIfExists } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { isSafeRelativePath } from '../common/safePaths';
 import { isImagePath } from '../index/imageFiles';
@@ -69,19 +69,21 @@ export function defaultTagsFile(root: string): string {
 	return path.join(root, '.vscode', 'image-tags.json');
 }
 
+/** An image's tags (relative path → its labels, best first, and the best one's probability). */
+export type TagsLookup = (rel: string) => { labels: string[]; probability?: number } | undefined;
+
 /**
- * The tags of each image (relative path → its labels, best first, and the best one's probability),
- * for the query filters' `tag:` and a hit's `why`; undefined when there is no tags file. Inside
- * `within` when given (agents: links followed, [Note: confinement]).
+ * The tags of each image, for the query filters' `tag:` and a hit's `why`; undefined when there is
+ * no tags file. Inside `within` when given (agents: links followed, [Note: confinement]).
  */
-export async function tagsLookup(file: string, within?: string): Promise<((rel: string) => { labels: string[]; probability?: number } | undefined) | undefined> {
+export async function tagsLookup(file: string, within?: string): Promise<TagsLookup | undefined> {
 	if (within !== undefined) {
 		if (!(await fs.lstat(file).then(() => true, () => false))) {
 			return undefined;
 		}
 		await confinePath(within, file, 'file');
 	}
-	const tags = await readTagsFile(file);
+	const tags = await readTagsFile(file, within);
 	if (!tags) {
 		return undefined;
 	}
@@ -95,18 +97,30 @@ export async function tagsLookup(file: string, within?: string): Promise<((rel: 
 	};
 }
 
-/** Reads a tags file: undefined when there is none; see parseTagsText. */
-export async function readTagsFile(file: string): Promise<(TagsFile & { refused: string[] }) | undefined> {
-	let text: string;
+/**
+ * Reads a tags file: undefined when there is none; see parseTagsText. Read as every file a folder
+ * provides is ([Note: every read is bounded] in common/confine.ts): a FIFO or a link to /dev/zero at
+ * .vscode/image-tags.json is refused at once.
+ */
+export async function readTagsFile(file: string, within?: string): Promise<(TagsFile & { refused: string[] }) | undefined> {
+	const text = await readRegularTextIfExists(file, { maxBytes: MAX_TAGS_FILE_BYTES, what: 'the tags file', within });
+	return text === undefined ? undefined : parseTagsText(text, file);
+}
+
+/** What a search gets of a folder's tags: the lookup, or why the tags file could not be used. */
+export interface TagsForSearch {
+	tagsOf?: TagsLookup;
+	/** The tags file is there but unusable: a tag: filter fails with this; other queries note it and go on. */
+	tagsProblem?: ClipError;
+}
+
+/** tagsLookup for a search: never throws; a tags file that cannot be used is a problem to report, not a failed search. */
+export async function tagsForSearch(file: string, within?: string): Promise<TagsForSearch> {
 	try {
-		text = await fs.readFile(file, 'utf8');
+		return { tagsOf: await tagsLookup(file, within) };
 	} catch (err) {
-		if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-			return undefined;
-		}
-		throw new ClipError('FileUnreadable', `Cannot read the tags file ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}.`, { file, cause: err });
+		return { tagsProblem: ClipError.is(err) ? err : new ClipError('FileUnreadable', `Cannot read the tags file ${file}: ${describeError(err)}.`, { file, cause: err }) };
 	}
-	return parseTagsText(text, file);
 }
 
 /**
@@ -126,18 +140,17 @@ export async function tagsFileToReplace(file: string, options: { classesFile?: s
 	if (isImagePath(real)) {
 		throw new ClipError('WouldOverwrite', `${file} is an image: tags are not written over it. Give the tags a .json file.`, { file });
 	}
-	let text: string;
+	let text: string | undefined;
 	try {
-		text = await fs.readFile(file, 'utf8');
+		text = await readRegularTextIfExists(file, { maxBytes: MAX_TAGS_FILE_BYTES, what: 'the tags file' });
 	} catch (err) {
-		const code = (err as NodeJS.ErrnoException).code;
-		if (code === 'ENOENT') {
-			return undefined;
-		}
-		if (code === 'EISDIR') {
+		if (await fs.stat(file).then(st => st.isDirectory(), () => false)) {
 			throw new ClipError('WouldOverwrite', `${file} is a folder: give the tags a file.`, { file });
 		}
-		throw new ClipError('FileUnreadable', `Cannot read ${file} before replacing it: ${code ?? describeError(err)}. Nothing was written.`, { file, cause: err });
+		throw new ClipError('FileUnreadable', `Cannot read ${file} before replacing it: ${describeError(err)} Nothing was written.`, { file, cause: err });
+	}
+	if (text === undefined) {
+		return undefined;
 	}
 	if (text.trim()) {
 		try {

@@ -16,6 +16,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
+import { openRegularFile } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { formatBytes } from '../common/sizes';
 import { filesForVariant, type KnownModel, type ModelFile } from './modelRegistry';
@@ -301,7 +302,7 @@ function statedHashes(response: Response): { sha256?: string; gitSha1?: string; 
 }
 
 async function hashFile(file: string, hashes: Hash[], length: number): Promise<void> {
-	const handle = await fs.open(file, 'r');
+	const handle = await openRegularFile(file, 'the downloaded file');
 	try {
 		const buf = Buffer.alloc(1 << 20);
 		let pos = 0;

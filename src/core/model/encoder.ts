@@ -14,6 +14,7 @@ import { fastInt8Model } from './int8Weights';
 import { modelKey, type ModelSpec } from './modelSpec';
 import { quietDawn } from './dawn';
 import { chooseAutoProvider, forgetVerdicts, probeStarts, type ProviderVerdict } from './providerChoice';
+import type { ProbeRequest, ProbeResult } from './providerProbe';
 import { providerCandidates, type ConcreteProvider, type ProviderSetting } from './providers';
 import { type DecodedImage, toPixelBatch } from './preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from './tokenizer';
@@ -36,6 +37,10 @@ export interface EncoderOptions {
 	beforeRun?: (provider: ConcreteProvider, which: 'text' | 'vision') => void;
 	/** The clock idle times are measured with (tests inject one). */
 	now?: () => number;
+	/** `auto`'s measurement and start checks (default: the probe child); tests watch what it is asked. */
+	probe?: (request: ProbeRequest) => Promise<ProbeResult[]>;
+	/** The environment `auto` reads the GPU drivers from (default: this process's). */
+	env?: NodeJS.ProcessEnv;
 }
 
 const TEXT_CACHE_SIZE = 512;
@@ -341,12 +346,16 @@ export class ClipEncoder {
 
 	/** Why WebGPU does not start here ([Note: Dawn's own lines]), or undefined when it does; asked once. */
 	private webgpuProblem(): Promise<string | undefined> {
-		this.webgpuCheck ??= probeStarts('webgpu', {
-			file: this.spec.visionModelPath,
-			input: 'pixel_values',
-			shape: [1, 3, this.spec.preprocess.height, this.spec.preprocess.width],
-			threads: this.intraOpThreads,
-		});
+		this.webgpuCheck ??= probeStarts(
+			'webgpu',
+			{
+				file: this.spec.visionModelPath,
+				input: this.spec.inputs.image, // rclip's graph names it input, Immich's image
+				shape: [1, 3, this.spec.preprocess.height, this.spec.preprocess.width],
+				threads: this.intraOpThreads,
+			},
+			this.options.probe,
+		);
 		return this.webgpuCheck;
 	}
 
@@ -354,13 +363,15 @@ export class ClipEncoder {
 	private autoOrder(): Promise<ProviderVerdict> {
 		this.autoVerdict ??= chooseAutoProvider({
 			files: async provider => (provider === 'cpu' ? this.cpuFile(this.spec.visionModelPath) : this.spec.visionModelPath),
-			input: 'pixel_values',
+			input: this.spec.inputs.image, // rclip's graph names it input, Immich's image
 			shape: [1, 3, this.spec.preprocess.height, this.spec.preprocess.width],
 			modelKey: modelKey(this.spec),
 			variant: this.spec.variant,
 			threads: this.intraOpThreads,
 			cacheDir: this.options.cacheDir,
 			log: this.options.log,
+			probe: this.options.probe,
+			env: this.options.env,
 		}).then(verdict => {
 			this.providerChoice = `auto: ${verdict.reason}`;
 			this.options.log?.(`execution provider: ${this.providerChoice}`);

@@ -5,16 +5,15 @@
  * written only costs a re-hash.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
+import { MAX_JSON_BYTES, readRegularText, streamRegularFile } from '../common/confine';
 import { cacheHome } from '../common/paths';
 
 export async function sha256File(file: string): Promise<string> {
 	const hash = createHash('sha256');
-	for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) {
-		hash.update(chunk as Buffer);
-	}
+	await streamRegularFile(file, chunk => hash.update(chunk), 'the model file');
 	return hash.digest('hex');
 }
 
@@ -32,7 +31,7 @@ export function digestCacheFile(env: NodeJS.ProcessEnv = process.env): string {
 
 async function readCache(cacheFile: string): Promise<Record<string, CacheEntry>> {
 	try {
-		const value = JSON.parse(await fs.readFile(cacheFile, 'utf8')) as unknown;
+		const value = JSON.parse(await readRegularText(cacheFile, { maxBytes: MAX_JSON_BYTES })) as unknown;
 		return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, CacheEntry>) : {};
 	} catch {
 		return {};

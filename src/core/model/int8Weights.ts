@@ -27,6 +27,8 @@ import { Reader, Writer } from 'protobufjs/minimal';
 import { writeFileAtomic } from '../common/atomicFile';
 import { describeError } from '../common/errors';
 import { cachedSha256 } from './fileDigest';
+import { MAX_GRAPH_BYTES, readModelBytes } from './modelFiles';
+import { readRegularText } from '../common/confine';
 import { cacheHome } from '../common/paths';
 import { u8s8IsExact } from './int8Kernels';
 
@@ -338,7 +340,7 @@ export async function fastInt8Model(file: string, options: FastInt8Options = {})
 			log(`int8 conversion of ${path.basename(file)}: not made, this CPU's U8S8 kernels saturate (no VNNI); the uint8 weights are used as they are`);
 			return file;
 		}
-		const recorded = (await fs.readFile(digestFile, 'utf8').catch(() => '')).trim();
+		const recorded = (await readRegularText(digestFile, { maxBytes: 1024 }).catch(() => '')).trim();
 		if (recorded && (await exists(twin))) {
 			if ((await cachedSha256(twin).catch(() => '')) === recorded) {
 				return twin;
@@ -346,7 +348,7 @@ export async function fastInt8Model(file: string, options: FastInt8Options = {})
 			log(`int8 conversion of ${path.basename(file)}: ${twin} does not match its digest; making it again`);
 		}
 		const started = performance.now();
-		const { bytes, report } = shiftMatMulWeightsToInt8(await fs.readFile(file));
+		const { bytes, report } = shiftMatMulWeightsToInt8(await readModelBytes(file, MAX_GRAPH_BYTES));
 		for (const s of report.skipped) {
 			log(`int8 conversion of ${path.basename(file)}: skipped ${s}`);
 		}

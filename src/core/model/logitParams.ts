@@ -13,10 +13,10 @@
  * registry entry pins. OpenAI's CLIP uses no bias and a
  * trained scale of exactly 100 (the clamp it hit), the default when nothing says otherwise.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { onnx } from 'onnx-proto';
 import { writeFileAtomic } from '../common/atomicFile';
+import { MAX_GRAPH_BYTES, readModelBytes, readOptionalModelJson } from './modelFiles';
 
 export const LOGITS_SIDECAR = 'clip-search-logits.json';
 
@@ -109,16 +109,13 @@ export async function findLogitParams(
 		return { logScale, bias: finite(config.logit_bias), source: 'config.json' };
 	}
 	const sidecar = path.join(dir, LOGITS_SIDECAR);
-	const saved = await fs
-		.readFile(sidecar, 'utf8')
-		.then(t => JSON.parse(t) as Record<string, unknown>)
-		.catch(() => undefined);
+	const saved = await readOptionalModelJson(sidecar);
 	if (saved && finite(saved.logit_scale) !== undefined) {
 		return { logScale: finite(saved.logit_scale)!, bias: finite(saved.logit_bias), source: `${LOGITS_SIDECAR} (${String(saved.source ?? 'derived')})` };
 	}
 	for (const name of readCombinedGraph ? ['onnx/model.onnx', 'onnx/model_quantized.onnx'] : []) {
 		const file = path.join(dir, name);
-		const bytes = await fs.readFile(file).catch(() => undefined);
+		const bytes = await readModelBytes(file, MAX_GRAPH_BYTES).catch(() => undefined);
 		if (!bytes) {
 			continue;
 		}

@@ -33,6 +33,7 @@
  * probabilities are relative (the registry pins the values where they are published).
  */
 import { promises as fs } from 'node:fs';
+import { readModelJson } from './modelFiles';
 import * as path from 'node:path';
 import { ClipError } from '../common/errors';
 import type { ModelSpec, ModelVariant, ModelParts, PreprocessSpec, ResizeKernel } from './modelSpec';
@@ -82,22 +83,8 @@ export async function detectLayout(dir: string): Promise<ModelLayout> {
 	return 'transformers.js';
 }
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-	let text: string;
-	try {
-		text = await fs.readFile(file, 'utf8');
-	} catch (err) {
-		throw new ClipError('ModelNotFound', `Model file missing: ${file}. Re-download the model or complete the folder.`, { file, cause: err });
-	}
-	try {
-		const v = JSON.parse(text) as unknown;
-		if (typeof v !== 'object' || v === null || Array.isArray(v)) {
-			throw new Error('not a JSON object');
-		}
-		return v as Record<string, unknown>;
-	} catch (err) {
-		throw new ClipError('ModelInvalid', `Model file is not valid JSON: ${file} (${(err as Error).message}). Re-download the model.`, { file, cause: err });
-	}
+function readJson(file: string): Promise<Record<string, unknown>> {
+	return readModelJson(file, 'Re-download the model or complete the folder.');
 }
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
@@ -163,8 +150,13 @@ function need(files: string[], parts: ModelParts): string[] {
 
 async function requireFiles(files: string[]): Promise<void> {
 	for (const file of files) {
-		if (!(await isFile(file))) {
+		const st = await fs.stat(file).catch(() => undefined);
+		if (!st) {
 			throw new ClipError('ModelNotFound', `Model file missing: ${file}. Re-download the model or complete the folder.`, { file });
+		}
+		if (!st.isFile()) {
+			// [Note: every read is bounded] in common/confine.ts: said as such, not as missing.
+			throw new ClipError('ModelInvalid', `Model file ${file} is not a regular file (${st.isDirectory() ? 'a folder' : 'a device, a pipe or a socket'}). Re-download the model or complete the folder.`, { file });
 		}
 	}
 }
@@ -172,7 +164,7 @@ async function requireFiles(files: string[]): Promise<void> {
 /** [Note: Immich's layout] */
 export async function loadImmichSpec(dir: string, variant: ModelVariant, parts: ModelParts): Promise<LayoutSpec> {
 	if (variant !== 'fp32') {
-		throw new ClipError('ModelNotFound', `${dir} is an Immich model folder, which has full-precision (fp32) graphs only: use --variant fp32 (clipSearch.modelVariant "fp32").`, { file: dir });
+		throw new ClipError('VariantUnavailable', `${dir} is an Immich model folder, which has full-precision (fp32) graphs only: use --variant fp32 (clipSearch.modelVariant "fp32").`, { file: dir });
 	}
 	const configFile = path.join(dir, 'config.json');
 	const preFile = path.join(dir, 'visual', 'preprocess_cfg.json');
@@ -217,7 +209,7 @@ export async function loadImmichSpec(dir: string, variant: ModelVariant, parts: 
 /** [Note: rclip's layout] */
 export async function loadRclipSpec(dir: string, variant: ModelVariant, parts: ModelParts): Promise<LayoutSpec> {
 	if (variant !== 'fp32') {
-		throw new ClipError('ModelNotFound', `${dir} is an rclip model folder, which has full-precision (fp32) graphs only: use --variant fp32 (clipSearch.modelVariant "fp32").`, { file: dir });
+		throw new ClipError('VariantUnavailable', `${dir} is an rclip model folder, which has full-precision (fp32) graphs only: use --variant fp32 (clipSearch.modelVariant "fp32").`, { file: dir });
 	}
 	const found = await rclipFolders(dir);
 	if (!found) {

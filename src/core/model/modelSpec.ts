@@ -19,12 +19,14 @@
  */
 import { createHash } from 'node:crypto';
 import { promises as fs } from 'node:fs';
+import { MAX_TOKENIZER_BYTES, readModelBytes, readModelJson, readOptionalModelJson } from './modelFiles';
 import * as path from 'node:path';
 import { ClipError } from '../common/errors';
 import { cachedSha256 } from './fileDigest';
 import { findLogitParams, type LogitParams } from './logitParams';
 import { detectLayout, type LayoutSpec, loadImmichSpec, loadRclipSpec, type ModelLayout } from './modelLayouts';
 import { graphOutputs } from './onnxGraphOutputs';
+import { checkSpecNumbers } from './specChecks';
 
 export type ModelVariant = 'fp32' | 'quantized';
 export type { ModelLayout } from './modelLayouts';
@@ -132,28 +134,8 @@ export function onnxFileName(tower: 'text' | 'vision', variant: ModelVariant): s
 	return `onnx/${tower}_model${variant === 'quantized' ? '_quantized' : ''}.onnx`;
 }
 
-async function readJson(file: string): Promise<Record<string, unknown>> {
-	let text: string;
-	try {
-		text = await fs.readFile(file, 'utf8');
-	} catch (err) {
-		throw new ClipError('ModelNotFound', `Model file missing: ${file}. Re-download the model or point --model at a complete folder.`, {
-			file,
-			cause: err,
-		});
-	}
-	try {
-		const value: unknown = JSON.parse(text);
-		if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-			throw new Error('not a JSON object');
-		}
-		return value as Record<string, unknown>;
-	} catch (err) {
-		throw new ClipError('ModelInvalid', `Model file is not valid JSON: ${file} (${(err as Error).message}). Re-download the model.`, {
-			file,
-			cause: err,
-		});
-	}
+function readJson(file: string): Promise<Record<string, unknown>> {
+	return readModelJson(file);
 }
 
 function num(value: unknown): number | undefined {
@@ -235,14 +217,19 @@ export function parsePreprocessorConfig(cfg: Record<string, unknown>, file: stri
 	return { resize, crop, cropRounding, kernel, rescaleFactor, mean, std, height, width };
 }
 
+type LoadOptions = { variant?: ModelVariant; id?: string; revision?: string; parts?: ModelParts; logitParams?: LogitParams };
+
 /**
  * Loads the description of the model in `dir`. Throws ModelNotFound or ModelInvalid naming the
- * file at fault.
+ * file at fault, also for numbers out of bounds or unlike the graph's ([Note: model folders that lie]).
  */
-export async function loadModelSpec(
-	dir: string,
-	options: { variant?: ModelVariant; id?: string; revision?: string; parts?: ModelParts; logitParams?: LogitParams } = {},
-): Promise<ModelSpec> {
+export async function loadModelSpec(dir: string, options: LoadOptions = {}): Promise<ModelSpec> {
+	const spec = await readModelSpec(dir, options);
+	await checkSpecNumbers(spec);
+	return spec;
+}
+
+async function readModelSpec(dir: string, options: LoadOptions): Promise<ModelSpec> {
 	const variant = options.variant ?? 'fp32';
 	const parts = options.parts ?? 'all';
 	const abs = path.resolve(dir);
@@ -308,10 +295,7 @@ export async function loadModelSpec(
 		throw new ClipError('ModelInvalid', `${configFile}: "projection_dim" is missing; is this a CLIP model?`, { file: configFile });
 	}
 	const tokenizerConfigPath = path.join(abs, 'tokenizer_config.json');
-	const tokenizerConfig = await fs
-		.readFile(tokenizerConfigPath, 'utf8')
-		.then(t => JSON.parse(t) as Record<string, unknown>)
-		.catch(() => undefined);
+	const tokenizerConfig = await readOptionalModelJson(tokenizerConfigPath);
 	let contextLength = num(textConfig.max_position_embeddings);
 	if (family === 'siglip') {
 		const modelMax = num(tokenizerConfig?.model_max_length);
@@ -410,7 +394,7 @@ async function localFingerprint(files: string[]): Promise<string> {
 	const hash = createHash('sha256');
 	for (const file of files) {
 		hash.update(path.basename(file));
-		hash.update(file.endsWith('.onnx') ? await cachedSha256(file) : await fs.readFile(file));
+		hash.update(file.endsWith('.onnx') ? await cachedSha256(file) : await readModelBytes(file, MAX_TOKENIZER_BYTES));
 	}
 	return `local-${hash.digest('hex').slice(0, 16)}`;
 }

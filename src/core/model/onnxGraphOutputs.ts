@@ -1,14 +1,18 @@
 /**
- * @file The outputs a graph declares (names and shapes), read from an ONNX file without loading it:
- * the protobuf fields are walked with small reads, the weights skipped by their length prefix. For
- * layouts whose files state no embedding size (rclip's), the size is the graph's own.
+ * @file The inputs and outputs a graph declares (names and shapes), read from an ONNX file without
+ * loading it: the protobuf fields are walked with small reads, the weights skipped by their length
+ * prefix. For layouts whose files state no embedding size (rclip's), the size is the graph's own;
+ * for every layout, the sizes the configs state are checked against these (specChecks.ts).
  */
-import { promises as fs } from 'node:fs';
 import { onnx } from 'onnx-proto';
+import { openRegularFile } from '../common/confine';
 import { ClipError } from '../common/errors';
 
 const MODEL_GRAPH = 7;
+const GRAPH_INPUT = 11;
 const GRAPH_OUTPUT = 12;
+/** A ValueInfoProto is a name and a shape: a few hundred bytes. A larger one is not read. */
+const MAX_VALUE_INFO_BYTES = 64 * 1024;
 const WIRE_VARINT = 0;
 const WIRE_I64 = 1;
 const WIRE_LEN = 2;
@@ -20,8 +24,17 @@ export interface GraphOutput {
 	dims: (number | string)[];
 }
 
+export interface GraphSignature {
+	inputs: GraphOutput[];
+	outputs: GraphOutput[];
+}
+
 export async function graphOutputs(file: string): Promise<GraphOutput[]> {
-	const handle = await fs.open(file, 'r');
+	return (await graphSignature(file)).outputs;
+}
+
+export async function graphSignature(file: string): Promise<GraphSignature> {
+	const handle = await openRegularFile(file, 'the model file');
 	try {
 		const size = (await handle.stat()).size;
 		const buf = Buffer.alloc(16);
@@ -70,21 +83,28 @@ export async function graphOutputs(file: string): Promise<GraphOutput[]> {
 		if (!graph) {
 			throw new ClipError('ModelInvalid', `${file}: not an ONNX model (no graph).`, { file });
 		}
-		const outputs: GraphOutput[] = [];
+		const found: GraphSignature = { inputs: [], outputs: [] };
 		for (pos = graph[0]; pos < graph[1]; ) {
 			const [tag, next] = await varint(pos);
-			if (tag >>> 3 === GRAPH_OUTPUT && (tag & 7) === WIRE_LEN) {
+			const field = tag >>> 3;
+			if ((field === GRAPH_OUTPUT || field === GRAPH_INPUT) && (tag & 7) === WIRE_LEN) {
 				const [len, start] = await varint(next);
+				if (len > MAX_VALUE_INFO_BYTES || start + len > graph[1]) {
+					throw new ClipError('ModelInvalid', `${file}: not an ONNX model (a graph ${field === GRAPH_INPUT ? 'input' : 'output'} of ${len} bytes).`, { file });
+				}
 				const bytes = Buffer.alloc(len);
 				await handle.read(bytes, 0, len, start);
 				const info = onnx.ValueInfoProto.decode(bytes);
-				outputs.push({ name: info.name ?? '', dims: (info.type?.tensorType?.shape?.dim ?? []).map(d => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))) });
+				(field === GRAPH_INPUT ? found.inputs : found.outputs).push({
+					name: info.name ?? '',
+					dims: (info.type?.tensorType?.shape?.dim ?? []).map(d => (d.dimParam ? d.dimParam : Number(d.dimValue ?? 0))),
+				});
 				pos = start + len;
 			} else {
 				pos = await skip(tag & 7, next);
 			}
 		}
-		return outputs;
+		return found;
 	} finally {
 		await handle.close();
 	}

@@ -18,6 +18,7 @@
  */
 import sharp from 'sharp';
 import { ClipError } from '../common/errors';
+import { type ImageInfo, MAX_IMAGE_SIDE } from '../common/imageInfo';
 import type { PreprocessSpec } from './modelSpec';
 import { resamplePil, type PilFilter } from './pilResample';
 
@@ -29,6 +30,8 @@ sharp.cache(false);
 const PIL_FILTERS: Partial<Record<PreprocessSpec['kernel'], PilFilter>> = { cubic: 'bicubic', linear: 'bilinear', lanczos3: 'lanczos' };
 /** Sources up to this size are enlarged in JavaScript (at most the model's input on one side). */
 const PIL_RESAMPLE_MAX_PIXELS = 4_000_000;
+
+export type { ImageInfo } from '../common/imageInfo';
 
 export interface DecodeOptions {
 	/** Refuse images with more pixels than this (decompression bombs, giant scans). */
@@ -53,13 +56,6 @@ export interface DecodedImage {
 	source?: ImageInfo;
 }
 
-/** An image file's format (by content) and pixel size as seen (EXIF orientation applied): the query filters' facts. */
-export interface ImageInfo {
-	format: string;
-	width: number;
-	height: number;
-}
-
 /** sharp's format name, with HEIF told apart: AVIF (AV1) or HEIC. */
 function formatName(meta: sharp.Metadata): string {
 	if (meta.format === 'heif') {
@@ -81,7 +77,6 @@ export async function readImageInfo(input: Buffer | string): Promise<ImageInfo |
 }
 
 export const DEFAULT_MAX_PIXELS = 100_000_000;
-
 /** The target size of the resize step, CLIPImageProcessor's get_resize_output_image_size. */
 export function resizeTarget(width: number, height: number, spec: PreprocessSpec): { width: number; height: number } {
 	const resize = spec.resize;
@@ -131,6 +126,10 @@ export async function decodeImage(file: string, bytes: Buffer | { path: string }
 	const h0 = meta.autoOrient?.height ?? meta.height;
 	if (!w0 || !h0) {
 		throw new ClipError('DecodeFailed', `${file}: the ${formatLabel(meta.format)} file declares no size.`, { file });
+	}
+	if (w0 > MAX_IMAGE_SIDE || h0 > MAX_IMAGE_SIDE) {
+		// [Note: recorded sizes pass their own check] in common/imageInfo.ts.
+		throw new ClipError('ImageTooLarge', `${file}: ${w0}×${h0} pixels: a side longer than ${MAX_IMAGE_SIDE.toLocaleString('en')} pixels is not indexed.`, { file });
 	}
 	const scale = density ? density / 72 : 1;
 	const w = Math.max(1, Math.round(w0 * scale));

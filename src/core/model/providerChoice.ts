@@ -20,6 +20,7 @@ import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../common/atomicFile';
+import { MAX_JSON_BYTES, readRegularText } from '../common/confine';
 import { describeError } from '../common/errors';
 import { cacheHome } from '../common/paths';
 import type { ProbeRequest, ProbeResult } from './providerProbe';
@@ -158,8 +159,7 @@ export async function chooseAutoProvider(options: ChoiceOptions): Promise<Provid
 	}
 	const cacheFile = path.join(options.cacheDir ?? cacheHome(options.env), 'provider-verdicts.json');
 	const key = verdictKey(options, gpus);
-	const cache: CacheFile = await fs
-		.readFile(cacheFile, 'utf8')
+	const cache: CacheFile = await readRegularText(cacheFile, { maxBytes: MAX_JSON_BYTES })
 		.then(t => JSON.parse(t) as CacheFile)
 		.catch(() => ({ verdicts: {} }));
 	const known = cache.verdicts?.[key];

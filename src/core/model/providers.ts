@@ -4,7 +4,8 @@
  * and the one actually used is reported.
  */
 
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { readRegularFileSync } from '../common/confine';
 import * as path from 'node:path';
 
 export const PROVIDERS = ['auto', 'cpu', 'webgpu', 'cuda', 'dml', 'coreml'] as const;
@@ -83,7 +84,7 @@ export function softwareVulkanOnly(env: NodeJS.ProcessEnv = process.env, dirs = 
 	const manifests = listed.length ? listed : dirs.flatMap(d => (existsSync(d) ? readdirSync(d).filter(f => f.endsWith('.json')).map(f => path.join(d, f)) : []));
 	const libraries = manifests.map(m => {
 		try {
-			return (JSON.parse(readFileSync(m, 'utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path ?? m;
+			return (JSON.parse(readRegularFileSync(m, { maxBytes: 64 * 1024, what: 'the Vulkan driver manifest' }).toString('utf8')) as { ICD?: { library_path?: string } }).ICD?.library_path ?? m;
 		} catch {
 			return m;
 		}

@@ -22,8 +22,7 @@
  * (textClean.ts), so HTML entities (`&amp;`), curly quotes, fullwidth forms, ligatures, C1 controls
  * and mojibake tokenise as the reference does (the golden rows marked hf_differs).
  */
-import { promises as fs } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { MAX_TOKENIZER_BYTES, readGzipText, readModelBytes, readModelJson } from './modelFiles';
 import type { Tokenizer as HfTokenizer } from '@huggingface/tokenizers' with { 'resolution-mode': 'import' };
 import { ClipError } from '../common/errors';
 import type { ModelSpec, TextRules } from './modelSpec';
@@ -68,8 +67,8 @@ export function tokenizerFilesOf(spec: ModelSpec): TokenizerFiles {
  * same with `</w>`, the first 49152 − 258 merges, then the two special tokens) and CLIP's
  * normaliser and pre-tokeniser. rclip names the special tokens as OpenCLIP does.
  */
-export function bpeTokenizerJson(gz: Buffer, special: { bos: string; eos: string }): object {
-	const lines = gunzipSync(gz).toString('utf8').split('\n').slice(1);
+export function bpeTokenizerJson(mergesText: string, special: { bos: string; eos: string }): object {
+	const lines = mergesText.split('\n').slice(1);
 	const merges = lines.filter(l => l.includes(' ')).slice(0, 49152 - 256 - 2);
 	// GPT-2's bytes_to_unicode: printable bytes stand for themselves, the rest are moved past 255.
 	const bytes: number[] = [];
@@ -192,9 +191,11 @@ export class ClipTokenizer {
 		const gz = file.endsWith('.gz');
 		try {
 			// rclip's layout ships OpenAI's merge list with OpenCLIP's names for the special tokens.
-			json = gz ? bpeTokenizerJson(await fs.readFile(file), { bos: '<start_of_text>', eos: '<end_of_text>' }) : JSON.parse(await fs.readFile(file, 'utf8'));
+			json = gz
+				? bpeTokenizerJson(await readGzipText(file), { bos: '<start_of_text>', eos: '<end_of_text>' })
+				: JSON.parse((await readModelBytes(file, MAX_TOKENIZER_BYTES)).toString('utf8'));
 			if (files.tokenizerConfigPath) {
-				config = JSON.parse(await fs.readFile(files.tokenizerConfigPath, 'utf8')) as Record<string, unknown>;
+				config = await readModelJson(files.tokenizerConfigPath);
 			}
 		} catch (err) {
 			throw new ClipError('ModelInvalid', `Cannot read the tokenizer: ${(err as Error).message}. Re-download the model.`, { file, cause: err });

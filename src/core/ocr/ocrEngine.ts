@@ -22,8 +22,12 @@ import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
+import { readRegularText } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { type Box, insideQuad, minAreaRect, type Point, regions, unclip } from './geometry';
+
+/** PP-OCR's dictionaries are a few hundred KB. */
+const MAX_DICTIONARY_BYTES = 4 * 1024 * 1024;
 
 export interface OcrLine {
 	text: string;
@@ -116,7 +120,7 @@ export class OcrEngine {
 			const [det, rec, dict] = await Promise.all([
 				ort.InferenceSession.create(this.files.detection, opts),
 				ort.InferenceSession.create(this.files.recognition, opts),
-				fs.readFile(this.files.dictionary, 'utf8'),
+				readRegularText(this.files.dictionary, { maxBytes: MAX_DICTIONARY_BYTES, what: 'the text recognition dictionary' }),
 			]);
 			// Index 0 is CTC's blank; then the dictionary, one character a line; then the space.
 			const chars = ['', ...dict.split(/\r?\n/).filter((c, i, all) => c.length || i < all.length - 1), ' '];

@@ -17,11 +17,12 @@
  * counter), so a person refining the words of a query under the same filters pays for them once.
  */
 import type { FileEntry } from '../index/catalogFile';
-import type { IndexStore, SearchHit } from '../index/indexStore';
+import { keepTop } from '../index/exactBlock';
+import { GRAPH_EF_SEARCH, type IndexStore, type SearchHit } from '../index/indexStore';
 
 export const EXACT_SCAN_MAX = 2_000;
-/** The graph's candidate list starts here at least (figure 6: recall 1.000 at 100 and 200 on 100,000 images). */
-const MIN_EF = 200;
+/** The graph's candidate list starts here at least (figure 6: recall 1.000 at 100 and 200 on 100,000 images); the same floor as a search without a filter. */
+const MIN_EF = GRAPH_EF_SEARCH;
 
 /** The labels that pass, and (for the scan) their vectors in one block. */
 export interface PassingSet {
@@ -74,6 +75,10 @@ export function topK(store: IndexStore, vector: Float32Array, k: number, pass: P
 	if (size === 0 || k <= 0) {
 		return [];
 	}
+	if (store.exact) {
+		// [Note: exact answers] in index/exactBlock.ts: the store scores every vector itself.
+		return store.search(vector, k, { accept: label => pass.labels.has(label) });
+	}
 	if (size <= (options.exactScanMax ?? EXACT_SCAN_MAX)) {
 		return scan(store, vector, k, pass);
 	}
@@ -115,19 +120,7 @@ function scan(store: IndexStore, query: Float32Array, k: number, pass: PassingSe
 		for (let d = 0; d < dim; d++) {
 			score += query[d] * vectors[at + d];
 		}
-		if (top.length < k) {
-			top.push({ label: labels[i], score });
-			if (top.length === k) {
-				top.sort((a, b) => b.score - a.score);
-			}
-		} else if (score > top[k - 1].score) {
-			let j = k - 1;
-			while (j > 0 && top[j - 1].score < score) {
-				top[j] = top[j - 1];
-				j--;
-			}
-			top[j] = { label: labels[i], score };
-		}
+		keepTop(top, k, labels[i], score);
 	}
 	return top.sort((a, b) => b.score - a.score);
 }

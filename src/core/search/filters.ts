@@ -21,7 +21,7 @@
  * Only the keys above are filters: `16:9`, `C:\x.png`, `error:` and `text:` stay what they were.
  */
 import { ClipError } from '../common/errors';
-import { globMatcher, isGlob } from '../common/glob';
+import { GlobBudget, globMatcher, isGlob } from '../common/glob';
 
 export const FILTER_KEYS = ['type', 'after', 'before', 'larger', 'smaller', 'wider', 'taller', 'size', 'path', 'tag', 'has'] as const;
 export type FilterKey = (typeof FILTER_KEYS)[number];
@@ -123,16 +123,63 @@ function parseWhen(word: string, text: string, now: number): number {
 	return invalid(word, 'needs a date: 2025-06-01 (a local day), 2025-06-01T12:00Z, or a time back from now: 7d, 2w, 3m, 1y');
 }
 
+/**
+ * A size in whole bytes. [Note: one filter, one meaning] A fraction of a byte is rounded up, which
+ * keeps `larger:` (at least) and `smaller:` (under) exact for files, whose sizes are whole: the team
+ * store's bigint column took neither 0.1KiB (102.4) nor a 22-digit size, while the local search did.
+ */
 function parseBytes(word: string, text: string): number {
 	const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(text);
 	const unit = UNITS[(m?.[2] || 'b').toLowerCase()];
 	if (!m || unit === undefined) {
 		invalid(word, 'needs a size: 200KB, 2MB, 1.5GB, 512KiB or a number of bytes');
 	}
-	return Number(m[1]) * unit;
+	const bytes = Math.ceil(Number(m[1]) * unit);
+	if (!Number.isSafeInteger(bytes)) {
+		invalid(word, `is more than any file can hold (at most ${Number.MAX_SAFE_INTEGER} bytes)`);
+	}
+	return bytes;
 }
 
-function parseOne(key: FilterKey, value: string, word: string, not: boolean, now: number): QueryFilter {
+/**
+ * The work all the path: filters of one query may take over `files` paths ([Note: globs from anyone]
+ * in common/glob.ts): a pattern's folders are matched once each and a name costs its length, so 100
+ * steps a file leaves every pattern people write room, and an agent's 256-alternative pattern is
+ * refused in a fraction of a second instead of holding the server for seconds.
+ */
+export function pathFilterSteps(files: number): number {
+	return 1_000_000 + 100 * files;
+}
+/** The budget when the number of paths is not known (the team store's rows: at most 65,536 come back). */
+export const PATH_FILTER_MAX_STEPS = pathFilterSteps(65_536);
+
+/**
+ * A path: filter's pattern in one form, so that the local search and the team store read it alike:
+ * `\` before a glob character escapes it (`report\[final\].png` names that file), any other `\` is a
+ * folder separator; `.` segments and repeated `/` go (`././copies/*` is `copies/*`); a leading `/`
+ * anchors at the folder, as it always is. `..` and drive letters are refused.
+ */
+export function normalizePathPattern(word: string, value: string): string {
+	let out = '';
+	for (let i = 0; i < value.length; i++) {
+		const c = value[i];
+		if (c === '\\' && i + 1 < value.length && GLOB_SPECIAL.includes(value[i + 1])) {
+			out += c + value[++i];
+		} else {
+			out += c === '\\' ? '/' : c;
+		}
+	}
+	const folder = out.endsWith('/');
+	const parts = out.split('/').filter(p => p !== '' && p !== '.');
+	if (parts.includes('..') || /^[a-z]:/i.test(out)) {
+		invalid(word, 'must stay inside the folder: a glob relative to it, e.g. path:icons/**');
+	}
+	return parts.join('/') + (folder && parts.length ? '/' : '');
+}
+
+const GLOB_SPECIAL = '*?[]{}(),!\\';
+
+function parseOne(key: FilterKey, value: string, word: string, not: boolean, now: number, budget: GlobBudget): QueryFilter {
 	if (!value) {
 		invalid(word, 'has no value');
 	}
@@ -161,12 +208,10 @@ function parseOne(key: FilterKey, value: string, word: string, not: boolean, now
 			return { key, word, not, op: (m[1] ?? '=') as '>=' | '<=' | '>' | '<' | '=', width: count(word, m[2]), height: count(word, m[3]) };
 		}
 		case 'path': {
-			const glob = value.replace(/\\/g, '/');
-			if (glob.split('/').includes('..') || /^[a-z]:/i.test(glob)) {
-				invalid(word, 'must stay inside the folder: a glob relative to it, e.g. path:icons/**');
-			}
-			const patterns = isGlob(glob) ? [glob] : [glob.replace(/^\.?\/+/, '').replace(/\/+$/, ''), `${glob.replace(/^\.?\/+/, '').replace(/\/+$/, '')}/**`];
-			return { key, word, not, glob, match: globMatcher(patterns, { nocase: true, source: `the filter ${word}` }) };
+			const glob = normalizePathPattern(word, value);
+			const plain = glob.replace(/\/$/, '');
+			const patterns = isGlob(glob) ? [glob] : [plain, `${plain}/**`];
+			return { key, word, not, glob, match: globMatcher(patterns, { nocase: true, source: `the filter ${word}`, budget }) };
 		}
 		case 'tag': {
 			const tags = value.split(',').map(t => t.trim().toLowerCase()).filter(Boolean);
@@ -180,10 +225,11 @@ function parseOne(key: FilterKey, value: string, word: string, not: boolean, now
 /**
  * Takes the filters out of a query: what is left is the query as before (terms, arithmetic, quoted
  * text). Quoted text is never read as a filter; a filter's value may be quoted (path:"my icons/**").
- * `now` makes relative dates testable.
+ * `now` makes relative dates testable; `pathSteps` bounds the path: filters' matching work.
  */
-export function parseFilters(query: string, now: number = Date.now()): { rest: string; filters: QueryFilter[] } {
+export function parseFilters(query: string, now: number = Date.now(), pathSteps = PATH_FILTER_MAX_STEPS): { rest: string; filters: QueryFilter[] } {
 	const filters: QueryFilter[] = [];
+	const budget = new GlobBudget(pathSteps);
 	let rest = '';
 	let i = 0;
 	const keys = new RegExp(`^(-?)(${FILTER_KEYS.join('|')}):`, 'i');
@@ -218,7 +264,7 @@ export function parseFilters(query: string, now: number = Date.now()): { rest: s
 			j += value.length;
 		}
 		const word = `${m[2].toLowerCase()}:${value}`;
-		filters.push(parseOne(m[2].toLowerCase() as FilterKey, value, word, m[1] === '-', now));
+		filters.push(parseOne(m[2].toLowerCase() as FilterKey, value, word, m[1] === '-', now, budget));
 		i = j;
 	}
 	return { rest: rest.replace(/\s+/g, ' ').trim(), filters };

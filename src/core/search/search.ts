@@ -10,7 +10,7 @@ import { contentHash, readImageFile } from '../common/files';
 import type { IndexStore } from '../index/indexStore';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import { cachedPassingSet, type PassingSet, topK } from './filteredSearch';
-import { describeFilters, type FileFacts, needs, parseFilters, passesFilters, type QueryFilter } from './filters';
+import { describeFilters, type FileFacts, needs, parseFilters, passesFilters, pathFilterSteps, type QueryFilter } from './filters';
 import { compareBy, type SortKey } from './hitOrder';
 import { parseQuery, type QueryTerm } from './query';
 import { searchText } from './textSearch';
@@ -42,6 +42,8 @@ export interface SearchOptions {
 	sort?: SortKey;
 	/** The labels the tags file gives a file (relative path), for `tag:` filters and `why`; undefined: no entry. */
 	tagsOf?: (rel: string) => { labels: readonly string[]; probability?: number } | undefined;
+	/** The tags file is there but cannot be used: a tag: filter fails with this, other queries say so in a note. */
+	tagsProblem?: ClipError;
 	/** Images whose look the query moves towards / away from ("More like this", [Note: Rocchio]). */
 	like?: string[];
 	unlike?: string[];
@@ -165,7 +167,15 @@ export async function queryVector(
 		}
 	};
 	for (const t of terms.filter(term => term.kind === 'image')) {
-		await addImage(path.resolve(cwd, t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~')), t.weight, () => t.value);
+		// A person's own command line may start a path with ~; an agent's (within) is taken as written,
+		// and a refusal names it as given, never as the home folder it would expand to.
+		const expanded = within === undefined ? t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~') : t.value;
+		await addImage(path.resolve(cwd, expanded), t.weight, () => t.value).catch((err: unknown) => {
+			if (within !== undefined && (ClipError.is(err, 'OutsideFolder') || ClipError.is(err, 'FileUnreadable'))) {
+				throw new ClipError(err.code, `${t.value}: no such image in the folder.`, { file: t.value });
+			}
+			throw err;
+		});
 	}
 	// [Note: Rocchio] More/Less like this moves the query towards the mean of the liked images and away
 	// from the mean of the others (SMART's weights: the query 1, liked 0.75, disliked 0.15), so a few
@@ -204,6 +214,9 @@ function restrict(store: IndexStore, options: SearchOptions, filters: readonly Q
 	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
 	const left = new Set(exclude);
 	const needTags = needs(filters, 'tags');
+	if (needTags && !options.tagsOf && options.tagsProblem) {
+		throw options.tagsProblem;
+	}
 	if (needTags && !options.tagsOf) {
 		throw new ClipError('InvalidQuery', 'A tag: filter needs the tags file, and this folder has none: label the images first (clip-search label … --out <tags.json>, then --tags <tags.json>; in VS Code: Label Images…).');
 	}
@@ -283,7 +296,7 @@ const SORT_POOL = 1000;
 export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchAnswer> {
 	const k = Math.max(1, options.k ?? 20);
 	const sort = options.sort ?? 'relevance';
-	const { rest, filters } = parseFilters(query, options.now);
+	const { rest, filters } = parseFilters(query, options.now, pathFilterSteps(store.files.size));
 	const refine = { like: options.like ?? [], unlike: options.unlike ?? [], roots: options.likeRoots };
 	const answer = (results: SearchResult[], cutoff?: SearchAnswer['cutoff']): SearchAnswer => ({ results, filters: describeFilters(filters), sort, ...(cutoff ? { cutoff } : {}) });
 	if (!rest && !refine.like.length) {
@@ -293,6 +306,9 @@ export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, qu
 				? `The query has only filters (${filters.map(f => f.word).join(' ')}): add words that describe the image, e.g. "a diagram ${filters[0].word}". Filters narrow a search; they do not make one.`
 				: 'The query is empty: type what the image shows, e.g. "a red error icon".',
 		);
+	}
+	if (options.tagsProblem && !needs(filters, 'tags')) {
+		options.onNote?.(`The tags file was not used (${options.tagsProblem.message}), so hits show no tags; the search went on without it.`);
 	}
 	if (needs(filters, 'image')) {
 		const unknown = store.hashesWithoutInfo().length;

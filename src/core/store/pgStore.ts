@@ -31,10 +31,10 @@
  * its CI an inserting one: that is how vectors are kept from being poisoned.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import pg from 'pg';
+import { readRegularFileSync } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { UNIT_TOLERANCE, vectorProblem } from '../common/vectors';
 import type { ModelStamp } from '../index/indexStore';
@@ -132,11 +132,14 @@ async function storePassword(options: Pick<StoreOptions, 'password'>, addr: Stor
  * and the empty password it parses would replace the password function); the password looked up for
  * that same host; TLS as sslmode and the CA file say.
  */
+/** A CA bundle: a few KB; the system's whole bundle is about 200 KB. */
+const MAX_CA_FILE_BYTES = 4 * 1024 * 1024;
+
 function newClient(options: StoreOptions, addr: StoreAddress): pg.Client {
 	let ca: string | undefined;
 	if (options.caFile) {
 		try {
-			ca = readFileSync(options.caFile, 'utf8');
+			ca = readRegularFileSync(options.caFile, { maxBytes: MAX_CA_FILE_BYTES, what: 'the CA certificate' }).toString('utf8');
 		} catch (err) {
 			throw new ClipError('InvalidArgument', `The team store's CA certificate ${options.caFile} cannot be read (${describeError(err)}): give a PEM file (--store-ca, clipSearch.storeCaFile).`, { file: options.caFile });
 		}

@@ -1,8 +1,7 @@
 /** @file Label Images…: zero-shot tags for a folder, written to .vscode/image-tags.json. */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { parseClassesText } from '../../core/labels/classesFile';
+import { parseClassesText, readClassesTextIfExists } from '../../core/labels/classesFile';
 import { describeError } from '../../core/common/errors';
 import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labels/labeler';
 import { readTagsFile, writeTagsFile } from '../../core/labels/tagsFile';
@@ -13,7 +12,7 @@ import type { CommandDef } from './registry';
 /** The classes: .vscode/image-labels.json, else clipSearch.labels, else typed in. */
 async function readClasses(folder: vscode.WorkspaceFolder): Promise<LabelClass[] | undefined> {
 	const file = classesFileOf(folder.uri.fsPath);
-	const text = await fs.readFile(file, 'utf8').catch(() => undefined);
+	const text = await readClassesTextIfExists(file, { within: folder.uri.fsPath });
 	if (text !== undefined) {
 		return parseClassesText(text, file);
 	}
@@ -55,7 +54,7 @@ export const labelImagesCommand: CommandDef = {
 		const tagsFile = tagsFileOf(root);
 		// Labelling one folder keeps the tags of the others.
 		// A file there that is not a tags file is refused by writeTagsFile below, never replaced.
-		const previous = await readTagsFile(tagsFile).catch(() => undefined);
+		const previous = await readTagsFile(tagsFile, root).catch(() => undefined);
 		const kept: ImageLabel[] = Object.entries(previous?.images ?? {})
 			.filter(([rel]) => scope && !rel.startsWith(`${scope}/`))
 			.map(([rel, t]) => ({ path: rel, label: t.label, score: t.score, scores: {}, ...(t.labels ? { labels: t.labels } : {}) }));

@@ -3,12 +3,11 @@
  * Not This Class. The classes file is edited in place (comments, layout and other keys kept; see
  * core/labels/classesFile.ts) and the folder's tags are brought up to date at once.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../../core/common/atomicFile';
-import { addToClass, parseClassesText } from '../../core/labels/classesFile';
-import { ClipError } from '../../core/common/errors';
+import { addToClass, parseClassesText, readClassesTextIfExists } from '../../core/labels/classesFile';
+import { ClipError, describeError } from '../../core/common/errors';
 import { classesFileOf } from '../tagsSync';
 import type { CommandDef, Services } from './registry';
 
@@ -35,20 +34,17 @@ function folderOf(s: Services, uris: vscode.Uri[]): { folder: vscode.WorkspaceFo
 }
 
 /** The classes file's text, '' when there is none yet (any other failure to read it is an error: nothing is written then). */
-async function readIfThere(file: string): Promise<string> {
+async function readIfThere(file: string, root: string): Promise<string> {
 	try {
-		return await fs.readFile(file, 'utf8');
+		return (await readClassesTextIfExists(file, { within: root })) ?? '';
 	} catch (err) {
-		if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-			return '';
-		}
-		throw new ClipError('FileUnreadable', `Cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. It was not changed.`, { file, cause: err });
+		throw new ClipError('FileUnreadable', `Cannot read ${file}: ${describeError(err)} It was not changed.`, { file, cause: err });
 	}
 }
 
 async function editClasses(s: Services, folder: vscode.WorkspaceFolder, edit: (text: string, file: string) => string): Promise<string> {
 	const file = classesFileOf(folder.uri.fsPath);
-	const text = await readIfThere(file);
+	const text = await readIfThere(file, folder.uri.fsPath);
 	const next = edit(text, vscode.workspace.asRelativePath(file));
 	await writeFileAtomic(file, next, { within: folder.uri.fsPath });
 	s.log.info(`${vscode.workspace.asRelativePath(file)} updated`);
@@ -70,7 +66,7 @@ export const teachCommands: CommandDef[] = [
 			let name = typeof className === 'string' ? className : undefined;
 			if (!name) {
 				const file = classesFileOf(folder.uri.fsPath);
-				const text = await readIfThere(file);
+				const text = await readIfThere(file, folder.uri.fsPath);
 				const names = text.trim() ? parseClassesText(text, file).map(c => c.name) : [];
 				const create = vscode.l10n.t('$(add) New Class…');
 				const pick = await vscode.window.showQuickPick([...names, create], {

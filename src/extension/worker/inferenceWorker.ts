@@ -35,7 +35,7 @@ import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/m
 import { needsDownload, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelSpec } from '../../core/model/modelSpec';
 import { searchDetailed, similar } from '../../core/search/search';
-import { defaultTagsFile, tagsLookup } from '../../core/labels/tagsFile';
+import { defaultTagsFile, tagsForSearch } from '../../core/labels/tagsFile';
 import { PgVectorStore } from '../../core/store/pgStore';
 import { RetryAfterFailure, STORE_RETRY_MS } from '../../core/store/retryAfterFailure';
 import { thumbnail } from '../../core/search/thumbnail';
@@ -242,7 +242,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		if (!needs) {
 			localMissing = await model(false).then(
 				() => undefined,
-				(err: unknown) => (ClipError.is(err, 'ModelNotFound') || ClipError.is(err, 'ModelInvalid') ? describeError(err) : undefined),
+				(err: unknown) => (ClipError.is(err, 'ModelNotFound') || ClipError.is(err, 'VariantUnavailable') || ClipError.is(err, 'ModelInvalid') ? describeError(err) : undefined),
 			);
 		}
 		return { id: known?.id ?? cfg.model, needsDownload: needs, downloadBytes: known ? downloadSize(known, offeredVariant(known, cfg.variant)) : 0, localMissing };
@@ -327,8 +327,8 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			return { results: [], filters: [], sort: sort ?? 'relevance' };
 		}
 		// The tags the extension keeps for the folder (tag: filters, and a hit's why).
-		const tagsOf = await tagsLookup(defaultTagsFile(folder.root)).catch(() => undefined);
-		return searchDetailed(r.store, r.encoder, query, { k, minScore, scope, sort, like, unlike, tagsOf, cwd: folder.root, onNote: note => log(note) });
+		const { tagsOf, tagsProblem } = await tagsForSearch(defaultTagsFile(folder.root), folder.root);
+		return searchDetailed(r.store, r.encoder, query, { k, minScore, scope, sort, like, unlike, tagsOf, tagsProblem, cwd: folder.root, onNote: note => log(note) });
 	},
 
 	async similar({ folder, file, k, minScore }) {

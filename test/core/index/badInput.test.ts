@@ -19,6 +19,7 @@ import { openIndexForWriting } from '../../../src/core/index/indexSession';
 import { loadModelSpec, type ModelSpec } from '../../../src/core/model/modelSpec';
 import { decodeImage } from '../../../src/core/model/preprocess';
 import { cosine, fixtureImagesDir, tempDir, tinyModelDir } from '../../helpers';
+import { pngBomb } from '../../png';
 
 type Expect = 'ok' | RegExp;
 
@@ -31,38 +32,6 @@ interface Kind {
 }
 
 const solid = (w: number, h: number, rgb = { r: 200, g: 40, b: 40 }) => sharp({ create: { width: w, height: h, channels: 3, background: rgb } });
-
-/** A tiny PNG whose header claims enormous dimensions (a decompression bomb). */
-function pngBomb(width: number, height: number): Buffer {
-	const crcTable = Array.from({ length: 256 }, (_, n) => {
-		let c = n;
-		for (let k = 0; k < 8; k++) {
-			c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-		}
-		return c >>> 0;
-	});
-	const crc = (buf: Buffer): number => {
-		let c = 0xffffffff;
-		for (const b of buf) {
-			c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
-		}
-		return (c ^ 0xffffffff) >>> 0;
-	};
-	const chunk = (type: string, data: Buffer): Buffer => {
-		const len = Buffer.alloc(4);
-		len.writeUInt32BE(data.length);
-		const td = Buffer.concat([Buffer.from(type), data]);
-		const c = Buffer.alloc(4);
-		c.writeUInt32BE(crc(td));
-		return Buffer.concat([len, td, c]);
-	};
-	const ihdr = Buffer.alloc(13);
-	ihdr.writeUInt32BE(width, 0);
-	ihdr.writeUInt32BE(height, 4);
-	ihdr[8] = 8;
-	ihdr[9] = 2;
-	return Buffer.concat([Buffer.from('89504e470d0a1a0a', 'hex'), chunk('IHDR', ihdr), chunk('IDAT', Buffer.from('789c030000000001', 'hex')), chunk('IEND', Buffer.alloc(0))]);
-}
 
 /** A 24-bit BMP written by hand (sharp cannot write BMP). */
 function bmp(w: number, h: number): Buffer {

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
+import { ClipError } from '../../../src/core/common/errors';
 import { ClipEncoder } from '../../../src/core/model/encoder';
 import { detectLayout } from '../../../src/core/model/modelLayouts';
 import { loadModelSpec } from '../../../src/core/model/modelSpec';
@@ -50,7 +51,7 @@ for (const [name, layout, dir] of [
 			}
 			assert.equal(spec.dim, ref.texts[0].embedding.length);
 			assert.match(spec.revision, /^local-[0-9a-f]{16}$/);
-			await assert.rejects(loadModelSpec(folder, { variant: 'quantized' }), /full-precision \(fp32\) graphs only/);
+			await assert.rejects(loadModelSpec(folder, { variant: 'quantized' }), (e: unknown) => ClipError.is(e, 'VariantUnavailable') && /full-precision \(fp32\) graphs only/.test((e as Error).message));
 		});
 
 		it("tokenises as the runtime does, every text, to the id", async () => {

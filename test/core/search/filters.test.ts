@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClipError } from '../../../src/core/common/errors';
-import { describeFilters, type FileFacts, parseFilters, passesFilters } from '../../../src/core/search/filters';
+import { GlobBudget, globMatcher } from '../../../src/core/common/glob';
+import { describeFilters, type FileFacts, parseFilters, passesFilters, pathFilterSteps } from '../../../src/core/search/filters';
 import { parseQuery } from '../../../src/core/search/query';
 
 const NOW = new Date(2026, 5, 15, 12, 0, 0).getTime(); // 15 June 2026, noon, local
@@ -152,5 +153,46 @@ describe('malformed filters: a clear error naming the filter and the form it tak
 		refused('cat tag:,', /"tag:," names no tag/);
 		refused('cat path:../secret/**', /"path:..\/secret\/\*\*" must stay inside the folder/);
 		refused('cat path:"open', /unclosed/);
+	});
+});
+
+describe('a path: filter costs bounded work (issue 34, item 11)', () => {
+	/** 100,000 paths in 1,000 folders, names an adversarial pattern backtracks on. */
+	const paths = Array.from({ length: 100_000 }, (_, i) => `assets/group-${i % 1000}/sub/${'a'.repeat(30)}-${i}.png`);
+
+	it('folders are matched once: 100,000 paths under a deep pattern cost about their names, not their folders', () => {
+		const budget = new GlobBudget(pathFilterSteps(paths.length));
+		const m = globMatcher(['assets/group-*/sub/**/*-9*.png'], { nocase: true, budget });
+		const passed = paths.filter(m).length;
+		assert.equal(passed, paths.filter(p => /-9\d*\.png$/.test(p)).length);
+		assert.ok(passed > 0);
+		// Each name is about 40 characters: its own match is the work, the folders above it are remembered.
+		const names = paths.reduce((n, p) => n + p.split('/').pop()!.length, 0);
+		assert.ok(budget.steps < names + 4 * paths.length, `${budget.steps} steps for ${paths.length} paths (${names} name characters)`);
+	});
+
+	it('an agent\'s costly pattern over 100,000 paths is refused once the query\'s work runs out, naming it', () => {
+		// 256 brace alternatives, each backtracking over every name.
+		const evil = `**/${'*{a,b}'.repeat(8)}${'*a'.repeat(12)}*-x*.png`;
+		assert.ok(evil.length > 80);
+		const { filters } = parseFilters(`a cat path:${evil}`, NOW, pathFilterSteps(paths.length));
+		assert.throws(
+			() => paths.filter(p => passesFilters(filters, facts({ path: p }))),
+			(e: unknown) => ClipError.is(e, 'LimitExceeded') && /the filter path:\*\*\/\*\{a,b\}/.test((e as Error).message) && /simpler pattern/.test((e as Error).message),
+		);
+	});
+
+	it('five negated copies share one budget: refused as one query, not five', () => {
+		const each = `**/${'*{a,b}'.repeat(7)}*-x*.png`;
+		const { filters } = parseFilters(`a cat ${Array.from({ length: 5 }, () => `-path:${each}`).join(' ')}`, NOW, pathFilterSteps(paths.length));
+		let checked = 0;
+		assert.throws(() => {
+			for (const p of paths) {
+				passesFilters(filters, facts({ path: p }));
+				checked++;
+			}
+		}, (e: unknown) => ClipError.is(e, 'LimitExceeded'));
+		assert.ok(checked < paths.length, `refused after ${checked} paths`);
+		assert.ok(pathFilterSteps(paths.length) <= 11_000_000);
 	});
 });
