@@ -76,4 +76,17 @@ describe('clip-search ocr, index --ocr and text search', { skip: existsSync(cli)
 		const quoted = JSON.parse((await run(['search', `"${set[4].words[0]}"`, '--index', index, '--json'])).stdout) as { path: string; text?: string }[];
 		assert.ok(quoted.length > 0 && quoted.every(h => h.text && h.path.startsWith('shots/')), 'a quoted query searches the text only');
 	});
+
+	it('reading text changes nothing for queries about what images show: shape recall with --ocr equals recall without (issue 35, item 2)', async () => {
+		const plain = await tempDir('clip-ocr-plain-');
+		const made = await run(['index', root, '--model', tinyModelDir, '--index', plain, '--provider', 'cpu', '--json']);
+		assert.equal(made.code, 0, made.stderr);
+		const queries = ['a frog', 'red car', 'a photo of the sky', 'a photo of a red circle', 'a blue star', 'green square', 'a photo of a yellow triangle', 'an orange cross', 'a purple shape'];
+		for (const q of queries) {
+			const withText = JSON.parse((await run(['search', q, '--index', index, '-k', '5', '--json'])).stdout) as { path: string; text?: string }[];
+			const without = JSON.parse((await run(['search', q, '--index', plain, '-k', '5', '--json'])).stdout) as { path: string }[];
+			assert.deepEqual(withText.map(h => h.path), without.map(h => h.path), q);
+			assert.ok(withText.every(h => h.text === undefined), `${q}: no text match promoted (${JSON.stringify(withText.filter(h => h.text))})`);
+		}
+	});
 });

@@ -98,16 +98,17 @@ export interface SearchResult {
 
 /**
  * [Note: fusion] A query's words are also matched against the text recognised in the images (when
- * the index has it: `index --ocr`). An image whose text holds at least half of the query's words
- * ranks above every image that only looks like them (and a cut-off by score does not drop it);
- * among text matches the better match first (textScore: coverage × relevance, coverage the share of
- * the words found, relevance MiniSearch's score relative to the best match), then the look. Why a
- * step rather than a weighted sum: cosine scales differ between models (0.15–0.35 for ViT-B/32,
- * 0.5–0.8 for the tiny test model), and when a person types words an image literally shows, that
- * image is what they mean — CLIP cannot read a 14-pixel message. `score` is the cosine on every hit
- * and every surface (it was 1 + textScore for text matches, which reached 1.5 where the docs said
- * cosine); the match is in `text` and `textScore`. `text:words`, or a query that is one quoted
- * string, searches the text only (its hits' score: the cosine to the words as a text query).
+ * the index has it: `index --ocr`), as whole words and without stopwords ([Note: text earns its
+ * place] in textSearch.ts). An image whose text holds every content word of the query ranks above
+ * every image that only looks like them (and a cut-off by score does not drop it); among those the
+ * better match first (textScore: relevance, MiniSearch's score relative to the best match), then the
+ * look. An image whose text holds only some of them (at least half) joins the candidates and is
+ * ranked by its look like any other, its line shown in `why`. Why a step rather than a weighted sum
+ * for full matches: cosine scales differ between models (0.15–0.35 for ViT-B/32, 0.5–0.8 for the
+ * tiny test model), and when a person types words an image literally shows, that image is what they
+ * mean — CLIP cannot read a 14-pixel message. `score` is the cosine on every hit and every surface;
+ * the match is in `text` and `textScore`. `text:words`, or a query that is one quoted string,
+ * searches the text only (its hits' score: the cosine to the words as a text query).
  */
 const MIN_COVERAGE = 0.5;
 
@@ -330,12 +331,12 @@ export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, qu
 	if (textOnly !== undefined && !refine.like.length && !refine.unlike.length) {
 		const r = restrict(store, options, filters, options.exclude ?? []);
 		const [words] = await encoder.encodeTexts([textOnly.replace(/^"(.*)"$/, '$1')]);
-		const out = searchText(store, textOnly, Math.max(k, sort === 'relevance' ? k : SORT_POOL) * 4).flatMap(hit => {
+		const out = searchText(store, textOnly, Math.max(k, sort === 'relevance' ? k : SORT_POOL) * 4, { textOnly: true, partial: true }).flatMap(hit => {
 			const v = store.vectorOf(hit.hash);
 			return store
 				.filesOfLabel(store.labelOf(hit.hash) ?? -1)
 				.filter(r.fileOk)
-				.map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.relevance }));
+				.map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.coverage * hit.relevance }));
 		});
 		const ordered = withFacts(out, entryOf).sort((a, b) => compareBy(sort)(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
 		return answer(explain(store, ordered, [{ term: JSON.stringify(textOnly), vector: words, weight: 1 }], options));
@@ -350,13 +351,14 @@ export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, qu
 		.filter(t => t.kind === 'text' && t.weight > 0)
 		.map(t => t.value)
 		.join(' ');
-	const textHits = words ? searchText(store, words, pool * 4).filter(h => h.coverage >= MIN_COVERAGE) : [];
+	const textHits = words ? searchText(store, words, pool * 4, { partial: true }).filter(h => h.coverage >= MIN_COVERAGE) : [];
 	const fused = new Map<string, SearchResult>(byLook.map(hit => [hit.path, hit]));
 	for (const hit of textHits) {
 		const v = store.vectorOf(hit.hash);
 		const score = v ? dot(v, vector) : 0;
 		for (const rel of store.filesOfLabel(store.labelOf(hit.hash) ?? -1).filter(r.fileOk)) {
-			fused.set(rel, { path: rel, score, text: hit.line, textScore: hit.coverage * hit.relevance });
+			// Every content word: ranked first. Some of them: a candidate ranked by its look, its line shown.
+			fused.set(rel, hit.coverage >= 1 ? { path: rel, score, text: hit.line, textScore: hit.relevance } : { ...(fused.get(rel) ?? { path: rel, score }), text: hit.line });
 		}
 	}
 	const all = withFacts([...fused.values()], entryOf);
