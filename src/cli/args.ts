@@ -5,6 +5,7 @@
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { defaultIndexDir } from '../core/common/paths';
+import { editDistance } from '../core/common/suggest';
 import { findIndexDir } from '../core/index/findIndex';
 import type { ModelVariant } from '../core/model/modelSpec';
 import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/model/providers';
@@ -108,25 +109,12 @@ export function parseCommandArgs(def: CommandDef, argv: string[]): { values: Val
 	}
 }
 
-/** Edit distance (insertions, deletions, substitutions), for "did you mean". */
-function distance(a: string, b: string): number {
-	let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-	for (let i = 1; i <= a.length; i++) {
-		const row = [i];
-		for (let j = 1; j <= b.length; j++) {
-			row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-		}
-		prev = row;
-	}
-	return prev[b.length];
-}
-
 /** The candidate nearest to `given` when it is near enough to be a slip (a third of its length, at least 2 edits). */
 export function nearest(given: string, candidates: readonly string[]): string | undefined {
 	const bare = (x: string): string => x.replace(/^-+/, '');
 	let best: { c: string; d: number } | undefined;
 	for (const c of candidates) {
-		const d = Math.min(distance(given, c), distance(bare(given), bare(c)) + (bare(c).length === 1 ? 0 : 1));
+		const d = Math.min(editDistance(given, c), editDistance(bare(given), bare(c)) + (bare(c).length === 1 ? 0 : 1));
 		if (!best || d < best.d) {
 			best = { c, d };
 		}

@@ -38,6 +38,20 @@ export interface ResultItem extends vscode.QuickPickItem {
 	hit: ImageHit;
 }
 
+/** The search box's first item when a word looks like a mistyped filter: accepting it searches the corrected query. */
+interface CorrectionItem extends vscode.QuickPickItem {
+	correction: string;
+}
+
+type SearchItem = ResultItem | CorrectionItem | vscode.QuickPickItem;
+
+const isResult = (item: SearchItem | undefined): item is ResultItem => !!item && 'hit' in item;
+
+/** The query with each mistyped filter replaced by the one meant (tpye:png → type:png). */
+export function correctedQuery(query: string, corrections: readonly { word: string; meant: string }[]): string {
+	return corrections.reduce((q, c) => q.replace(c.word, c.meant), query);
+}
+
 const revealButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('files'), tooltip: vscode.l10n.t('Reveal in Explorer') };
 const copyButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('copy'), tooltip: vscode.l10n.t('Copy Relative Path') };
 const insertButton: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('insert'), tooltip: vscode.l10n.t('Insert Reference into the Editor') };
@@ -67,11 +81,11 @@ export async function searchWorkspaceDetailed(
 	query: string,
 	scope?: vscode.Uri,
 	refine: Refinement = {},
-): Promise<{ hits: ImageHit[]; applied?: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff'> }> {
+): Promise<{ hits: ImageHit[]; applied?: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff' | 'notes' | 'corrections'> }> {
 	const settings = readSettings();
 	const folders = scope ? [index.folderOf(scope.fsPath)].filter((f): f is vscode.WorkspaceFolder => !!f) : index.folders().map(s => s.folder);
 	const all: ImageHit[] = [];
-	let applied: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff'> | undefined;
+	let applied: Pick<SearchAnswer, 'filters' | 'sort' | 'cutoff' | 'notes' | 'corrections'> | undefined;
 	for (const folder of folders) {
 		const root = folder.uri.fsPath;
 		const scopeRel = scope && scope.fsPath !== root ? path.relative(root, scope.fsPath).split(path.sep).join('/') : undefined;
@@ -138,16 +152,25 @@ export async function runItemAction(button: vscode.QuickInputButton, hit: ImageH
 }
 
 /** Enter opens the image, item buttons act on it, the title button moves the results to the panel. */
-function wireResultActions(qp: vscode.QuickPick<ResultItem>, toPanel: () => void, refine?: { onItem: (button: vscode.QuickInputButton, hit: ImageHit) => boolean; onTitle: (button: vscode.QuickInputButton) => boolean }): void {
+function wireResultActions(
+	qp: vscode.QuickPick<SearchItem>,
+	toPanel: () => void,
+	refine?: { onItem: (button: vscode.QuickInputButton, hit: ImageHit) => boolean; onTitle: (button: vscode.QuickInputButton) => boolean; onCorrection?: (query: string) => void },
+): void {
 	qp.buttons = [panelButton];
 	qp.onDidAccept(() => {
 		const item = qp.selectedItems[0];
-		if (item) {
+		if (item && 'correction' in item) {
+			refine?.onCorrection?.(item.correction);
+		} else if (isResult(item)) {
 			void vscode.commands.executeCommand('vscode.open', vscode.Uri.file(item.hit.file));
 			qp.hide();
 		}
 	});
 	qp.onDidTriggerItemButton(e => {
+		if (!isResult(e.item)) {
+			return;
+		}
 		if (!refine?.onItem(e.button, e.item.hit)) {
 			void runItemAction(e.button, e.item.hit);
 		}
@@ -163,7 +186,7 @@ function wireResultActions(qp: vscode.QuickPick<ResultItem>, toPanel: () => void
 
 /** A QuickPick of fixed results (Find Similar Images). */
 export async function showResultsQuickPick(worker: WorkerClient, title: string, hits: ImageHit[], multiRoot: boolean, showPanel: (title: string, hits: ImageHit[]) => void): Promise<void> {
-	const qp = vscode.window.createQuickPick<ResultItem>();
+	const qp = vscode.window.createQuickPick<SearchItem>();
 	qp.title = title;
 	qp.items = await toItems(worker, hits, multiRoot);
 	wireResultActions(qp, () => showPanel(title, hits));
@@ -185,8 +208,8 @@ export function showSearchQuickPick(
 	warm?: () => Promise<unknown>,
 	/** The sort and examples to start with (the command's third argument). */
 	initialRefine: Refinement = {},
-): Promise<ResultItem[]> {
-	const qp = vscode.window.createQuickPick<ResultItem>();
+): Promise<SearchItem[]> {
+	const qp = vscode.window.createQuickPick<SearchItem>();
 	const baseTitle = scope ? vscode.l10n.t('Search Images in {0}', vscode.workspace.asRelativePath(scope)) : vscode.l10n.t('Search Images');
 	qp.title = baseTitle;
 	qp.placeholder = vscode.l10n.t('Describe the image, e.g. red error icon   ·   "beach" + ./ref.png - "people"   ·   type:png after:7d -path:vendor/**');
@@ -194,8 +217,8 @@ export function showSearchQuickPick(
 	qp.matchOnDetail = false;
 	let generation = 0;
 	let timer: ReturnType<typeof setTimeout> | undefined;
-	let firstResolve: ((items: ResultItem[]) => void) | undefined;
-	const first = new Promise<ResultItem[]>(resolve => (firstResolve = resolve));
+	let firstResolve: ((items: SearchItem[]) => void) | undefined;
+	const first = new Promise<SearchItem[]>(resolve => (firstResolve = resolve));
 	let lastHits: ImageHit[] = [];
 	const refinement: Required<Refinement> = { sort: initialRefine.sort ?? 'relevance', like: [...(initialRefine.like ?? [])], unlike: [...(initialRefine.unlike ?? [])] };
 	let currentSortButton = sortButton(refinement.sort);
@@ -230,7 +253,21 @@ export function showSearchQuickPick(
 				return;
 			}
 			lastHits = hits;
-			qp.items = items;
+			// [Note: what people type] in core/search/filters.ts: a did-you-mean first (Enter searches it), then what the query's reading noted.
+			const corrections = applied?.corrections ?? [];
+			const fixed: SearchItem[] = corrections.length
+				? [
+						{
+							label: `$(lightbulb) ${vscode.l10n.t('Did you mean: {0}', printable(correctedQuery(query, corrections)))}`,
+							detail: printable(corrections.map(c => vscode.l10n.t('"{0}" is not a filter: it was searched as words', c.word)).join(' · ')),
+							correction: correctedQuery(query, corrections),
+							alwaysShow: true,
+						} satisfies CorrectionItem,
+					]
+				: [];
+			const others = (applied?.notes ?? []).filter(n => !corrections.some(c => n.includes(`"${c.word}" is not a filter`)));
+			const noted: SearchItem[] = others.map(n => ({ label: printable(n), kind: vscode.QuickPickItemKind.Separator }));
+			qp.items = [...fixed, ...noted, ...items];
 			const sorted =
 				refinement.sort !== 'relevance'
 					? vscode.l10n.t('by {0}, cosine ≥ {1}', SORT_LABELS[refinement.sort], (applied?.cutoff?.score ?? 0).toFixed(3))
@@ -266,6 +303,10 @@ export function showSearchQuickPick(
 		timer = setTimeout(() => void run(value), 250);
 	});
 	wireResultActions(qp, () => showPanel(qp.value, lastHits, refinement), {
+		onCorrection: query => {
+			qp.value = query;
+			void run(query);
+		},
 		// More/Less like this ([Note: Rocchio] in search.ts): the hit joins the query's examples, and the search runs again.
 		onItem: (button, hit) => {
 			if (button !== moreButton && button !== lessButton) {

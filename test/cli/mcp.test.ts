@@ -117,6 +117,17 @@ describe('clip-search mcp (stdio, the SDK client)', { skip: existsSync(cli) ? fa
 		await fs.rm(path.join(root, 'unindexed'), { recursive: true });
 	});
 
+	it('a mistyped filter and an empty filtered answer say so in notes (issue 35, items 1 and 6)', async () => {
+		const typo = await call('search_images', { query: 'a red circle tpye:png', k: 3 });
+		assert.ok(!typo.isError, typo.content[0].text);
+		const notes = (typo.structuredContent as { notes?: string[] }).notes ?? [];
+		assert.ok(notes.some(n => /"tpye:png" is not a filter.*did you mean type:png\?/.test(n)), JSON.stringify(notes));
+		const empty = await call('search_images', { query: 'a red circle type:gif path:copis' });
+		const emptyNotes = (empty.structuredContent as { notes?: string[]; results: unknown[] }).notes ?? [];
+		assert.equal((empty.structuredContent as { results: unknown[] }).results.length, 0);
+		assert.ok(emptyNotes.some(n => /type:gif lets 0 of \d+ through \(here: png \d+/.test(n) && /path:copis lets 0 of \d+ through \(did you mean path:copies\?/.test(n)), JSON.stringify(emptyNotes));
+	});
+
 	it('bad input: a clear error that says what to do, and the server goes on', async () => {
 		const cases: [string, Record<string, unknown>, RegExp][] = [
 			['find_similar_images', { path: 'no-such.png' }, /no-such\.png: no such image/],

@@ -33,8 +33,8 @@ describe('search --remote and the local index read every filter alike (issue 34)
 		await db?.stop();
 	});
 
-	const remote = (q: string) => clip(['search', q, '--store', db.url, '--remote', '--library', 'odd', '--model', tinyModelDir, '-k', '40', '--json'], { env, cwd: root });
-	const local = (q: string) => clip(['search', q, '--index', index, '-k', '40', '--json'], { env, cwd: root });
+	const remote = (q: string, extra: string[] = []) => clip(['search', q, '--store', db.url, '--remote', '--library', 'odd', '--model', tinyModelDir, '-k', '40', '--json', ...extra], { env, cwd: root });
+	const local = (q: string, extra: string[] = []) => clip(['search', q, '--index', index, '-k', '40', '--json', ...extra], { env, cwd: root });
 	const paths = (stdout: string): string[] => (JSON.parse(stdout) as { path: string }[]).map(h => h.path).sort();
 
 	it('the same paths for sizes, ././ and escaped names', async () => {
@@ -79,5 +79,17 @@ describe('search --remote and the local index read every filter alike (issue 34)
 		const elsewhere = await clip(['search', 'a blue star', '--store', db.url, '--remote', '--library', 'own', '--json'], { env: ownEnv, cwd: await tempDir('clip-remote-elsewhere-') });
 		assert.equal(elsewhere.code, 1);
 		assert.match(elsewhere.stderr, /give the same model folder with --model <folder>/);
+	});
+
+	it('sorted by date, name or size, --remote keeps the same set as the local index: one cut-off, one sample (issue 35, item 11)', async () => {
+		for (const q of ['a blue shape', 'a red shape path:icons', 'a shape type:png']) {
+			for (const sort of ['modified', 'name', 'size']) {
+				const [r, l] = [await remote(`${q}`, ['--sort', sort]), await local(`${q}`, ['--sort', sort])];
+				assert.equal(r.code, 0, r.stderr);
+				assert.deepEqual(paths(r.stdout), paths(l.stdout), `${q} --sort ${sort}`);
+				const rule = (stderr: string): string | undefined => /halfway from the typical image \(([-\d.]+)\)/.exec(stderr)?.[1];
+				assert.equal(rule(r.stderr), rule(l.stderr), `${q} --sort ${sort}: the same typical cosine`);
+			}
+		}
 	});
 });

@@ -2,11 +2,13 @@
 import * as path from 'node:path';
 import { resolveScope } from '../../core/search/scope';
 import { parseQuery } from '../../core/search/query';
-import { queryVector, type SearchAnswer, searchDetailed, similar, type SearchOptions, textOnlyQuery } from '../../core/search/search';
+import { halfwayCutoff, queryVector, type SearchAnswer, searchDetailed, similar, type SearchOptions, textOnlyQuery } from '../../core/search/search';
 import { compareBy, SORT_KEYS, type SortKey } from '../../core/search/hitOrder';
 import { describeFilters, parseFilters, type QueryFilter } from '../../core/search/filters';
 import { defaultTagsFile, tagsForSearch } from '../../core/labels/tagsFile';
 import { ClipError } from '../../core/common/errors';
+import { printable } from '../../core/common/printable';
+import { nearestName } from '../../core/common/suggest';
 import { findIndexDir } from '../../core/index/findIndex';
 import { stampOf } from '../../core/index/indexSession';
 import { IndexStore } from '../../core/index/indexStore';
@@ -24,7 +26,8 @@ const SEARCH_OPTIONS = ['index', 'model', 'k', 'min-score', 'relative', 'scope',
 function sortOption(values: Values): SortKey {
 	const sort = values.sort ?? 'relevance';
 	if (!(SORT_KEYS as readonly string[]).includes(sort)) {
-		throw new UsageError(`--sort ${sort}: one of ${SORT_KEYS.join(', ')}`);
+		const near = nearestName(sort.toLowerCase(), SORT_KEYS);
+		throw new UsageError(`--sort ${sort}: one of ${SORT_KEYS.join(', ')}${near ? ` (did you mean --sort ${near}?)` : ''}`);
 	}
 	return sort as SortKey;
 }
@@ -78,7 +81,7 @@ export const searchCommand: CommandDef = {
 			return searchRemote(query, values, options);
 		}
 		return withReadIndex(values, async ({ store, encoder }) => {
-			const onNote = (note: string): void => void process.stderr.write(`clip-search: ${note}\n`);
+			const onNote = (note: string): void => void process.stderr.write(`clip-search: ${printable(note)}\n`);
 			const { tagsOf, tagsProblem } = await tagsForSearch(values.tags ?? defaultTagsFile(store.root));
 			if (values.tags && !tagsOf) {
 				throw tagsProblem ?? new UsageError(`--tags ${values.tags}: no such tags file.`);
@@ -131,7 +134,8 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 		// One query, one meaning ([Note: one query everywhere]): the full language is parsed and embedded
 		// here, image terms read as locally; the store gets the vector. It holds no text read inside
 		// images, so a text-only query is searched by meaning, and says so (as locally without text).
-		const { rest, filters } = parseFilters(query);
+		const { rest, filters, notes } = parseFilters(query);
+		notes.forEach(n => process.stderr.write(`clip-search: ${printable(n)}\n`));
 		const unsupported = filters.find(f => f.key === 'tag' || f.key === 'has');
 		if (unsupported) {
 			throw new ClipError('InvalidQuery', `The filter "${unsupported.word}" needs what the team store does not hold (${unsupported.key === 'tag' ? 'tags' : 'text read inside images'}): leave it out, or search a local index.`);
@@ -160,9 +164,8 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 		} else if (options.relativeCutoff !== undefined) {
 			cutoff = { score: best - options.relativeCutoff, rule: `relative ${options.relativeCutoff}` };
 		} else if (sort !== 'relevance' && hits.length) {
-			// [Note: default cut-off] in core/search/search.ts; on the server the typical image is the candidates' median.
-			const typical = hits[Math.floor(hits.length / 2)].score;
-			cutoff = { score: typical + (best - typical) / 2, rule: `halfway from the typical candidate (${typical.toFixed(3)}) to the best (${best.toFixed(3)})` };
+			// [Note: default cut-off] in core/search/search.ts: the same sample of the passing images as locally.
+			cutoff = halfwayCutoff(await remote.sampleCosines(values.library, vector, { scope, filters: storeFilters, pathOk }), best);
 		}
 		const results = hits
 			.filter(h => !cutoff || h.score >= cutoff.score)
@@ -240,20 +243,9 @@ function toStoreFilters(filters: readonly QueryFilter[]): { storeFilters: StoreF
 				break;
 			case 'path': {
 				paths.push(f);
-				if (!f.not) {
-					// The folders before the first glob character: a LIKE prefix the server can use.
-					// f.glob is normalised (filters.ts normalizePathPattern): escaped glob characters are literal.
-					const parts = f.glob.split('/');
-					const fixed: string[] = [];
-					for (const part of parts.slice(0, -1)) {
-						if (/[*?[\]{}]/.test(part.replace(/\\./g, ''))) {
-							break;
-						}
-						fixed.push(part.replace(/\\(.)/g, '$1'));
-					}
-					if (fixed.length) {
-						pathPrefixes.push(fixed.join('/'));
-					}
+				// An anchored pattern's folders before its first glob character: a LIKE prefix the server can use.
+				if (!f.not && f.prefix) {
+					pathPrefixes.push(f.prefix);
 				}
 				break;
 			}

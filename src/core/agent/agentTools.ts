@@ -235,7 +235,7 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 				sort: input.sort,
 				...(applied?.cutoff ? { cutoff: { score: round(applied.cutoff.score), rule: applied.cutoff.rule } } : {}),
 				results,
-				...(notes.size ? { note: [...notes].join(' ') } : results.length ? {} : { note: 'No image matched. Try other words or fewer filters, or image_index_status to see what is indexed.' }),
+				...(notes.size ? { notes: [...notes] } : results.length ? {} : { notes: ['No image matched. Try other words or fewer filters, or image_index_status to see what is indexed.'] }),
 			},
 			...(await withPreviews(
 				ctx,

@@ -25,7 +25,7 @@ export const TOOL_SCHEMAS = {
 		k,
 		folder,
 		min_score: z.number().min(-1).max(1).optional().describe('Leave out images scoring below this cosine (-1 to 1).'),
-		sort: z.enum(SORT_KEYS).default('relevance').describe('Order of the hits that pass the relevance cut-off (min_score, or one chosen from the scores and returned as cutoff): relevance, modified (newest first), name, size (largest first).'),
+		sort: z.enum(SORT_KEYS).default('relevance').describe('Order of the hits that pass the relevance cut-off (min_score, or one chosen from the scores and returned as cutoff): relevance, modified (newest first), name (by path), size (largest first).'),
 		like: z.array(imagePath).max(20).optional().describe('More like these images: workspace images whose look the query moves towards (left out of the results).'),
 		unlike: z.array(imagePath).max(20).optional().describe('Less like these images: the query moves away from them (left out of the results).'),
 		...thumbnails,

@@ -346,6 +346,11 @@ export class IndexStore {
 		return this.hashToLabel.get(hash);
 	}
 
+	/** The content hash a label holds, when it is live. */
+	hashOfLabel(label: number): string | undefined {
+		return this.labelToHash.get(label);
+	}
+
 	filesOfLabel(label: number): string[] {
 		const hash = this.labelToHash.get(label);
 		return hash ? [...(this.hashToFiles.get(hash) ?? [])].sort() : [];

@@ -20,7 +20,7 @@ interface Sortable {
 	size?: number;
 }
 
-/** The order of a sort: relevance (compareHits), newest first, by name (A→Z, numbers as numbers), largest first. */
+/** The order of a sort: relevance (compareHits), newest first, by path (A→Z, numbers as numbers), largest first. */
 export function compareBy(sort: SortKey): (a: Sortable, b: Sortable) => number {
 	switch (sort) {
 		case 'modified':
@@ -28,27 +28,27 @@ export function compareBy(sort: SortKey): (a: Sortable, b: Sortable) => number {
 		case 'size':
 			return (a, b) => (b.size ?? 0) - (a.size ?? 0) || compareHits(a, b);
 		case 'name':
+			// By the path as printed (folders first in their order, numbers as numbers): sorted by the file
+			// name alone, the printed paths looked unsorted.
 			return (a, b) => {
 				const [pa, pb] = [a.path ?? a.rel ?? '', b.path ?? b.rel ?? ''];
-				return baseName(pa).localeCompare(baseName(pb), undefined, { numeric: true, sensitivity: 'base' }) || (pa < pb ? -1 : pa > pb ? 1 : 0);
+				return pa.localeCompare(pb, undefined, { numeric: true, sensitivity: 'base' }) || (pa < pb ? -1 : pa > pb ? 1 : 0);
 			};
 		default:
 			return compareHits;
 	}
 }
 
-function baseName(p: string): string {
-	return p.slice(p.lastIndexOf('/') + 1);
-}
 
 /** The short form of a hit's `why` (search.ts Why), for one line: terms' cosines, the text, the tag, a near-duplicate. */
-export function whyText(why: { cosine?: number; terms?: { term: string; cosine: number }[]; text?: string; tag?: { label: string; probability?: number }; duplicateOf?: string } | undefined): string {
+export function whyText(why: { cosine?: number; terms?: { term: string; weight?: number; cosine: number }[]; text?: string; tag?: { label: string; probability?: number }; duplicateOf?: string } | undefined): string {
 	if (!why) {
 		return '';
 	}
 	const parts: string[] = [];
 	if (why.terms) {
-		parts.push(why.terms.map(t => `${t.term} ${t.cosine.toFixed(2)}`).join(', '));
+		// As the query wrote them: 2×"sunset" 0.26, −"people" 0.24 (a term's sign and weight, then its cosine).
+		parts.push(why.terms.map(t => `${termLabel(t.term, t.weight ?? 1)} ${t.cosine.toFixed(2)}`).join(', '));
 	}
 	if (why.text !== undefined) {
 		parts.push(`text “${why.text}”`);
@@ -60,4 +60,14 @@ export function whyText(why: { cosine?: number; terms?: { term: string; cosine: 
 		parts.push(`≈ ${why.duplicateOf}`);
 	}
 	return parts.join(' · ');
+}
+
+/** A term with its sign and weight: "sunset", −"people", 2×"sunset", −0.5×./x.png. */
+export function termLabel(term: string, weight: number): string {
+	if (/^(more|less) like /.test(term)) {
+		return term; // More/Less like this: the words say the direction, the weights are the method's
+	}
+	const size = Math.abs(weight);
+	const times = size === 1 ? '' : `${Number(size.toPrecision(3))}×`;
+	return `${weight < 0 ? '−' : ''}${times}${term}`;
 }

@@ -8,7 +8,8 @@
  * A term is a quoted text (always text), or a bare run of words up to the next operator. A bare single word
  * that looks like an image path (./x.png, ../x, /abs, or ending in an image extension) is an
  * image term. `+` and `-` are operators only at the start or after a space, so "close-up" and
- * "t-shirt" stay words.
+ * "t-shirt" stay words; `cat -dog` subtracts "dog" as `cat - dog` does (as a web search leaves a
+ * word out), and a leading `-` before a filter's key negates the filter (filters.ts).
  */
 import { ClipError } from '../common/errors';
 import { isImagePath } from '../index/imageFiles';
@@ -31,7 +32,7 @@ export function parseQuery(input: string): QueryTerm[] {
 	let i = 0;
 	const isSpace = (c: string | undefined): boolean => c !== undefined && /\s/.test(c);
 	const atOperator = (j: number): boolean =>
-		(s[j] === '+' || s[j] === '-') && (j === 0 || isSpace(s[j - 1])) && (j + 1 >= s.length || /[\s"'\d./~\\]/.test(s[j + 1]));
+		(s[j] === '+' || s[j] === '-') && (j === 0 || isSpace(s[j - 1])) && (j + 1 >= s.length || /[\s"'\d./~\\\p{L}]/u.test(s[j + 1]));
 	while (i < s.length) {
 		while (isSpace(s[i])) {
 			i++;

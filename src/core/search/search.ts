@@ -11,10 +11,12 @@ import type { IndexStore } from '../index/indexStore';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import { cachedPassingSet, type PassingSet, topK } from './filteredSearch';
 import { describeFilters, type FileFacts, needs, parseFilters, passesFilters, pathFilterSteps, type QueryFilter } from './filters';
+import { explainEmpty } from './emptyAnswer';
 import { compareBy, type SortKey } from './hitOrder';
 import { parseQuery, type QueryTerm } from './query';
 import { searchText } from './textSearch';
 import { combine, dot } from '../common/vectors';
+import { sampleSpread } from '../common/sample';
 import { ClipError } from '../common/errors';
 import type { FileEntry } from '../index/catalogFile';
 
@@ -76,6 +78,10 @@ export interface SearchAnswer {
 	sort: SortKey;
 	/** The relevance cut-off the sorted hits passed: given (--min-score / --relative) or chosen. */
 	cutoff?: { score: number; rule: string };
+	/** What a person should know of how the query was read and answered (the same lines onNote was told). */
+	notes?: string[];
+	/** Words that look like mistyped filters, with the filter meant ([Note: what people type] in filters.ts). */
+	corrections?: { word: string; meant: string }[];
 }
 
 /** [Note: fusion]: a text-only query on an index whose text was never read is searched by meaning, and says so. */
@@ -211,6 +217,26 @@ interface Restriction {
 	labels: PassingSet | undefined;
 }
 
+/** A file's facts, as much of them as the filters need. */
+function factsOf(store: IndexStore, options: SearchOptions, filters: readonly QueryFilter[]): (rel: string, entry: FileEntry) => FileFacts {
+	const needImage = needs(filters, 'image');
+	const needText = needs(filters, 'text');
+	const needTags = needs(filters, 'tags');
+	return (rel, entry) => {
+		const info = needImage && entry.hash ? store.infoOf(entry.hash) : undefined;
+		return {
+			path: rel,
+			size: entry.size,
+			mtimeMs: entry.mtimeMs,
+			format: info?.format,
+			width: info?.width,
+			height: info?.height,
+			tags: needTags ? options.tagsOf?.(rel)?.labels : undefined,
+			hasText: needText && store.textsRead > 0 && entry.hash ? (store.textOf(entry.hash)?.length ?? 0) > 0 : undefined,
+		};
+	};
+}
+
 function restrict(store: IndexStore, options: SearchOptions, filters: readonly QueryFilter[], exclude: readonly string[]): Restriction {
 	const scope = options.scope ? options.scope.replace(/\\/g, '/').replace(/\/+$/, '') + '/' : undefined;
 	const left = new Set(exclude);
@@ -221,21 +247,7 @@ function restrict(store: IndexStore, options: SearchOptions, filters: readonly Q
 	if (needTags && !options.tagsOf) {
 		throw new ClipError('InvalidQuery', 'A tag: filter needs the tags file, and this folder has none: label the images first (clip-search label … --out <tags.json>, then --tags <tags.json>; in VS Code: Label Images…).');
 	}
-	const needImage = needs(filters, 'image');
-	const needText = needs(filters, 'text');
-	const facts = (rel: string, entry: FileEntry): FileFacts => {
-		const info = needImage && entry.hash ? store.infoOf(entry.hash) : undefined;
-		return {
-			path: rel,
-			size: entry.size,
-			mtimeMs: entry.mtimeMs,
-			format: info?.format,
-			width: info?.width,
-			height: info?.height,
-			tags: needTags ? options.tagsOf!(rel)?.labels : undefined,
-			hasText: needText && store.textsRead > 0 && entry.hash ? (store.textOf(entry.hash)?.length ?? 0) > 0 : undefined,
-		};
-	};
+	const facts = factsOf(store, options, filters);
 	const fileOk = (rel: string): boolean => {
 		if ((scope && !rel.startsWith(scope)) || left.has(rel)) {
 			return false;
@@ -297,9 +309,21 @@ const SORT_POOL = 1000;
 export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, query: string, options: SearchOptions = {}): Promise<SearchAnswer> {
 	const k = Math.max(1, options.k ?? 20);
 	const sort = options.sort ?? 'relevance';
-	const { rest, filters } = parseFilters(query, options.now, pathFilterSteps(store.files.size));
+	const { rest, filters, notes: parsed, corrections } = parseFilters(query, options.now, pathFilterSteps(store.files.size));
+	const notes: string[] = [];
+	const note = (n: string): void => {
+		notes.push(n);
+		options.onNote?.(n);
+	};
+	parsed.forEach(note);
 	const refine = { like: options.like ?? [], unlike: options.unlike ?? [], roots: options.likeRoots };
-	const answer = (results: SearchResult[], cutoff?: SearchAnswer['cutoff']): SearchAnswer => ({ results, filters: describeFilters(filters), sort, ...(cutoff ? { cutoff } : {}) });
+	const answer = (results: SearchResult[], cutoff?: SearchAnswer['cutoff']): SearchAnswer => {
+		if (!results.length && filters.length) {
+			// [Note: an empty answer says why] in emptyAnswer.ts.
+			note(explainEmpty(store, filters, factsOf(store, options, filters)));
+		}
+		return { results, filters: describeFilters(filters), sort, ...(cutoff ? { cutoff } : {}), ...(notes.length ? { notes } : {}), ...(corrections.length ? { corrections } : {}) };
+	};
 	if (!rest && !refine.like.length) {
 		throw new ClipError(
 			'InvalidQuery',
@@ -309,22 +333,22 @@ export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, qu
 		);
 	}
 	if (options.tagsProblem && !needs(filters, 'tags')) {
-		options.onNote?.(`The tags file was not used (${options.tagsProblem.message}), so hits show no tags; the search went on without it.`);
+		note(`The tags file was not used (${options.tagsProblem.message}), so hits show no tags; the search went on without it.`);
 	}
 	if (needs(filters, 'image')) {
 		const unknown = store.hashesWithoutInfo().length;
 		if (unknown) {
-			options.onNote?.(`${unknown} image(s) have no recorded format or pixel size yet (indexed before they were recorded), so type:, wider:, taller: and size: pass over them: index the folder again to record them (nothing is embedded again).`);
+			note(`${unknown} image(s) have no recorded format or pixel size yet (indexed before they were recorded), so type:, wider:, taller: and size: pass over them: index the folder again to record them (nothing is embedded again).`);
 		}
 	}
 	if (needs(filters, 'text') && store.textsRead === 0) {
-		options.onNote?.('The text inside the images was not read for this index, so has:text passes no image. To read it: clip-search index . --ocr (in VS Code: the clipSearch.ocr setting).');
+		note('The text inside the images was not read for this index, so has:text passes no image. To read it: clip-search index . --ocr (in VS Code: the clipSearch.ocr setting).');
 	}
 	const entryOf = (rel: string): FileEntry | undefined => store.files.get(rel);
 	let textOnly = rest ? textOnlyQuery(rest) : undefined;
 	let text = rest;
 	if (textOnly !== undefined && store.textsRead === 0) {
-		options.onNote?.(NO_TEXT_NOTE);
+		note(NO_TEXT_NOTE);
 		text = textOnly.replace(/^"(.*)"$/, '$1');
 		textOnly = undefined;
 	}
@@ -388,22 +412,26 @@ function withFacts(hits: SearchResult[], entryOf: (rel: string) => FileEntry | u
  * [Note: default cut-off] Sorted by date, name or size, the hits must first be relevant, and a fixed
  * cosine cannot say what that is: cosine scales differ between models (0.15–0.35 for ViT-B/32,
  * 0.5–0.8 for the tiny test model). The cut-off is read from this query's own scores instead:
- * halfway from the typical image (the median cosine of up to 256 images spread over those that
- * pass the filters) to the best hit. It is said with the answer, and --min-score or --relative
- * replace it.
+ * halfway from the typical image (the median cosine of up to 256 contents spread evenly over the
+ * sorted content hashes of those that pass the filters: the same sample a team store takes, so
+ * `--remote` keeps the same set) to the best hit. It is said with the answer, and --min-score or
+ * --relative replace it.
  */
-function defaultCutoff(store: IndexStore, vector: Float32Array, r: Restriction, best: number): { score: number; rule: string } {
-	const labels = r.labels ? [...r.labels.labels] : [...store.liveLabels()];
-	const step = Math.max(1, Math.floor(labels.length / 256));
-	const sample = labels.filter((_, i) => i % step === 0).slice(0, 256);
-	const scores = sample
-		.map(label => store.vectorOfLabel(label))
-		.filter((v): v is Float32Array => !!v)
-		.map(v => dot(v, vector))
-		.sort((a, b) => b - a);
+export function halfwayCutoff(sample: number[], best: number): { score: number; rule: string } {
+	const scores = [...sample].sort((a, b) => b - a);
 	const typical = scores.length ? scores[Math.floor(scores.length / 2)] : best;
 	const score = typical + (best - typical) / 2;
 	return { score, rule: `halfway from the typical image (${typical.toFixed(3)}) to the best (${best.toFixed(3)})` };
+}
+
+function defaultCutoff(store: IndexStore, vector: Float32Array, r: Restriction, best: number): { score: number; rule: string } {
+	const labels = r.labels ? [...r.labels.labels] : [...store.liveLabels()];
+	const hashes = labels.map(label => store.hashOfLabel(label)).filter((h): h is string => !!h);
+	const scores = sampleSpread(hashes)
+		.map(hash => store.vectorOf(hash))
+		.filter((v): v is Float32Array => !!v)
+		.map(v => dot(v, vector));
+	return halfwayCutoff(scores, best);
 }
 
 const NEAR_DUPLICATE = 0.95;

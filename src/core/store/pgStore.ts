@@ -36,6 +36,7 @@ import * as path from 'node:path';
 import pg from 'pg';
 import { readRegularFileSync } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
+import { sampleSpread } from '../common/sample';
 import { UNIT_TOLERANCE, vectorProblem } from '../common/vectors';
 import type { ModelStamp } from '../index/indexStore';
 import type { RemoteVectors } from '../index/remoteVectors';
@@ -549,6 +550,35 @@ export class PgVectorStore implements RemoteVectors {
 			}
 		} catch (err) {
 			await this.db.query('rollback').catch(() => undefined);
+			this.fail(err);
+		}
+	}
+
+	/**
+	 * The cosines to `vector` of up to 256 contents spread over those of a library that pass the
+	 * filters: the sample a local index takes for its default cut-off ([Note: default cut-off] in
+	 * search/search.ts), so a sorted `--remote` search keeps the same hits as a local one.
+	 */
+	async sampleCosines(
+		library: string,
+		vector: Float32Array,
+		options: { scope?: string; filters?: StoreFilter[]; pathOk?: (rel: string) => boolean } = {},
+	): Promise<number[]> {
+		const table = this.table;
+		if (!table) {
+			return [];
+		}
+		const like = (p: string): string => `${p.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`;
+		const where = storeConditions(options.filters ?? [], options.scope ? [like(options.scope)] : [], 2);
+		try {
+			const files = await this.db.query<{ path: string; content_hash: string }>(`select f.path, f.content_hash from clip_search.files f ${FACT_JOINS} where f.library = $1${where.sql}`, [library, ...where.params]);
+			const hashes = files.rows.filter(f => !options.pathOk || options.pathOk(f.path)).map(f => f.content_hash);
+			const sample = sampleSpread(hashes);
+			const rows = (
+				await this.db.query<{ distance: number; norm: number }>(`select e.embedding <=> $1::vector as distance, vector_norm(e.embedding) as norm from ${qualified(table)} e where e.content_hash = any($2)`, [toSql(vector), sample])
+			).rows;
+			return rows.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE).map(r => 1 - Number(r.distance));
+		} catch (err) {
 			this.fail(err);
 		}
 	}

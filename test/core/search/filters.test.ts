@@ -141,7 +141,8 @@ describe('each filter', () => {
 describe('malformed filters: a clear error naming the filter and the form it takes', () => {
 	it('refuses each bad value', () => {
 		refused('cat type:pngx', /"type:pngx".*unknown format "pngx"/);
-		refused('cat after:yesterday', /"after:yesterday".*needs a date/);
+		refused('cat after:someday', /"after:someday".*needs a date/);
+		refused('cat -date:2025-06', /"-date:2025-06" is not taken .*use before:2025-06 or after:2025-06/);
 		refused('cat after:2026-02-30', /"after:2026-02-30" names no day/);
 		refused('cat larger:big', /"larger:big".*needs a size/);
 		refused('cat larger:2XB', /"larger:2XB"/);
@@ -153,6 +154,69 @@ describe('malformed filters: a clear error naming the filter and the form it tak
 		refused('cat tag:,', /"tag:," names no tag/);
 		refused('cat path:../secret/**', /"path:..\/secret\/\*\*" must stay inside the folder/);
 		refused('cat path:"open', /unclosed/);
+	});
+});
+
+describe('queries that say what they mean (issue 35)', () => {
+	const notesOf = (q: string): string[] => parseFilters(q, NOW).notes;
+
+	it('a key one slip from a filter is searched as words with a did-you-mean note; quoted, it is text without one', () => {
+		for (const [q, meant] of [
+			['cat tpye:png', 'type:png'],
+			['cat typ:png', 'type:png'],
+			['cat afer:7d', 'after:7d'],
+			['cat paht:icons', 'path:icons'],
+			['cat smallr:2MB', 'smaller:2MB'],
+			['cat -tpye:png', '-type:png'],
+		]) {
+			const { rest, filters, notes } = parseFilters(q, NOW);
+			assert.equal(filters.length, 0, q);
+			assert.equal(rest, q, 'searched as words');
+			assert.equal(notes.length, 1, q);
+			assert.match(notes[0], new RegExp(`did you mean ${meant.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\?`), q);
+		}
+		assert.deepEqual(notesOf('cat "tpye:png"'), []);
+		assert.deepEqual(notesOf('error: 16:9 C:\\x.png note:todo http://x.org/a.png'), [], 'other keys stay text, without a note');
+	});
+
+	it('the names people type are read as the filter, and said so', () => {
+		const read = (q: string): string => describeFilters(parseFilters(q, NOW).filters).map(f => f.filter as string).join(' ');
+		assert.equal(read('cat ext:png'), 'type:png');
+		assert.equal(read('cat format:jpg'), 'type:jpg');
+		assert.equal(read('cat width:1000'), 'wider:1000');
+		assert.equal(read('cat height:500'), 'taller:500');
+		assert.equal(read('cat tags:screenshot'), 'tag:screenshot');
+		assert.equal(read('cat folder:icons'), 'path:icons');
+		assert.equal(read('cat since:7d'), 'after:7d');
+		assert.match(notesOf('cat ext:png')[0], /"ext:png" was read as type:png/);
+		assert.ok(pass('cat date:2026-06-10') && !pass('cat date:2026-06-11') && pass('cat date:2026-06') && pass('cat modified:2026') && !pass('cat date:2025'));
+		assert.ok(pass('cat ext:png') && !pass('cat format:gif') && pass('cat width:1200') && !pass('cat width:1201'));
+	});
+
+	it('a unit after a size belongs to it; pixels take px and k', () => {
+		const { rest, filters } = parseFilters('cat larger:2 MB dog', NOW);
+		assert.equal(rest, 'cat dog');
+		assert.deepEqual(describeFilters(filters).map(f => f.bytes), [2_000_000]);
+		assert.ok(pass('larger:250 KB') && !pass('larger:251 KB') && pass('smaller:1 MiB'));
+		assert.ok(pass('wider:1000px') && pass('wider:1.2k') && !pass('wider:1.3k') && pass('taller:600px'));
+	});
+
+	it('dates people type: a month, a year, today, yesterday, hours, slashes', () => {
+		const june10 = { mtimeMs: new Date(2026, 5, 10, 9).getTime() };
+		const nowish = { mtimeMs: NOW - 3_600_000 };
+		assert.ok(pass('after:2026-06', june10) && !pass('after:2026-07', june10) && pass('before:2026-07', june10));
+		assert.ok(pass('after:2026', june10) && !pass('before:2026', june10));
+		assert.ok(pass('after:today', nowish) && !pass('after:today', june10) && !pass('after:yesterday', june10));
+		assert.ok(pass('after:2h', nowish) && !pass('after:1h', { mtimeMs: NOW - 7_200_000 }));
+		assert.ok(pass('after:2026/06/10', june10) && !pass('after:2026/06/11', june10));
+	});
+
+	it('path: a name without a slash at any depth, several at once; with a slash from the folder', () => {
+		const at = { path: 'clipart/animals/cat.png' };
+		assert.ok(pass('path:animals', at) && pass('path:*.png', at) && pass('path:cat.png', at));
+		assert.ok(pass('path:clipart/animals,clipart/food', at) && pass('path:food,animals', at));
+		assert.ok(!pass('path:/animals', at) && !pass('path:./animals', at) && pass('path:clipart', at));
+		assert.ok(!pass('path:anim', at) && pass('path:{animals,food}', at));
 	});
 });
 

@@ -30,6 +30,22 @@ describe('parseQuery', () => {
 		]);
 		assert.deepEqual(parseQuery('icons/bell.svg'), [{ kind: 'image', value: 'icons/bell.svg', weight: 1 }]);
 	});
+	it('reads -word after a term as subtraction, as "cat - dog" (issue 35, item 10)', () => {
+		const subtracted = [
+			{ kind: 'text', value: 'cat', weight: 1 },
+			{ kind: 'text', value: 'dog', weight: -1 },
+		];
+		assert.deepEqual(parseQuery('cat -dog'), subtracted);
+		assert.deepEqual(parseQuery('cat - dog'), subtracted);
+		assert.deepEqual(parseQuery('sunset +boat'), [
+			{ kind: 'text', value: 'sunset', weight: 1 },
+			{ kind: 'text', value: 'boat', weight: 1 },
+		]);
+		assert.deepEqual(parseQuery('a t-shirt -logo'), [
+			{ kind: 'text', value: 'a t-shirt', weight: 1 },
+			{ kind: 'text', value: 'logo', weight: -1 },
+		]);
+	});
 	it('refuses empty, negative-only and unclosed queries', () => {
 		assert.throws(() => parseQuery('   '), (e: unknown) => ClipError.is(e, 'InvalidQuery'));
 		assert.throws(() => parseQuery('- "cats"'), (e: unknown) => ClipError.is(e, 'InvalidQuery'));

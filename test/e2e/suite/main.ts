@@ -50,9 +50,9 @@ test('a filtered query and a sort in the search box answer as the CLI does (issu
 	assert.ok(notCopies.length > 0 && notCopies.every(p => !p.startsWith('copies/')));
 	const byName = await vscode.commands.executeCommand<{ hit: { rel: string; why?: { cosine: number } } }[]>('clipSearch.search', 'a blue shape', undefined, { sort: 'name' });
 	await vscode.commands.executeCommand('workbench.action.closeQuickOpen');
-	const names = byName.map(i => path.basename(i.hit.rel));
+	const names = byName.map(i => i.hit.rel);
 	assert.ok(names.length > 0);
-	assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' })), 'sorted by name');
+	assert.deepEqual(names, [...names].sort((a, b) => a.localeCompare(b, undefined, { numeric: true, sensitivity: 'base' })), 'sorted by path');
 	assert.ok(byName.every(i => typeof i.hit.why?.cosine === 'number'), 'every hit says why');
 	const cli = await runCli(['search', 'a red circle type:jpg', '-k', '10', '--json']);
 	assert.deepEqual((JSON.parse(cli) as { path: string }[]).map(h => h.path), filtered, 'the CLI gives the same paths');
