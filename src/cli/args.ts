@@ -11,8 +11,8 @@ import type { ModelVariant } from '../core/model/modelSpec';
 import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/model/providers';
 
 export const OPTIONS = {
-	model: { type: 'string', value: '<dir|id>', help: 'a known model id (clip-search models) or a local model folder (absolute, or starting with ./)' },
-	variant: { type: 'string', value: 'fp32|quantized', help: 'which weights of the model (default: fp32 in the CLI)' },
+	model: { type: 'string', value: '<dir|id>', help: 'a known model id (clip-search models) or a local model folder (absolute, or starting with ./, ../ or ~/)' },
+	variant: { type: 'string', value: 'fp32|quantized', help: 'which weights of the model (default: quantized, int8, for a known model; fp32 for a model folder)' },
 	index: { type: 'string', value: '<dir>', help: 'the index folder (default: the index of the current folder)' },
 	provider: { type: 'string', value: PROVIDERS.join('|'), help: 'where the model runs (default: auto)' },
 	threads: { type: 'string', value: 'N', help: 'threads for inference (default: every core)' },
@@ -24,13 +24,14 @@ export const OPTIONS = {
 	scope: { type: 'string', value: '<folder>', help: 'only images under this folder of the index' },
 	classes: { type: 'string', value: '"a,b,c"', help: 'class names, comma-separated' },
 	'classes-file': { type: 'string', value: '<file.json>', help: 'a classes file (prompts, examples, negatives, thresholds)' },
-	threshold: { type: 'string', value: 'T', help: 'label: probability under which an image gets no label (0 to 1); duplicates: the cosine from which images are duplicates (0.5 to 1)' },
+	threshold: { type: 'string', value: 'T', help: 'the probability under which an image gets no label (0 to 1)' },
 	multi: { type: 'boolean', help: 'every class above the threshold, not just the best' },
 	out: { type: 'string', value: '<tags.json>', help: 'also write the labels as a tags file' },
 	labels: { type: 'string', value: '<classes.json>', help: 'keep a tags file current with these classes (with --tags)' },
 	tags: { type: 'string', value: '<tags.json>', help: 'the tags file: the one --labels keeps current; for search, the one tag: filters read (default: the folder\'s .vscode/image-tags.json)' },
 	sort: { type: 'string', value: 'relevance|modified|name|size', help: 'order the hits that pass the relevance cut-off (--min-score, --relative, or one chosen from the scores and shown)' },
 	ocr: { type: 'boolean', help: 'also read the text inside the images' },
+	force: { type: 'boolean', help: 'apply --include/--exclude even when they drop most of the index (its vectors are kept for 14 days)' },
 	include: { type: 'string', multiple: true, value: '<glob>', help: 'index only files matching this glob (repeatable; as clipSearch.include; remembered by the index; "" clears)' },
 	exclude: { type: 'string', multiple: true, value: '<glob>', help: 'leave out files and folders matching this glob (repeatable; as clipSearch.exclude, e.g. vendor/ or ./private/**; remembered; "" clears)' },
 	text: { type: 'string', value: '"<text>"', help: 'embed this text' },
@@ -68,6 +69,8 @@ export interface CommandDef {
 	options: readonly OptionName[];
 	/** Lines printed after the options by `help <command>`. */
 	notes?: string[];
+	/** What an option means for this command, where that is its own (duplicates' --threshold is a cosine). */
+	optionHelp?: Partial<Record<OptionName, string>>;
 	run(positionals: string[], values: Values): Promise<number> | number;
 }
 

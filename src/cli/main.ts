@@ -39,7 +39,7 @@ function helpOf(def: CommandDef): string {
 	const flags = [...def.options, 'help' as const].map(name => {
 		const o = OPTIONS[name];
 		const flag = 'short' in o ? `-${o.short}, --${name}` : `    --${name}`;
-		return [`${flag}${'value' in o ? ` ${o.value}` : ''}`, o.help];
+		return [`${flag}${'value' in o ? ` ${o.value}` : ''}`, (name !== 'help' && def.optionHelp?.[name]) || o.help];
 	});
 	const width = Math.max(...flags.map(([f]) => f.length));
 	return [

@@ -11,6 +11,8 @@ import { parseCommandArgs } from '../../src/cli/args';
 import { COMMANDS } from '../../src/cli/main';
 import { formatBytes } from '../../src/core/common/sizes';
 import { DEFAULT_MODEL_ID, downloadSize, findKnownModel } from '../../src/core/model/modelRegistry';
+import { DEFAULT_KNOWN_VARIANT } from '../../src/core/model/modelResolver';
+import { TOOL_SCHEMAS } from '../../src/core/agent/toolSchemas';
 import { repoRoot } from '../helpers';
 
 const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
@@ -43,9 +45,21 @@ describe('the documents match the command line', () => {
 		}
 	});
 
-	it("the first download SKILL.md quotes is the CLI default's (fp32), and the int8 one", () => {
+	it("the first download SKILL.md quotes is the CLI default's (int8), and the fp32 one", () => {
 		const model = findKnownModel(DEFAULT_MODEL_ID)!;
-		assert.ok(skill.includes(`${formatBytes(downloadSize(model, 'fp32'))} in\n  full precision`) || skill.includes(`${formatBytes(downloadSize(model, 'fp32'))} in full precision`), formatBytes(downloadSize(model, 'fp32')));
-		assert.ok(skill.includes(`takes ${formatBytes(downloadSize(model, 'quantized'))}`));
+		assert.equal(DEFAULT_KNOWN_VARIANT, 'quantized');
+		assert.ok(skill.replace(/\n\s*/g, ' ').includes(`downloads the model (${formatBytes(downloadSize(model, 'quantized'))} of int8 weights, the default`), formatBytes(downloadSize(model, 'quantized')));
+		assert.ok(skill.includes(`takes ${formatBytes(downloadSize(model, 'fp32'))}`));
+	});
+
+	it("the README's tools table names every argument of every agent tool (issue 35, item 12)", () => {
+		const readme = readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+		for (const [name, schema] of Object.entries(TOOL_SCHEMAS)) {
+			const row = readme.split('\n').find(l => l.startsWith(`| \`${name}\` |`));
+			assert.ok(row, `a row for ${name}`);
+			for (const arg of Object.keys((schema as unknown as { shape: Record<string, unknown> }).shape)) {
+				assert.ok(row.includes(`\`${arg}\``), `${name}: ${arg} in ${row}`);
+			}
+		}
 	});
 });

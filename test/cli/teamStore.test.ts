@@ -99,7 +99,7 @@ describe('clip-search with a team store (two machines, one PostgreSQL)', { skip:
 		assert.deepEqual(scoped.map(h => h.path).sort(), ['copies/green-triangle-big.png', 'copies/red-circle-copy.jpg']);
 		const unknown = await clip(['search', 'x', '--store', db.url, '--remote', '--library', 'nope', '--json'], { env: b.env });
 		assert.equal(unknown.code, 1);
-		assert.match(unknown.stderr, /has no library "nope": push one with clip-search index <root> --store URL --push --library nope/);
+		assert.match(unknown.stderr, /has no library "nope"\. It has "assets"\. Push one with clip-search index <root> --store URL --push --library nope/);
 	});
 
 	it('search --remote takes the whole query language, as local search does: weights, image terms, the same errors', async () => {

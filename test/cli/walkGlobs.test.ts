@@ -29,7 +29,11 @@ describe('index --include / --exclude', { skip: existsSync(cli) ? false : `needs
 		assert.ok(paths.includes('icons/icons.png'));
 		paths = await indexed([]);
 		assert.ok(!paths.some(p => p.startsWith('private/') || p.startsWith('vendor/')), `remembered: ${paths.join(', ')}`);
-		paths = await indexed(['--include', '/icons/**']);
+		// Narrowing to one folder drops most of the index: said first, applied with --force.
+		const warned = await clip(['index', root, '--include', '/icons/**'], { env });
+		assert.equal(warned.code, 1);
+		assert.match(warned.stderr, /would leave 1 of the 33 indexed images and remove 32; nothing was changed/);
+		paths = await indexed(['--include', '/icons/**', '--force']);
 		assert.deepEqual(paths, ['icons/icons.png'], 'include anchored at the folder; the excludes kept');
 		paths = await indexed(['--include', '', '--exclude', '']);
 		assert.ok(paths.includes('private/private.png') && paths.includes('vendor/lib/vendor-lib.png') && paths.length === 35, paths.join(', '));

@@ -52,6 +52,17 @@ try {
 	check(rows.length > 0 && rows.every(t => !t.includes('copies')), `the filter left copies/ out (${rows.length} rows)`);
 	check(rows.every(t => /score \d/.test(t)), 'each hit says its score and why');
 	await page.screenshot({ path: path.join(artifacts, 'quickpick-filter-sort.png') });
+
+	// A mistyped filter (issue 35): the first item offers the query meant; Enter searches it.
+	await input.fill('a red circle tpye:png');
+	const meant = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Did you mean' }).first();
+	check(await meant.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the search box offers a did-you-mean for tpye:png');
+	const meantText = (await meant.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(meantText.includes('a red circle type:png') && meantText.includes('"tpye:png" is not a filter'), `it names the query meant and why ("${meantText}")`);
+	await page.waitForTimeout(800);
+	await page.screenshot({ path: path.join(artifacts, 'quickpick-did-you-mean.png') });
+	await meant.click();
+	check(await page.waitForFunction(() => document.querySelector('.quick-input-widget input')?.value === 'a red circle type:png', null, { timeout: 10_000 }).then(() => true, () => false), 'choosing it searches the corrected query');
 	await page.keyboard.press('Escape');
 
 	await runCommand(page, 'CLIP: Show Results in Panel');

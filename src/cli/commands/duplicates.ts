@@ -10,11 +10,12 @@ export const duplicatesCommand: CommandDef = {
 	summary: 'groups of near-identical images (copies, re-encodes, resizes)',
 	usage: ['duplicates [--threshold T] [--scope <folder>] [--index <dir>] [--json]'],
 	options: ['threshold', 'scope', 'index', 'json'],
+	optionHelp: { threshold: 'the cosine from which two images count as duplicates (0.5 to 1; default 0.95)' },
 	notes: [`--threshold is the cosine from which two images count as duplicates (0.5 to 1; default ${DEFAULT_DUPLICATE_THRESHOLD}, which joins re-encodes and resizes). Nothing is deleted.`],
 	run: async (_positionals, values) => {
 		const threshold = numberOption(values, 'threshold', RANGES.duplicateThreshold) ?? DEFAULT_DUPLICATE_THRESHOLD;
 		const store = await IndexStore.load(await readIndexDir(values));
-		const scope = await resolveScope(store, values.scope, '--scope');
+		const scope = await resolveScope(store, values.scope, '--scope', process.cwd());
 		const prefix = scope ? `${scope}/` : '';
 		const groups = findDuplicates(store, threshold)
 			.map(g => ({ ...g, paths: g.paths.filter(p => p.startsWith(prefix)) }))

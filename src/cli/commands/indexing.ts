@@ -6,7 +6,9 @@ import { globMatcher } from '../../core/common/glob';
 import { printable } from '../../core/common/printable';
 import { indexFolder, type IndexProgress } from '../../core/index/indexer';
 import { openIndexForWriting, stampOf } from '../../core/index/indexSession';
-import { IndexStore } from '../../core/index/indexStore';
+import { findIndexDir } from '../../core/index/findIndex';
+import { IndexStore, type WalkRules } from '../../core/index/indexStore';
+import { makeMatcher } from '../../core/index/walker';
 import { acquireIndexLock } from '../../core/index/lock';
 import { type TagUpdate, updateTagsFile } from '../../core/labels/autoTag';
 import { readClassesFile } from '../../core/labels/classesFile';
@@ -25,10 +27,10 @@ export const indexCommand: CommandDef = {
 	name: 'index',
 	summary: 'embed the images under a folder (only new and changed ones after the first run)',
 	usage: [
-		'index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--include <glob>]… [--exclude <glob>]… [--provider P] [--threads N] [--labels classes.json --tags tags.json] [--ocr] [--json]',
+		'index <root> [--model <dir|id>] [--variant fp32|quantized] [--index <dir>] [--include <glob>]… [--exclude <glob>]… [--force] [--provider P] [--threads N] [--batch-size N] [--labels classes.json --tags tags.json] [--ocr] [--json]',
 		'index <root> --store <postgres URL> [--push [--library NAME]] [--store-ca <file>] …',
 	],
-	options: ['model', 'variant', 'index', 'include', 'exclude', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json', 'store', 'store-ca', 'push', 'library'],
+	options: ['model', 'variant', 'index', 'include', 'exclude', 'force', 'provider', 'threads', 'batch-size', 'labels', 'tags', 'ocr', 'json', 'store', 'store-ca', 'push', 'library'],
 	notes: [
 		'With no --model, an existing index keeps its model; a new one gets Xenova/clip-vit-base-patch32. --include and --exclude are kept the same way ("" clears one).',
 		'With a team store, vectors it has are pulled instead of embedded; --push gives it what it lacks. A store that cannot be reached is reported and indexing goes on here.',
@@ -36,16 +38,55 @@ export const indexCommand: CommandDef = {
 	run: ([root], values) => runIndex(root, values),
 };
 
+/**
+ * [Note: a glob change that empties an index] `index . --include '*.jpg'` matched the top folder only
+ * (the settings' semantics: a pattern without '/' is anchored) and removed 361 of 400 images without
+ * a word. A change of --include/--exclude that would leave out more than half of the indexed images
+ * (10 or more) stops before anything changes, says how many, and shows the any-depth form of a
+ * pattern without '/'; --force applies it. Either way the vectors stay for 14 days ([Note: what left
+ * the index] in core/index/indexStore.ts), so globs changed back embed nothing again.
+ */
+function checkGlobChange(store: IndexStore, include: string[], exclude: string[], before: WalkRules | undefined): void {
+	const same = (a: string[], b: string[] | undefined): boolean => JSON.stringify(a) === JSON.stringify(b ?? []);
+	if (same(include, before?.include) && same(exclude, before?.exclude)) {
+		return;
+	}
+	const { included, excluded } = makeMatcher(include, exclude);
+	const indexed = [...store.files].filter(([, e]) => e.hash && !e.error).map(([rel]) => rel);
+	const dropped = indexed.filter(rel => !included(rel) || excluded(rel)).length;
+	if (dropped < 10 || dropped <= indexed.length / 2) {
+		return;
+	}
+	const bare = include.filter(g => !g.includes('/') && !g.startsWith('**'));
+	const hint = bare.length ? ` A pattern without "/" matches the top folder only: for any depth write ${bare.map(g => `--include '**/${g}'`).join(' ')}.` : '';
+	throw new ClipError(
+		'InvalidArgument',
+		`These globs would leave ${indexed.length - dropped} of the ${indexed.length} indexed images and remove ${dropped}; nothing was changed.${hint} To apply them anyway, add --force (the vectors are kept for 14 days, so changing the globs back embeds nothing again).`,
+	);
+}
+
 async function runIndex(root: string | undefined, values: Values): Promise<number> {
 	if (!root) {
 		throw new UsageError('index needs the folder to index: clip-search index <root>');
 	}
-	const absRoot = path.resolve(root);
-	const st = await fs.stat(absRoot).catch(() => undefined);
+	const given = path.resolve(root);
+	const st = await fs.stat(given).catch(() => undefined);
 	if (!st?.isDirectory()) {
-		throw new ClipError('InvalidArgument', `Not a folder: ${absRoot}.`);
+		throw new ClipError('InvalidArgument', `Not a folder: ${given}.`);
 	}
-	const dir = indexDirFor(values, absRoot);
+	// [Note: one index for a folder and its subfolders] A subfolder of an indexed folder updates that
+	// index, for the subfolder only, as reading commands find it (it started a second index, with the
+	// default model, and tried to download it).
+	const parent = values.index || (await IndexStore.exists(indexDirFor(values, given))) ? undefined : await findIndexDir(given).catch(() => undefined);
+	if (parent && (values.include || values.exclude)) {
+		throw new UsageError(`${given} is inside the indexed folder ${parent.root}, whose globs apply to the whole index: run index there with --include/--exclude (or give this folder an index of its own with --index <dir>).`);
+	}
+	const absRoot = parent?.root ?? given;
+	const under = parent ? path.relative(parent.root, given).split(path.sep).join('/') : undefined;
+	if (parent) {
+		process.stderr.write(`clip-search: ${printable(given)} is inside the indexed folder ${printable(parent.root)}: updating its index for ${printable(under!)}/ only.\n`);
+	}
+	const dir = parent?.dir ?? indexDirFor(values, absRoot);
 	const json = values.json ?? false;
 	// With no --model, an existing index keeps its model; a new one gets the default.
 	let modelRef = values.model;
@@ -115,11 +156,18 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 				return undefined;
 			});
 		}
+		if (parent && committed && stampOf(spec).key !== committed.model.key) {
+			throw new UsageError(`${given} is inside the indexed folder ${parent.root}, whose index holds ${committed.model.key}: to index this folder with another model, give it an index of its own with --index <dir>.`);
+		}
 		const store = await openIndexForWriting(dir, absRoot, spec, m => process.stderr.write(`${printable(m)}\n`));
+		if (!values.force) {
+			checkGlobChange(store, include, exclude, committed?.walk);
+		}
 		const tty = !json && process.stderr.isTTY;
 		const result = await indexFolder(store, encoder, {
 			include,
 			exclude,
+			...(under !== undefined ? { paths: [under] } : {}),
 			signal: controller.signal,
 			batchSize,
 			// For the crash tests: commit often, so that a kill lands between commits.

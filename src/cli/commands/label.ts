@@ -35,7 +35,7 @@ export const labelCommand: CommandDef = {
 			for (const w of labeler.warnings) {
 				process.stderr.write(`clip-search: ${printable(describeWarning(w, values['classes-file'] ?? '--classes'))}\n`);
 			}
-			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: await resolveScope(store, values.scope, '--scope') });
+			const labels = labeler.labelIndex(store, { threshold, multi: values.multi, scope: await resolveScope(store, values.scope, '--scope', process.cwd()) });
 			if (out) {
 				await writeTagsFile(out, labels, { model: store.model.key, classes, classesFile });
 			}

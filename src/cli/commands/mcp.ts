@@ -15,7 +15,7 @@ import { ClipError, describeError } from '../../core/common/errors';
 import { printable } from '../../core/common/printable';
 import type { IndexStore } from '../../core/index/indexStore';
 import { ClipEncoder } from '../../core/model/encoder';
-import { IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
+import { describeRelease, IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
 import { sameModel, stampOf } from '../../core/index/indexSession';
 import { isModelPath, resolveModel } from '../../core/model/modelResolver';
 import { modelKey, type ModelVariant } from '../../core/model/modelSpec';
@@ -100,7 +100,7 @@ export const mcpCommand: CommandDef = {
 			() => [...loadedEncoders, ...(ocrLoaded ? [ocrLoaded] : [])],
 			idleLimits(Number.isFinite(idleSeconds) && idleSeconds > 0 ? idleSeconds / 60 : 0),
 			systemIdleClock,
-			parts => log(`released after ${idleSeconds} s unused: ${parts.join(', ')}`),
+			(parts, limits, now) => log(describeRelease(parts, limits, now)),
 		);
 		const server = new McpServer({ name: 'clip-search', version: packageVersion() }, { instructions: INSTRUCTIONS });
 		for (const def of TOOL_DEFS) {

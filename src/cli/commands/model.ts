@@ -3,9 +3,9 @@ import * as path from 'node:path';
 import { readImageFile } from '../../core/common/files';
 import { formatBytes } from '../../core/common/sizes';
 import { ClipEncoder } from '../../core/model/encoder';
-import { downloadSize, downloadSizeText, findKnownModel, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
+import { DEFAULT_MODEL_ID, downloadSize, downloadSizeText, findKnownModel, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
 import { printable } from '../../core/common/printable';
-import { resolveModel } from '../../core/model/modelResolver';
+import { DEFAULT_KNOWN_VARIANT, resolveModel } from '../../core/model/modelResolver';
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/tokenizer';
 import { type CommandDef, providerOption, threadsOption, UsageError, variantOption } from '../args';
@@ -36,12 +36,14 @@ export const modelsCommand: CommandDef = {
 			return 0;
 		}
 		const pct = (n: number | undefined): string => (n === undefined ? '—' : n.toFixed(1));
-		const sources = [...new Set(KNOWN_MODELS.map(m => m.quality.source))];
+		const isDefault = (r: { id: string; variant: string }): boolean => r.id === DEFAULT_MODEL_ID && r.variant === DEFAULT_KNOWN_VARIANT;
+		// One line a model, named: what it is good for, and where its quality figures come from.
+		const about = KNOWN_MODELS.map(m => `  ${m.id}: ${firstSentence(m.goodFor)} ${/^no /i.test(m.quality.source) ? `${m.quality.source[0].toUpperCase()}${m.quality.source.slice(1)}` : `Quality from ${m.quality.source}`}.\n`).join('');
 		process.stdout.write(
 			table(
 				['model', 'variant', 'licence', 'ImageNet†', 'COCO R@1†', 'XM3600†', 'img/s*', 'query ms*', 'download'],
 				rows.map(r => [
-					r.id,
+					isDefault(r) ? `${r.id} (default)` : r.id,
 					r.variant,
 					licenceText(r),
 					pct(r.quality.imagenet),
@@ -52,14 +54,21 @@ export const modelsCommand: CommandDef = {
 					downloadSizeText(findKnownModel(r.id)!, r.variant),
 				]),
 			) +
-				'† public figures, not measured here: ImageNet-1k zero-shot top-1 %, COCO text→image recall@1 %, Crossmodal-3600 English recall % (mean of R@1/5/10). Sources (per model in --json):\n' +
-				sources.map(x => `  ${x}\n`).join('') +
+				'† public figures, not measured here: ImageNet-1k zero-shot top-1 %, COCO text→image recall@1 %, Crossmodal-3600 English recall % (mean of R@1/5/10).\n' +
+				'What each is for, and the source of its figures (all of it in --json):\n' +
+				about +
 				'* npm run bench -- --only families on a 2-core AMD EPYC without VNNI (random weights, the same graphs). ≈: a size from a public listing or an estimate. ⚠: the weights may not be used commercially.\n' +
 				'Use one with --model <id> (the clipSearch.model setting in VS Code).\n',
 		);
 		return 0;
 	},
 };
+
+/** The first sentence of a text (what a model is good for, in one line). */
+function firstSentence(text: string): string {
+	const m = /^.*?[.!?](?=\s|$)/.exec(text);
+	return m ? m[0] : text;
+}
 
 export const embedCommand: CommandDef = {
 	name: 'embed',

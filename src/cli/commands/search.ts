@@ -86,7 +86,7 @@ export const searchCommand: CommandDef = {
 			if (values.tags && !tagsOf) {
 				throw tagsProblem ?? new UsageError(`--tags ${values.tags}: no such tags file.`);
 			}
-			const answer = await searchDetailed(store, encoder, query, { ...options, sort: sortOption(values), tagsOf, tagsProblem, scope: await resolveScope(store, values.scope, '--scope'), onNote });
+			const answer = await searchDetailed(store, encoder, query, { ...options, sort: sortOption(values), tagsOf, tagsProblem, scope: await resolveScope(store, values.scope, '--scope', process.cwd()), onNote });
 			sayApplied(answer);
 			printResults(answer.results, values.json ?? false);
 			return 0;
@@ -203,7 +203,7 @@ export const similarCommand: CommandDef = {
 		}
 		const options = searchOptions(values);
 		return withReadIndex(values, async ({ store, encoder }) => {
-			printResults(await similar(store, encoder, image, { ...options, scope: await resolveScope(store, values.scope, '--scope') }), values.json ?? false);
+			printResults(await similar(store, encoder, image, { ...options, scope: await resolveScope(store, values.scope, '--scope', process.cwd()) }), values.json ?? false);
 			return 0;
 		});
 	},

@@ -436,6 +436,6 @@ function roundWhy(why: Why, round: (n: number) => number, showPath: (rel: string
 		...(why.terms ? { terms: why.terms.map(t => ({ term: t.term, weight: round(t.weight), cosine: round(t.cosine) })) } : {}),
 		...(why.text !== undefined ? { text: why.text } : {}),
 		...(why.tag ? { tag: { label: why.tag.label, ...(why.tag.probability !== undefined ? { probability: round(why.tag.probability) } : {}) } } : {}),
-		...(why.duplicateOf ? { duplicate_of: showPath(why.duplicateOf) } : {}),
+		...(why.duplicateOf ? { duplicateOf: showPath(why.duplicateOf) } : {}),
 	};
 }

@@ -65,7 +65,15 @@ export interface CatalogJson {
 	images?: Record<string, { format: string; width: number; height: number }>;
 	/** The include and exclude globs the last run walked with (`index --include/--exclude` remembers them). */
 	walk?: WalkRules;
+	/** Paths that left the index lately, with the content they held and when ([Note: what left the index] in indexStore.ts). */
+	removed?: Record<string, RemovedFile>;
 	updatedAt: string;
+}
+
+export interface RemovedFile {
+	hash: string;
+	/** When it left the index (ms since the epoch). */
+	at: number;
 }
 
 export interface WalkRules {
@@ -121,6 +129,13 @@ export function checkCatalog(c: CatalogJson, file: string): void {
 	}
 	if (c.texts !== undefined && (!isObject(c.texts) || Object.values(c.texts).some(lines => !Array.isArray(lines) || lines.some(l => typeof l !== 'string')))) {
 		bad('texts');
+	}
+	if (
+		c.removed !== undefined &&
+		(!isObject(c.removed) ||
+			Object.entries(c.removed).some(([rel, r]) => !isSafeRelativePath(rel) || !isObject(r) || typeof r.hash !== 'string' || r.hash.length > 128 || !Number.isFinite(r.at)))
+	) {
+		bad('removed');
 	}
 }
 

@@ -27,7 +27,7 @@ import * as path from 'node:path';
 import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
 import { ClipError, describeError } from '../common/errors';
 import { vectorProblem } from '../common/vectors';
-import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, MAX_CATALOG_BYTES, MAX_MANIFEST_BYTES, type ModelStamp, readGraphBytes, readIndexText, type WalkRules } from './catalogFile';
+import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, MAX_CATALOG_BYTES, MAX_MANIFEST_BYTES, type ModelStamp, readGraphBytes, readIndexText, type RemovedFile, type WalkRules } from './catalogFile';
 import { isMissingFile } from '../common/confine';
 import { EXACT_BLOCK_MAX_BYTES, ExactBlock } from './exactBlock';
 import { checkHnswFile } from './hnswFile';
@@ -57,6 +57,17 @@ const INITIAL_CAPACITY = 1024;
 /** Generations count commits: far below 2^53, so that the next one is always a new whole number. */
 const MAX_GENERATION = 1e12;
 
+/**
+ * [Note: what left the index] A path that leaves the index (deleted, moved, or no longer matched by
+ * the globs) is remembered with its content for RETAIN_REMOVED_MS, the last MAX_REMEMBERED_REMOVALS
+ * of them, and its content's vector, text and facts are kept meanwhile: globs changed back (index
+ * --include '*.jpg' dropped 361 embeddings at once) reuse them instead of embedding again, and a link
+ * to a moved or renamed image is answered with its new path (the same content) or, for a replaced
+ * one, the nearest. Searches never answer with a content no file shows.
+ */
+export const RETAIN_REMOVED_MS = 14 * 86_400_000;
+export const MAX_REMEMBERED_REMOVALS = 10_000;
+
 function isGeneration(g: unknown): g is number {
 	return Number.isSafeInteger(g) && (g as number) >= 1 && (g as number) <= MAX_GENERATION;
 }
@@ -70,6 +81,8 @@ export class IndexStore {
 	/** Content hash → the lines of text recognised in it ([] when it has none). See ocr/ocrPass.ts. */
 	private readonly texts = new Map<string, string[]>();
 	private readonly infos = new Map<string, ImageInfo>();
+	/** [Note: what left the index] Paths removed lately: the content each held, and when. */
+	private readonly removed = new Map<string, RemovedFile>();
 	/** Bumped whenever the searchable text changes: text set or dropped, or its last file gone or back (textSearch.ts follows it). */
 	textVersion = 0;
 	private nextLabel = 0;
@@ -235,6 +248,9 @@ export class IndexStore {
 		for (const [hash, lines] of Object.entries(catalog.texts ?? {})) {
 			store.texts.set(hash, lines);
 		}
+		for (const [rel, r] of Object.entries(catalog.removed ?? {}).sort((a, b) => a[1].at - b[1].at)) {
+			store.removed.set(rel, { hash: r.hash, at: r.at });
+		}
 		store.dirty = false;
 		// Labels below nextLabel with no hash are deleted points, free for reuse.
 		for (let label = 0; label < store.nextLabel; label++) {
@@ -351,6 +367,12 @@ export class IndexStore {
 		return this.labelToHash.get(label);
 	}
 
+	/** Whether some file shows the label's content (a vector kept after its files left is never an answer). */
+	private shown(label: number): boolean {
+		const hash = this.labelToHash.get(label);
+		return !!hash && !!this.hashToFiles.get(hash)?.size;
+	}
+
 	filesOfLabel(label: number): string[] {
 		const hash = this.labelToHash.get(label);
 		return hash ? [...(this.hashToFiles.get(hash) ?? [])].sort() : [];
@@ -376,7 +398,8 @@ export class IndexStore {
 	}
 
 	setFile(rel: string, entry: FileEntry): void {
-		this.removeFile(rel);
+		this.unlinkFile(rel);
+		this.removed.delete(rel);
 		this.files.set(rel, entry);
 		if (entry.hash && !entry.error) {
 			let set = this.hashToFiles.get(entry.hash);
@@ -392,7 +415,30 @@ export class IndexStore {
 		this.touch();
 	}
 
-	removeFile(rel: string): void {
+	/** Takes a path out of the index; its content is remembered for a while ([Note: what left the index]). */
+	removeFile(rel: string, now = Date.now()): void {
+		const old = this.files.get(rel);
+		this.unlinkFile(rel);
+		if (old?.hash && !old.error) {
+			this.removed.delete(rel); // re-inserted: the newest last
+			this.removed.set(rel, { hash: old.hash, at: now });
+			while (this.removed.size > MAX_REMEMBERED_REMOVALS) {
+				this.removed.delete(this.removed.keys().next().value!);
+			}
+		}
+	}
+
+	/** What a path held when it left the index lately, if it did (a link to it is broken: where did it go?). */
+	removedFile(rel: string): RemovedFile | undefined {
+		return this.removed.get(rel);
+	}
+
+	/** Every path that left the index lately, oldest first. */
+	removedFiles(): IterableIterator<[string, RemovedFile]> {
+		return this.removed.entries();
+	}
+
+	private unlinkFile(rel: string): void {
 		const old = this.files.get(rel);
 		if (!old) {
 			return;
@@ -504,16 +550,27 @@ export class IndexStore {
 		}
 	}
 
-	/** Drops vectors that no file refers to any more (after renames had a chance to reuse them). */
-	collectGarbage(): number {
+	/**
+	 * Drops vectors that no file refers to any more (after renames had a chance to reuse them), except
+	 * those of paths removed within RETAIN_REMOVED_MS ([Note: what left the index]); forgets older removals.
+	 */
+	collectGarbage(now = Date.now()): number {
+		for (const [rel, r] of [...this.removed]) {
+			if (now - r.at > RETAIN_REMOVED_MS || this.files.has(rel)) {
+				this.removed.delete(rel);
+				this.touch();
+			}
+		}
+		const retained = new Set([...this.removed.values()].map(r => r.hash));
+		const gone = (hash: string): boolean => !this.hashToFiles.has(hash) && !retained.has(hash);
 		for (const hash of [...this.infos.keys()]) {
-			if (!this.hashToFiles.has(hash)) {
+			if (gone(hash)) {
 				this.infos.delete(hash);
 				this.touch();
 			}
 		}
 		for (const hash of [...this.texts.keys()]) {
-			if (!this.hashToFiles.has(hash)) {
+			if (gone(hash)) {
 				this.texts.delete(hash);
 				this.textVersion++;
 				this.touch();
@@ -521,7 +578,7 @@ export class IndexStore {
 		}
 		let removed = 0;
 		for (const [hash, label] of this.hashToLabel) {
-			if (!this.hashToFiles.has(hash)) {
+			if (gone(hash)) {
 				this.graph.markDelete(label);
 				this.block?.delete(label);
 				this.hashToLabel.delete(hash);
@@ -546,12 +603,12 @@ export class IndexStore {
 		if (n <= 0) {
 			return [];
 		}
+		const accept = options.accept;
+		const filter = (label: number): boolean => this.shown(label) && (!accept || accept(label));
 		if (this.block) {
-			return this.block.top(query, n, options.accept);
+			return this.block.top(query, n, filter);
 		}
 		this.graph.setEf(Math.max(options.ef ?? GRAPH_EF_SEARCH, n));
-		const accept = options.accept;
-		const filter = (label: number): boolean => this.labelToHash.has(label) && (!accept || accept(label));
 		const result = this.graph.searchKnn(Array.from(query), n, filter);
 		return result.neighbors.map((label, i) => ({ label, score: 1 - result.distances[i] })).sort((a, b) => b.score - a.score);
 	}
@@ -569,14 +626,21 @@ export class IndexStore {
 		return !!this.block || this.graph.exact;
 	}
 
-	/** Every live label. */
-	liveLabels(): IterableIterator<number> {
-		return this.labelToHash.keys();
+	/** Every label some file shows. */
+	*liveLabels(): Generator<number> {
+		for (const label of this.labelToHash.keys()) {
+			if (this.shown(label)) {
+				yield label;
+			}
+		}
 	}
 
-	/** Every live label with its vector (for duplicate finding and exact checks). */
+	/** Every label some file shows, with its vector (for duplicate finding and exact checks). */
 	*vectors(): Generator<{ label: number; hash: string; vector: Float32Array }> {
 		for (const [hash, label] of this.hashToLabel) {
+			if (!this.hashToFiles.get(hash)?.size) {
+				continue;
+			}
 			yield { label, hash, vector: this.block?.get(label) ?? Float32Array.from(this.graph.getPoint(label)) };
 		}
 	}
@@ -600,6 +664,7 @@ export class IndexStore {
 			...(this.infos.size ? { images: Object.fromEntries([...this.infos].sort((a, b) => (a[0] < b[0] ? -1 : 1))) } : {}),
 			...(this.texts.size ? { texts: Object.fromEntries([...this.texts].sort((a, b) => (a[0] < b[0] ? -1 : 1))) } : {}),
 			...(this.walk ? { walk: this.walk } : {}),
+			...(this.removed.size ? { removed: Object.fromEntries(this.removed) } : {}),
 			updatedAt: new Date().toISOString(),
 		};
 		const catalogFile = path.join(this.dir, `catalog-${generation}.json`);

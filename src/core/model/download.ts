@@ -101,8 +101,11 @@ export async function downloadModel(model: KnownModel, variant: ModelVariant, di
 	const endpoint = options.endpoint ?? process.env.HF_ENDPOINT ?? DEFAULT_ENDPOINT;
 	checkTransport(endpoint, options);
 	const todo = await missingFiles(dir, model, variant);
+	// The hint names this model's own files (an Immich folder is config.json, visual/…, textual/…).
+	const files = filesForVariant(model, variant).map(f => f.path);
+	const offlineHint = `To work offline, copy the model folder (${files.join(', ')}) to this machine and pass its path as the model (--model /path/to/folder, or the clipSearch.model setting).`;
 	for (const file of todo) {
-		await downloadFile(model, file, dir, endpoint, options);
+		await downloadFile(model, file, dir, endpoint, options, offlineHint);
 	}
 	if (todo.length) {
 		await writeFileAtomic(
@@ -115,14 +118,13 @@ export async function downloadModel(model: KnownModel, variant: ModelVariant, di
 
 class RetryableError extends Error {}
 
-async function downloadFile(model: KnownModel, file: ModelFile, dir: string, endpoint: string, options: DownloadOptions): Promise<void> {
+async function downloadFile(model: KnownModel, file: ModelFile, dir: string, endpoint: string, options: DownloadOptions, offlineHint: string): Promise<void> {
 	const url = fileUrl(endpoint, model, file.path);
 	const dest = path.join(dir, file.path);
 	const part = `${dest}.part`;
 	await fs.mkdir(path.dirname(dest), { recursive: true });
 	const retries = options.retries ?? 4;
 	let delay = options.backoffMs ?? 1000;
-	const offlineHint = `To work offline, copy the model folder (config.json, preprocessor_config.json, tokenizer.json, onnx/*.onnx) to this machine and pass its path as the model (--model /path/to/folder, or the clipSearch.model setting).`;
 	options.onProgress?.({ file: file.path, loaded: 0, total: file.size, status: 'start' });
 	for (let attempt = 1; ; attempt++) {
 		try {

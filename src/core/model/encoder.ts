@@ -126,7 +126,7 @@ export class ClipEncoder {
 			const t = await tower.catch(() => undefined);
 			await t?.session.release().catch(() => undefined);
 			released.push(which);
-			this.options.log?.(`${which} model released after ${Math.round((now - this.lastUsed[which]) / 1000)} s unused; loaded again when needed`);
+			this.options.log?.(`${which} model released at ${new Date(now).toTimeString().slice(0, 8)}, unused for ${Math.round((now - this.lastUsed[which]) / 1000)} s; loaded again when needed`);
 		}
 		return released;
 	}

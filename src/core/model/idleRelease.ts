@@ -28,6 +28,18 @@ export function idleLimits(minutes: number): IdleLimits {
 	return { text: 3 * ms, vision: ms, ocr: ms };
 }
 
+const PART_NAMES: Record<ModelPart, string> = { text: 'the text model', vision: 'the image model', ocr: 'text recognition' };
+
+/**
+ * One log line for a release: the clock time it happened, and each part with its own limit (the text
+ * model waits three times as long: "released after 5 min (text, vision)" said the wrong time of one).
+ */
+export function describeRelease(parts: readonly ModelPart[], limits: IdleLimits, now: number): string {
+	const minutes = (ms: number): string => (ms >= 60_000 ? `${Number((ms / 60_000).toPrecision(3))} min` : `${Math.round(ms / 1000)} s`);
+	const when = new Date(now).toTimeString().slice(0, 8);
+	return `${when} released ${parts.map(p => `${PART_NAMES[p]} (unused for ${minutes(limits[p])})`).join(', ')}; loaded again when needed`;
+}
+
 /** Something that holds model parts and can release the idle ones. */
 export interface Releasable {
 	/** Releases the parts idle for at least their limit at `now`; returns what was released. */
@@ -61,7 +73,7 @@ export class IdleReleaser {
 		private readonly targets: () => Releasable[],
 		private limits: IdleLimits,
 		private readonly clock: IdleClock = systemIdleClock,
-		private readonly onRelease: (parts: ModelPart[], idleMs: IdleLimits) => void = () => undefined,
+		private readonly onRelease: (parts: ModelPart[], idleMs: IdleLimits, now: number) => void = () => undefined,
 	) {
 		this.schedule();
 	}
@@ -84,7 +96,7 @@ export class IdleReleaser {
 				released.push(...(await t.releaseIdle(this.limits, this.clock.now())));
 			}
 			if (released.length) {
-				this.onRelease(released, this.limits);
+				this.onRelease(released, this.limits, this.clock.now());
 			}
 			return released;
 		} finally {

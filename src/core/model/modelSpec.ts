@@ -246,6 +246,10 @@ async function readModelSpec(dir: string, options: LoadOptions): Promise<ModelSp
 		);
 	}
 	const layout = await detectLayout(abs);
+	if (layout === 'transformers.js' && /^(visual|textual)$/.test(path.basename(abs)) && (await detectLayout(path.dirname(abs))) === 'immich') {
+		const parent = path.dirname(abs);
+		throw new ClipError('ModelNotFound', `${abs} is the ${path.basename(abs)} part of the Immich model folder ${parent}: give that folder (--model ${parent}).`, { file: abs });
+	}
 	if (layout !== 'transformers.js') {
 		return withScores(layout === 'immich' ? await loadImmichSpec(abs, variant, parts) : await loadRclipSpec(abs, variant, parts), options);
 	}

@@ -465,5 +465,7 @@ function explain(store: IndexStore, hits: SearchResult[], parts: QueryPart[], op
 /** Images most like the given image file (itself excluded). */
 export async function similar(store: IndexStore, encoder: ClipEncoder, image: string, options: SearchOptions = {}): Promise<SearchResult[]> {
 	const { vector, rel } = await imageVector(store, encoder, path.resolve(options.cwd ?? process.cwd(), image), options.within);
-	return searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...(rel ? [rel] : [])] });
+	const hits = searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...(rel ? [rel] : [])] });
+	// The same fields as a search's hits: the file's facts and why (its cosine, a near-duplicate of a higher hit).
+	return explain(store, withFacts(hits, r => store.files.get(r)), [{ term: image, vector, weight: 1 }], options);
 }

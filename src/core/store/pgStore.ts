@@ -37,6 +37,7 @@ import pg from 'pg';
 import { readRegularFileSync } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
 import { sampleSpread } from '../common/sample';
+import { nearestName } from '../common/suggest';
 import { UNIT_TOLERANCE, vectorProblem } from '../common/vectors';
 import type { ModelStamp } from '../index/indexStore';
 import type { RemoteVectors } from '../index/remoteVectors';
@@ -192,7 +193,10 @@ export class PgVectorStore implements RemoteVectors {
 				)
 			).rows;
 			if (!rows[0]) {
-				throw new ClipError('IndexNotFound', `The team store at ${addr.label} has no library "${library}": push one with clip-search index <root> --store URL --push --library ${library}.`);
+				const names = (await client.query<{ library: string }>('select distinct library from clip_search.files order by library limit 50').catch(() => ({ rows: [] as { library: string }[] }))).rows.map(r => r.library);
+				const near = nearestName(library, names);
+				const known = names.length ? ` It has ${names.map(n => `"${n}"`).join(', ')}${near ? ` (did you mean "${near}"?)` : ''}.` : ' It has none yet.';
+				throw new ClipError('IndexNotFound', `The team store at ${addr.label} has no library "${library}".${known} Push one with clip-search index <root> --store URL --push --library ${library}.`);
 			}
 			return { id: rows[0].model_id, revision: rows[0].revision, variant: rows[0].variant, dim: rows[0].dim };
 		} catch (err) {

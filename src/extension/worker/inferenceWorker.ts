@@ -16,7 +16,7 @@ import { promises as fs } from 'node:fs';
 import { runAgentTool } from '../../core/agent/agentTools';
 import { findDuplicates } from '../../core/search/duplicates';
 import { ClipEncoder } from '../../core/model/encoder';
-import { IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
+import { describeRelease, IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
 import { ClipError, describeError } from '../../core/common/errors';
 import { FolderSession } from '../../core/index/folderSession';
 import { indexFolder } from '../../core/index/indexer';
@@ -214,7 +214,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		if (idle) {
 			idle.setLimits(limits);
 		} else {
-			idle = new IdleReleaser(() => [...(encoder ? [encoder] : []), ...(ocrEngine ? [ocrEngine] : [])], limits, systemIdleClock, parts => log(`released after ${params.unloadAfterIdleMinutes} min unused (${parts.join(', ')}); loaded again when needed`));
+			idle = new IdleReleaser(() => [...(encoder ? [encoder] : []), ...(ocrEngine ? [ocrEngine] : [])], limits, systemIdleClock, (parts, limits, now) => log(describeRelease(parts, limits, now)));
 		}
 		if (modelChanged) {
 			for (const s of sessions.values()) {

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ClipEncoder } from '../../../src/core/model/encoder';
 import { indexFolder, type IndexProgress } from '../../../src/core/index/indexer';
-import { IndexStore } from '../../../src/core/index/indexStore';
+import { IndexStore, RETAIN_REMOVED_MS } from '../../../src/core/index/indexStore';
 import { openIndexForWriting, stampOf } from '../../../src/core/index/indexSession';
 import { loadModelSpec, type ModelSpec } from '../../../src/core/model/modelSpec';
 import { walkImages } from '../../../src/core/index/walker';
@@ -85,7 +85,25 @@ describe('indexFolder', () => {
 		const store = await IndexStore.load((await open()).dir);
 		assert.ok(store.files.has('moved/renamed-star.png'));
 		assert.ok(!store.files.has('green-square.png'));
-		assert.equal(store.vectorCount, 31, '32 distinct images, one deleted; the duplicate and the renamed file share vectors');
+		assert.equal([...store.vectors()].length, 31, '32 distinct images, one deleted; the duplicate and the renamed file share vectors');
+		// [Note: what left the index]: the deleted image's content is remembered for a while, then dropped.
+		const gone = store.removedFile('green-square.png');
+		assert.ok(gone && store.hasEmbedding(gone.hash), 'kept for a while');
+		assert.equal(store.removedFile('red-star.png')?.hash, store.files.get('moved/renamed-star.png')?.hash, 'a move is remembered with its content');
+		assert.equal(store.vectorCount, 32);
+		assert.equal(store.collectGarbage(gone.at + RETAIN_REMOVED_MS + 1), 1);
+		assert.equal(store.vectorCount, 31);
+		assert.equal(store.removedFile('green-square.png'), undefined);
+	});
+
+	it('globs changed and changed back: the images they dropped are reused, not embedded again', async () => {
+		const { open } = await setup();
+		await indexFolder(await open(), encoder);
+		const narrow = await indexFolder(await open(), encoder, { include: ['copies/**'] });
+		assert.ok(narrow.removed >= 30, `${narrow.removed} removed`);
+		const back = await indexFolder(await open(), encoder, { include: [] });
+		assert.equal(back.embedded, 0, 'every vector was kept');
+		assert.ok(back.reused >= 30);
 	});
 
 	it('records an undecodable file with its error and goes on; fixes itself when the file is fixed', async () => {
