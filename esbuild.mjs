@@ -40,8 +40,8 @@ const builds = [
 	{ ...common, entryPoints: ['src/cli/cli.ts'], outfile: 'dist/cli.js', banner: { js: '#!/usr/bin/env node' } },
 	{ ...common, entryPoints: ['src/extension/extension.ts'], outfile: 'dist/extension.js' },
 	{ ...common, entryPoints: ['src/extension/worker/inferenceWorker.ts'], outfile: 'dist/inferenceWorker.js' },
-	// The execution-provider probe, run as a child process (src/core/model/providerChoice.ts).
-	{ ...common, entryPoints: ['src/core/model/providerProbe.ts'], outfile: 'dist/providerProbe.js' },
+	// The execution-provider probe, run as a child process (src/core/model/runtime/providerChoice.ts).
+	{ ...common, entryPoints: ['src/core/model/runtime/providerProbe.ts'], outfile: 'dist/providerProbe.js' },
 ];
 
 if (watch) {

@@ -9,7 +9,8 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadModelSpec, type ModelVariant } from '../src/core/model/modelSpec';
+import { type ModelVariant } from '../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../src/core/model/layouts/loadModelSpec';
 import { decodeAll, opt, repo, results, rows, RUNS, say } from './common';
 import { figureShrinkOnLoad } from './parts/decode';
 import { figureDecode, figureEndToEnd, figureInference, figurePeakRss, figurePeer } from './parts/e2e';

@@ -5,8 +5,8 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { cacheHome } from '../src/core/common/paths';
-import type { ModelSpec } from '../src/core/model/modelSpec';
-import { type DecodedImage, decodeImage } from '../src/core/model/preprocess';
+import type { ModelSpec } from '../src/core/model/layouts/modelSpec';
+import { type DecodedImage, decodeImage } from '../src/core/model/inputs/preprocess';
 
 export const repo = path.resolve(__dirname, '..', '..');
 export const args = process.argv.slice(2);

@@ -7,11 +7,12 @@
 import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ClipEncoder } from '../src/core/model/encoder';
+import { ClipEncoder } from '../src/core/model/runtime/encoder';
 import { indexFolder } from '../src/core/index/indexer';
 import { openIndexForWriting } from '../src/core/index/indexSession';
-import { loadModelSpec, type ModelVariant } from '../src/core/model/modelSpec';
-import { decodeImage } from '../src/core/model/preprocess';
+import { type ModelVariant } from '../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../src/core/model/layouts/loadModelSpec';
+import { decodeImage } from '../src/core/model/inputs/preprocess';
 
 async function main(): Promise<void> {
 	const [modelDir, imagesDir, variant] = process.argv.slice(2);

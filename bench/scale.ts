@@ -7,11 +7,11 @@ import { existsSync, mkdirSync, promises as fs } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { ClipEncoder } from '../src/core/model/encoder';
+import { ClipEncoder } from '../src/core/model/runtime/encoder';
 import { indexFolder } from '../src/core/index/indexer';
 import { IndexStore } from '../src/core/index/indexStore';
 import { openIndexForWriting } from '../src/core/index/indexSession';
-import { loadModelSpec } from '../src/core/model/modelSpec';
+import { loadModelSpec } from '../src/core/model/layouts/loadModelSpec';
 import { cacheHome } from '../src/core/common/paths';
 import { search } from '../src/core/search/search';
 

@@ -1,5 +1,5 @@
 /** @file A Clock whose time moves only when a test advances it: timing logic tested without sleeping. */
-import type { Clock, TimerHandle } from '../src/extension/clock';
+import type { Clock, TimerHandle } from '../src/extension/shared/clock';
 
 export class FakeClock implements Clock {
 	private time = 0;

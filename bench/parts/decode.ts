@@ -6,9 +6,9 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { dot } from '../../src/core/common/vectors';
-import { ClipEncoder } from '../../src/core/model/encoder';
-import { loadModelSpec } from '../../src/core/model/modelSpec';
-import { decodeImage } from '../../src/core/model/preprocess';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import { loadModelSpec } from '../../src/core/model/layouts/loadModelSpec';
+import { decodeImage } from '../../src/core/model/inputs/preprocess';
 import { median, QUICK, repo, rows, RUNS, timed } from '../common';
 
 export async function figureShrinkOnLoad(photosDir: string, modelDir: string): Promise<void> {

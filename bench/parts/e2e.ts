@@ -9,9 +9,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { indexFolder } from '../../src/core/index/indexer';
 import { openIndexForWriting } from '../../src/core/index/indexSession';
-import { ClipEncoder } from '../../src/core/model/encoder';
-import type { ModelSpec, ModelVariant } from '../../src/core/model/modelSpec';
-import type { DecodedImage } from '../../src/core/model/preprocess';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import type { ModelSpec, ModelVariant } from '../../src/core/model/layouts/modelSpec';
+import type { DecodedImage } from '../../src/core/model/inputs/preprocess';
 import { args, benchCache, decodeAll, median, QUICK, repo, results, rows, RUNS, say, timed } from '../common';
 
 export async function figureInference(spec: ModelSpec, variant: ModelVariant, images: DecodedImage[]): Promise<Record<number, number>> {

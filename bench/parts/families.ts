@@ -1,6 +1,7 @@
 /** @file Bench part `families`: each known model family's architecture, fp32 and int8, on the same machine. */
-import { ClipEncoder } from '../../src/core/model/encoder';
-import { loadModelSpec, type ModelVariant } from '../../src/core/model/modelSpec';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import { type ModelVariant } from '../../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../../src/core/model/layouts/loadModelSpec';
 import { dot } from '../../src/core/common/vectors';
 import { decodeAll, median, QUICK, results, rows, RUNS, timed } from '../common';
 import { benchModel, familyModel, layoutModel } from '../setup';

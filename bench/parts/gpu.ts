@@ -10,9 +10,9 @@ import { promises as fs } from 'node:fs';
 import { describeError } from '../../src/core/common/errors';
 import { indexFolder } from '../../src/core/index/indexer';
 import { openIndexForWriting } from '../../src/core/index/indexSession';
-import { ClipEncoder } from '../../src/core/model/encoder';
-import { loadModelSpec } from '../../src/core/model/modelSpec';
-import type { ConcreteProvider } from '../../src/core/model/providers';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import { loadModelSpec } from '../../src/core/model/layouts/loadModelSpec';
+import type { ConcreteProvider } from '../../src/core/model/runtime/providers';
 import { decodeAll, median, QUICK, rows, timed } from '../common';
 
 export async function figureGpu(modelDir: string, files: string[], decodeRate: number): Promise<void> {

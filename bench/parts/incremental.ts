@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, promises as fs, mkdirSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { scanForChanges } from '../../src/core/index/indexer';
+import { scanForChanges } from '../../src/core/index/indexScan';
 import { IndexStore } from '../../src/core/index/indexStore';
 import { walkImages } from '../../src/core/index/walker';
 import { benchCache, median, QUICK, rows, RUNS, say } from '../common';

@@ -1,7 +1,8 @@
 /** @file Bench part `int8`: the int8 weight conversion (speed and parity) and int8 against fp32. */
-import { ClipEncoder } from '../../src/core/model/encoder';
-import { loadModelSpec, type ModelSpec } from '../../src/core/model/modelSpec';
-import type { DecodedImage } from '../../src/core/model/preprocess';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import { type ModelSpec } from '../../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../../src/core/model/layouts/loadModelSpec';
+import type { DecodedImage } from '../../src/core/model/inputs/preprocess';
 import { dot } from '../../src/core/common/vectors';
 import { median, rows, RUNS, say, timed } from '../common';
 

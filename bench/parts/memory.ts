@@ -1,6 +1,6 @@
 /**
  * @file Bench part `memory`: what the product holds ([Note: light in the background] in
- * src/core/model/idleRelease.ts), as resident memory (RSS) of whole processes with the real-size
+ * src/core/model/runtime/idleRelease.ts), as resident memory (RSS) of whole processes with the real-size
  * ViT-B/32 (random weights) over the 300-image photo corpus: the peak of `clip-search index` (int8,
  * fp32), the peak of a search-only process, and a long-running `clip-search mcp` (the extension's
  * worker runs the same core in the same kind of process) after a text search, after an image needed
@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import sharp from 'sharp';
-import type { ModelVariant } from '../../src/core/model/modelSpec';
+import type { ModelVariant } from '../../src/core/model/layouts/modelSpec';
 import { repo, results, rows, say } from '../common';
 
 const cli = path.join(repo, 'dist', 'cli.js');

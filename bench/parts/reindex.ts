@@ -7,8 +7,8 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 import { indexFolder } from '../../src/core/index/indexer';
 import { openIndexForWriting } from '../../src/core/index/indexSession';
-import { ClipEncoder } from '../../src/core/model/encoder';
-import { loadModelSpec } from '../../src/core/model/modelSpec';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import { loadModelSpec } from '../../src/core/model/layouts/loadModelSpec';
 import { benchCache, median, QUICK, repo, rows, RUNS, say } from '../common';
 
 /** `n` distinct 24×24 PNGs in folders of 500 (made once, kept in the bench cache). */

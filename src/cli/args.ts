@@ -7,8 +7,8 @@ import { parseArgs } from 'node:util';
 import { defaultIndexDir } from '../core/common/paths';
 import { editDistance } from '../core/common/suggest';
 import { findIndexDir } from '../core/index/findIndex';
-import type { ModelVariant } from '../core/model/modelSpec';
-import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/model/providers';
+import type { ModelVariant } from '../core/model/layouts/modelSpec';
+import { isProviderSetting, PROVIDERS, type ProviderSetting } from '../core/model/runtime/providers';
 
 export const OPTIONS = {
 	model: { type: 'string', value: '<dir|id>', help: 'a known model id (clip-search models) or a local model folder (absolute, or starting with ./, ../ or ~/)' },

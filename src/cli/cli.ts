@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import * as os from 'node:os';
 import { unsupportedPlatform } from '../core/common/platform';
-import { lowMemoryEnv } from '../core/model/idleRelease';
+import { lowMemoryEnv } from '../core/model/runtime/idleRelease';
 
 // `clip-search search … | head -1` closes the pipe early: that is the reader's choice, not an error.
 for (const stream of [process.stdout, process.stderr]) {
@@ -21,7 +21,7 @@ if (unsupported) {
 }
 
 /**
- * [Note: giving memory back] in core/model/idleRelease.ts: `mcp`, which holds models for hours,
+ * [Note: giving memory back] in core/model/runtime/idleRelease.ts: `mcp`, which holds models for hours,
  * runs in a child started with lowMemoryEnv() where this process was not (glibc reads its tunables
  * only at start), so that models released when idle give their memory back. The parent only waits:
  * it passes signals on, and the child's exit code is its own. (`index` stays in one process: a kill

@@ -6,7 +6,7 @@
 import { whyText } from '../core/search/hitOrder';
 import { printable } from '../core/common/printable';
 import { formatBytes } from '../core/common/sizes';
-import type { DownloadProgress } from '../core/model/download';
+import type { DownloadProgress } from '../core/model/hub/download';
 
 export function progressBar(fraction: number, width = 24): string {
 	const f = Math.max(0, Math.min(1, fraction));

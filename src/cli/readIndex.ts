@@ -1,6 +1,6 @@
 /** @file Opens a committed index and an encoder for its model: what search, similar and label share. */
 import { printable } from '../core/common/printable';
-import { ClipEncoder } from '../core/model/encoder';
+import { ClipEncoder } from '../core/model/runtime/encoder';
 import { openIndexForReading } from '../core/index/indexSession';
 import { readIndexDir, providerOption, threadsOption, type Values } from './args';
 import { downloadReporter, log } from './output';

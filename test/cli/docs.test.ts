@@ -10,8 +10,8 @@ import { describe, it } from 'node:test';
 import { parseCommandArgs } from '../../src/cli/args';
 import { COMMANDS } from '../../src/cli/main';
 import { formatBytes } from '../../src/core/common/sizes';
-import { DEFAULT_MODEL_ID, downloadSize, findKnownModel } from '../../src/core/model/modelRegistry';
-import { DEFAULT_KNOWN_VARIANT } from '../../src/core/model/modelResolver';
+import { DEFAULT_MODEL_ID, downloadSize, findKnownModel } from '../../src/core/model/hub/modelRegistry';
+import { DEFAULT_KNOWN_VARIANT } from '../../src/core/model/hub/modelResolver';
 import { TOOL_SCHEMAS } from '../../src/core/agent/toolSchemas';
 import { repoRoot } from '../helpers';
 

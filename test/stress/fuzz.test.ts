@@ -12,8 +12,8 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { indexFolder } from '../../src/core/index/indexer';
 import { openIndexForWriting } from '../../src/core/index/indexSession';
-import { ClipEncoder } from '../../src/core/model/encoder';
-import { loadModelSpec } from '../../src/core/model/modelSpec';
+import { ClipEncoder } from '../../src/core/model/runtime/encoder';
+import { loadModelSpec } from '../../src/core/model/layouts/loadModelSpec';
 import { copyFixtureImages, tempDir, tinyModelDir } from '../helpers';
 import type { CaseReport } from './fuzzWorker';
 

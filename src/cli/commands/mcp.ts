@@ -14,11 +14,11 @@ import { TOOL_SCHEMAS } from '../../core/agent/toolSchemas';
 import { ClipError, describeError } from '../../core/common/errors';
 import { printable } from '../../core/common/printable';
 import type { IndexStore } from '../../core/index/indexStore';
-import { ClipEncoder } from '../../core/model/encoder';
-import { describeRelease, IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
+import { ClipEncoder } from '../../core/model/runtime/encoder';
+import { describeRelease, IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/runtime/idleRelease';
 import { sameModel, stampOf } from '../../core/index/indexSession';
-import { isModelPath, resolveModel } from '../../core/model/modelResolver';
-import { modelKey, type ModelVariant } from '../../core/model/modelSpec';
+import { isModelPath, resolveModel } from '../../core/model/hub/modelResolver';
+import { modelKey, type ModelVariant } from '../../core/model/layouts/modelSpec';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { type CommandDef, indexDirFor, providerOption, threadsOption, UsageError } from '../args';
 import { packageVersion } from '../version';
@@ -91,7 +91,7 @@ export const mcpCommand: CommandDef = {
 			ocr: () => (ocr ??= Promise.resolve((ocrLoaded = new OcrEngine(bundledOcrModels(), { threads: 1 })))),
 			log,
 		};
-		// [Note: light in the background] in core/model/idleRelease.ts: a server an agent keeps for hours
+		// [Note: light in the background] in core/model/runtime/idleRelease.ts: a server an agent keeps for hours
 		// holds only what it uses. CLIP_SEARCH_IDLE_UNLOAD_S: seconds before the image model and text
 		// recognition are released (the text model: three times as long); 0 keeps them.
 		const idleSeconds = Number(process.env.CLIP_SEARCH_IDLE_UNLOAD_S ?? 300);

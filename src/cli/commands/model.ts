@@ -1,13 +1,12 @@
 /** @file `clip-search models`, `embed` and `tokenize`: the known models, and a model's raw outputs. */
 import * as path from 'node:path';
 import { readImageFile } from '../../core/common/files';
-import { formatBytes } from '../../core/common/sizes';
-import { ClipEncoder } from '../../core/model/encoder';
-import { DEFAULT_MODEL_ID, downloadSize, downloadSizeText, findKnownModel, KNOWN_MODELS, licenceText } from '../../core/model/modelRegistry';
+import { ClipEncoder } from '../../core/model/runtime/encoder';
+import { DEFAULT_MODEL_ID, downloadSize, downloadSizeText, findKnownModel, KNOWN_MODELS, licenceText } from '../../core/model/hub/modelRegistry';
 import { printable } from '../../core/common/printable';
-import { DEFAULT_KNOWN_VARIANT, resolveModel } from '../../core/model/modelResolver';
-import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
-import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/tokenizer';
+import { DEFAULT_KNOWN_VARIANT, resolveModel } from '../../core/model/hub/modelResolver';
+import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/inputs/preprocess';
+import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/inputs/tokenizer';
 import { type CommandDef, providerOption, threadsOption, UsageError, variantOption } from '../args';
 import { downloadReporter, log, table } from '../output';
 

@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { readImageFile } from '../../core/common/files';
 import { printable } from '../../core/common/printable';
-import { DEFAULT_MAX_PIXELS } from '../../core/model/preprocess';
+import { DEFAULT_MAX_PIXELS } from '../../core/model/inputs/preprocess';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { type CommandDef, threadsOption, UsageError } from '../args';
 import { log } from '../output';

@@ -26,12 +26,13 @@ import { currentLockHolder } from '../index/lock';
 import { readClassesFile } from '../labels/classesFile';
 import { describeWarning, Labeler, type LabelClass } from '../labels/labeler';
 import { defaultTagsFile, tagsForSearch, writeTagsFile } from '../labels/tagsFile';
-import type { ClipEncoder } from '../model/encoder';
-import { DEFAULT_MAX_PIXELS } from '../model/preprocess';
+import type { ClipEncoder } from '../model/runtime/encoder';
+import { DEFAULT_MAX_PIXELS } from '../model/inputs/preprocess';
 import type { TextRecognizer } from '../ocr/ocrPass';
 import { findDuplicates } from '../search/duplicates';
 import { compareBy } from '../search/hitOrder';
-import { type SearchAnswer, searchDetailed, similar, type Why } from '../search/search';
+import { type SearchAnswer, searchDetailed, similar } from '../search/search';
+import { type Why } from '../search/why';
 import { MAX_PATHS_PER_GROUP, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 import { TOOL_SCHEMAS, type ToolInput } from './toolSchemas';
 

@@ -1,6 +1,6 @@
 /**
  * @file The agent tools: one definition each — name and what the model reads about when to use it
- * (the input schemas are in toolSchemas.ts, apart, so that the extension host loads no schema library) — served by both faces, VS Code's Language Model tools (src/extension/agentTools.ts, declared in
+ * (the input schemas are in toolSchemas.ts, apart, so that the extension host loads no schema library) — served by both faces, VS Code's Language Model tools (src/extension/agents/agentTools.ts, declared in
  * package.json, checked against these by a test) and `clip-search mcp`. Names are snake_case: VS Code
  * allows no dots in tool names.
  *

@@ -5,8 +5,8 @@
 import * as path from 'node:path';
 import { ClipError } from '../common/errors';
 import { IndexStore, type ModelStamp } from './indexStore';
-import { resolveModel, type ResolveOptions } from '../model/modelResolver';
-import { modelKey, type ModelSpec, type ModelVariant } from '../model/modelSpec';
+import { resolveModel, type ResolveOptions } from '../model/hub/modelResolver';
+import { modelKey, type ModelSpec, type ModelVariant } from '../model/layouts/modelSpec';
 
 export function stampOf(spec: ModelSpec): ModelStamp {
 	return { key: modelKey(spec), id: spec.id, revision: spec.revision, variant: spec.variant, dim: spec.dim };

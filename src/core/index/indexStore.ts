@@ -18,21 +18,23 @@
  * a later vector reuses the label (hnswlib updates the point in place and un-deletes it), so
  * churn never grows the graph beyond the largest number of distinct images held at once.
  *
- * This file stays whole (about 470 lines): files, labels, the free list, the graph and the texts change
- * together inside one class, and splitting it would spread one invariant over several files. The
- * catalog's shape and check live in catalogFile.ts, the graph's in hnswFile.ts and vectorGraph.ts.
+ * This file stays whole (about 580 lines, one of the two past 450): files, labels, the free list, the
+ * graph, the exact block, the texts, the image facts and the remembered removals change together
+ * inside this one class, and each change keeps them consistent (a label freed when its last file and
+ * its retention are gone, a text version bumped when a file shows it again); split apart, one
+ * invariant would be spread over several files. How they lie on disk (reading and committing
+ * generations) is indexFiles.ts; the catalog's shape and check live in catalogFile.ts, the graph's in
+ * hnswFile.ts and vectorGraph.ts.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { commitFile, tempSibling, writeFileAtomic } from '../common/atomicFile';
-import { ClipError, describeError } from '../common/errors';
-import { vectorProblem } from '../common/vectors';
-import { type CatalogJson, checkCatalog, type FileEntry, INDEX_FORMAT, type ManifestJson, MAX_CATALOG_BYTES, MAX_MANIFEST_BYTES, type ModelStamp, readGraphBytes, readIndexText, type RemovedFile, type WalkRules } from './catalogFile';
 import { isMissingFile } from '../common/confine';
-import { EXACT_BLOCK_MAX_BYTES, ExactBlock } from './exactBlock';
-import { checkHnswFile } from './hnswFile';
-import { claimIndexDir, foreignIndexDir, isOurTempName } from './indexDir';
+import { ClipError } from '../common/errors';
 import { type ImageInfo, validImageInfo } from '../common/imageInfo';
+import { vectorProblem } from '../common/vectors';
+import { type CatalogJson, type FileEntry, INDEX_FORMAT, type ModelStamp, type RemovedFile, type WalkRules } from './catalogFile';
+import { EXACT_BLOCK_MAX_BYTES, ExactBlock } from './exactBlock';
+import { claimIndexDir } from './indexDir';
+import { commitGeneration, committedSettings, committedSize, generationOnDisk, indexExists, readCommitted } from './indexFiles';
 import { createGraph, nativeHnsw, type VectorGraph } from './vectorGraph';
 
 export { INDEX_FORMAT } from './catalogFile';
@@ -54,9 +56,6 @@ const HNSW_EF_CONSTRUCTION = 200;
  */
 export const GRAPH_EF_SEARCH = 200;
 const INITIAL_CAPACITY = 1024;
-/** Generations count commits: far below 2^53, so that the next one is always a new whole number. */
-const MAX_GENERATION = 1e12;
-
 /**
  * [Note: what left the index] A path that leaves the index (deleted, moved, or no longer matched by
  * the globs) is remembered with its content for RETAIN_REMOVED_MS, the last MAX_REMEMBERED_REMOVALS
@@ -67,10 +66,6 @@ const MAX_GENERATION = 1e12;
  */
 export const RETAIN_REMOVED_MS = 14 * 86_400_000;
 export const MAX_REMEMBERED_REMOVALS = 10_000;
-
-function isGeneration(g: unknown): g is number {
-	return Number.isSafeInteger(g) && (g as number) >= 1 && (g as number) <= MAX_GENERATION;
-}
 
 export class IndexStore {
 	readonly files = new Map<string, FileEntry>();
@@ -128,11 +123,8 @@ export class IndexStore {
 	}
 
 	/** True when `dir` holds a committed index. */
-	static async exists(dir: string): Promise<boolean> {
-		return fs.access(path.join(dir, 'manifest.json')).then(
-			() => true,
-			() => false,
-		);
+	static exists(dir: string): Promise<boolean> {
+		return indexExists(dir);
 	}
 
 	/**
@@ -155,74 +147,12 @@ export class IndexStore {
 	}
 
 	private static async loadOnce(dir: string): Promise<IndexStore> {
-		const manifestFile = path.join(dir, 'manifest.json');
-		// [Note: an index folder is ours only if it says so] in indexDir.ts: another tool's manifest.json is not read as ours.
-		const foreign = await foreignIndexDir(dir);
-		if (foreign) {
-			throw foreign;
-		}
-		let manifestText: string;
-		try {
-			manifestText = await readIndexText(manifestFile, MAX_MANIFEST_BYTES);
-		} catch (err) {
-			if (isMissingFile(err)) {
-				throw new ClipError('IndexNotFound', `No index in ${dir}. Run "clip-search index <folder>" first.`, { file: manifestFile });
-			}
-			throw new ClipError('IndexCorrupt', `${describeError(err)} Delete the index folder and index again.`, { file: manifestFile, cause: err });
-		}
-		let manifest: ManifestJson;
-		try {
-			manifest = JSON.parse(manifestText) as ManifestJson;
-		} catch (err) {
-			throw new ClipError('IndexCorrupt', `${manifestFile} is not valid JSON. Delete the index folder and index again.`, { file: manifestFile, cause: err });
-		}
-		if (!isGeneration(manifest.generation)) {
-			throw new ClipError('IndexCorrupt', `${manifestFile}: the generation is not a whole number from 1 to ${MAX_GENERATION}. Index the folder again.`, { file: manifestFile });
-		}
-		if (manifest.format !== INDEX_FORMAT) {
-			throw new ClipError('IndexCorrupt', `${manifestFile}: index format ${manifest.format} is not ${INDEX_FORMAT}. Delete the index folder and index again.`, {
-				file: manifestFile,
-			});
-		}
-		const catalogFile = path.join(dir, `catalog-${manifest.generation}.json`);
-		const graphFile = path.join(dir, `vectors-${manifest.generation}.hnsw`);
-		const catalogText = await readIndexText(catalogFile, MAX_CATALOG_BYTES).catch(async (err: unknown) => {
-			if (!isMissingFile(err)) {
-				throw new ClipError('IndexCorrupt', `${describeError(err)} Index the folder again (it is rebuilt).`, { file: catalogFile, cause: err });
-			}
-			if ((await IndexStore.generationOnDisk(dir)) === manifest.generation) {
-				// Not a writer's commit racing this read (the manifest still names it): the generation is gone.
-				throw new ClipError('IndexCorrupt', `${manifestFile} names generation ${manifest.generation}, but ${path.basename(catalogFile)} is missing. Index the folder again (it is rebuilt).`, { file: catalogFile, cause: err });
-			}
-			throw err;
-		});
-		let catalog: CatalogJson;
-		try {
-			catalog = JSON.parse(catalogText) as CatalogJson;
-		} catch (err) {
-			throw new ClipError('IndexCorrupt', `${catalogFile} is not valid JSON. Delete the index folder and index again.`, { file: catalogFile, cause: err });
-		}
-		checkCatalog(catalog, catalogFile);
+		const { generation, catalog, graphFile, vectors } = await readCommitted(dir);
 		const store = new IndexStore(dir, catalog.root, catalog.model);
-		store.generation = manifest.generation;
+		store.generation = generation;
 		store.provider = catalog.provider;
 		store.providerChoice = typeof catalog.providerChoice === 'string' ? catalog.providerChoice : undefined;
 		store.walk = catalog.walk;
-		const graph = await readGraphBytes(graphFile).catch((err: unknown) => {
-			// (a missing graph of the committed generation, too: named, and the writer rebuilds)
-			throw new ClipError('IndexCorrupt', `${graphFile} cannot be read (${describeError(err)}). Index the folder again.`, { file: graphFile, cause: err });
-		});
-		// [Note: untrusted graphs] in hnswFile.ts: checked before the native code sees it.
-		const { labels, count, vectors } = checkHnswFile(graph, catalog.model.dim, graphFile);
-		// Every label below nextLabel is a point of the graph (labels are reused, never skipped): a
-		// nextLabel beyond the graph's count would allocate for points that do not exist (2^53 aborted V8).
-		if (catalog.nextLabel !== count) {
-			throw new ClipError('IndexCorrupt', `${catalogFile} counts ${catalog.nextLabel} labels, but ${path.basename(graphFile)} holds ${count} points. Index the folder again (it is rebuilt).`, { file: catalogFile });
-		}
-		const missing = Object.values(catalog.embeddings).find(label => !labels.has(label));
-		if (missing !== undefined) {
-			throw new ClipError('IndexCorrupt', `${graphFile} lacks the vector of label ${missing} that ${path.basename(catalogFile)} names. Index the folder again.`, { file: graphFile });
-		}
 		try {
 			await store.graph.readIndex(graphFile, false);
 		} catch (err) {
@@ -261,23 +191,9 @@ export class IndexStore {
 		return store;
 	}
 
-	/**
-	 * The model and walk globs an index's committed catalog names, read without its graph (so a
-	 * damaged graph still tells which model to index again with). undefined when there is none to read.
-	 */
-	static async committedSettings(dir: string): Promise<{ model: ModelStamp; walk?: WalkRules } | undefined> {
-		try {
-			const generation = await IndexStore.generationOnDisk(dir);
-			if (generation === undefined) {
-				return undefined;
-			}
-			const catalogFile = path.join(dir, `catalog-${generation}.json`);
-			const catalog = JSON.parse(await readIndexText(catalogFile, MAX_CATALOG_BYTES)) as CatalogJson;
-			checkCatalog(catalog, catalogFile);
-			return { model: catalog.model, walk: catalog.walk };
-		} catch {
-			return undefined;
-		}
+	/** The model and walk globs the committed catalog names (indexFiles.ts committedSettings). */
+	static committedSettings(dir: string): Promise<{ model: ModelStamp; walk?: WalkRules } | undefined> {
+		return committedSettings(dir);
 	}
 
 	/** The model whose vectors the index holds. */
@@ -305,18 +221,9 @@ export class IndexStore {
 		return this.generation;
 	}
 
-	/**
-	 * The generation committed in `dir` now, from its manifest (a few hundred bytes): a reader
-	 * compares it with the one it loaded to see whether another process has committed since.
-	 * undefined when there is no readable manifest.
-	 */
-	static async generationOnDisk(dir: string): Promise<number | undefined> {
-		try {
-			const manifest = JSON.parse(await readIndexText(path.join(dir, 'manifest.json'), MAX_MANIFEST_BYTES)) as ManifestJson;
-			return isGeneration(manifest.generation) ? manifest.generation : undefined;
-		} catch {
-			return undefined;
-		}
+	/** The generation committed in `dir` now (indexFiles.ts generationOnDisk). */
+	static generationOnDisk(dir: string): Promise<number | undefined> {
+		return generationOnDisk(dir);
 	}
 
 	/** Files in the catalog that could not be indexed (their entries carry an error). */
@@ -667,42 +574,13 @@ export class IndexStore {
 			...(this.removed.size ? { removed: Object.fromEntries(this.removed) } : {}),
 			updatedAt: new Date().toISOString(),
 		};
-		const catalogFile = path.join(this.dir, `catalog-${generation}.json`);
-		const graphFile = path.join(this.dir, `vectors-${generation}.hnsw`);
-		await writeFileAtomic(catalogFile, JSON.stringify(catalog));
-		const graphTmp = tempSibling(graphFile);
-		try {
-			await this.graph.writeIndex(graphTmp);
-		} catch (err) {
-			await fs.rm(graphTmp, { force: true });
-			throw err;
-		}
-		await commitFile(graphTmp, graphFile);
-		await writeFileAtomic(path.join(this.dir, 'manifest.json'), JSON.stringify({ format: INDEX_FORMAT, generation } satisfies ManifestJson));
+		await commitGeneration(this.dir, generation, catalog, file => this.graph.writeIndex(file));
 		this.generation = generation;
 		this.dirty = false;
-		await this.removeStaleFiles();
-	}
-
-	/**
-	 * Deletes other generations and temporary files left by crashed writers: our file names only, in a
-	 * folder that is ours ([Note: an index folder is ours only if it says so] in indexDir.ts).
-	 */
-	private async removeStaleFiles(): Promise<void> {
-		const keep = new Set([`catalog-${this.generation}.json`, `vectors-${this.generation}.hnsw`]);
-		for (const name of await fs.readdir(this.dir)) {
-			if (!keep.has(name) && (/^(catalog-\d+\.json|vectors-\d+\.hnsw)$/.test(name) || isOurTempName(name))) {
-				await fs.rm(path.join(this.dir, name), { force: true });
-			}
-		}
 	}
 
 	/** Size in bytes of the committed files. */
-	async diskSize(): Promise<number> {
-		let total = 0;
-		for (const name of [`catalog-${this.generation}.json`, `vectors-${this.generation}.hnsw`]) {
-			total += (await fs.stat(path.join(this.dir, name)).catch(() => ({ size: 0 }))).size;
-		}
-		return total;
+	diskSize(): Promise<number> {
+		return committedSize(this.dir, this.generation);
 	}
 }

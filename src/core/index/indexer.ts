@@ -20,173 +20,23 @@
  * cancelled. A run that was killed restarts from the last commit: files committed then are
  * unchanged and skipped.
  */
-import { promises as fs } from 'node:fs';
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { BoundedQueue, Gate, WeightedSemaphore } from '../common/concurrency';
-import type { ClipEncoder } from '../model/encoder';
+import type { ClipEncoder } from '../model/runtime/encoder';
 import { ClipError, describeError } from '../common/errors';
 import { isMissingFile } from '../common/confine';
 import { checkImageFileSize, contentHash, contentHashOfFile, readImageFile, STREAM_ABOVE } from '../common/files';
 import type { IndexStore } from './indexStore';
-import { type DecodedImage, DEFAULT_MAX_PIXELS, type DecodeOptions, decodeImage, readImageInfo } from '../model/preprocess';
-import type { RemoteVectors } from './remoteVectors';
+import { type DecodedImage, DEFAULT_MAX_PIXELS, decodeImage } from '../model/inputs/preprocess';
 import { pullShared, pushShared } from './sharedVectors';
-import { statPaths, type WalkedFile, walkImages } from './walker';
-
-export interface IndexProgress {
-	phase: 'scanning' | 'embedding' | 'saving' | 'done' | 'reading text';
-	/** Image files found by the walk so far. */
-	found: number;
-	/** Files that need work (new or changed). */
-	todo: number;
-	/** Of those, finished (embedded, reused or failed). */
-	done: number;
-	failed: number;
-	imagesPerSecond: number;
-}
-
-export interface IndexOptions extends DecodeOptions {
-	include?: string[];
-	exclude?: string[];
-	gitignore?: boolean;
-	/**
-	 * Only these paths changed (relative to the root, '/'-separated: files, or folders created,
-	 * moved or deleted): compare just them with the catalog instead of walking the whole folder.
-	 */
-	paths?: Iterable<string>;
-	batchSize?: number;
-	decodeConcurrency?: number;
-	maxPixelsInFlight?: number;
-	checkpointSeconds?: number;
-	/** A team store: its vectors are taken before embedding, and (when pushing) it gets what it lacks after. */
-	remote?: RemoteVectors;
-	/** Decoding waits while a batch is inferred (default: when inference uses every core). */
-	exclusiveInference?: boolean;
-	signal?: AbortSignal;
-	onProgress?: (progress: IndexProgress) => void;
-	log?: (message: string) => void;
-}
-
-export interface IndexResult {
-	/** Image files looked at: found by the walk, or among the changed paths of an incremental run. */
-	scanned: number;
-	embedded: number;
-	reused: number;
-	removed: number;
-	/** The files that failed in this run. */
-	failed: { path: string; error: string }[];
-	seconds: number;
-	cancelled: boolean;
-	/** True when only the changed paths were compared (no walk of the folder). */
-	incremental: boolean;
-	/** What the index holds after the run: files in the catalog, and how many of them failed. */
-	totalFiles: number;
-	totalFailed: number;
-	/** The new or changed files this run looked at (what auto-tagging labels afresh). */
-	changed: string[];
-	/** Vectors taken from the team store instead of embedding (with `remote`). */
-	pulled?: number;
-	/** Vectors given to the team store (with `remote` pushing). */
-	pushed?: number;
-}
+import type { IndexOptions, IndexProgress, IndexResult } from './indexRun';
+import { recordImageInfo, scanForChanges } from './indexScan';
+import type { WalkedFile } from './walker';
 
 interface Pending {
 	file: WalkedFile;
 	hash: string;
 	image: DecodedImage;
-}
-
-export interface ScanOutcome {
-	/** New or changed files, to read and embed. */
-	todo: WalkedFile[];
-	scanned: number;
-	removed: number;
-}
-
-/** Whether a catalog entry (or a file it stands for) differs from what is on disk now. */
-function changed(store: IndexStore, file: WalkedFile): boolean {
-	const known = store.files.get(file.rel);
-	return !known || known.size !== file.size || known.mtimeMs !== file.mtimeMs;
-}
-
-/** Phase 1 of a full run: walk the folder; what is new or changed, what is gone. */
-async function scanFolder(store: IndexStore, options: IndexOptions, progress: IndexProgress, report: () => void): Promise<ScanOutcome | undefined> {
-	const todo: WalkedFile[] = [];
-	const seen = new Set<string>();
-	let lastReport = 0;
-	for await (const file of walkImages(store.root, {
-		include: options.include,
-		exclude: options.exclude,
-		gitignore: options.gitignore,
-		signal: options.signal,
-		onError: (rel, err) => options.log?.(`cannot read ${rel}: ${describeError(err)}`),
-	})) {
-		seen.add(file.rel);
-		progress.found++;
-		if (changed(store, file)) {
-			todo.push(file);
-		}
-		if (progress.found - lastReport >= 500) {
-			lastReport = progress.found;
-			report();
-		}
-	}
-	if (options.signal?.aborted) {
-		return undefined;
-	}
-	let removed = 0;
-	for (const rel of [...store.files.keys()]) {
-		if (!seen.has(rel)) {
-			store.removeFile(rel);
-			removed++;
-		}
-	}
-	return { todo, scanned: progress.found, removed };
-}
-
-/** Phase 1 of an incremental run: only the changed paths (see the note in walker.ts). */
-async function scanChangedPaths(store: IndexStore, paths: Iterable<string>, options: IndexOptions, progress: IndexProgress): Promise<ScanOutcome> {
-	const changes = await statPaths(store.root, paths, {
-		include: options.include,
-		exclude: options.exclude,
-		gitignore: options.gitignore,
-		signal: options.signal,
-		onError: (rel, err) => options.log?.(`cannot read ${rel}: ${describeError(err)}`),
-	});
-	progress.found = changes.files.length;
-	const seen = new Set(changes.files.map(f => f.rel));
-	// Files below a gone path, or below a walked folder but not found by its walk, leave the catalog.
-	const prefixes = [...changes.gone, ...changes.walkedFolders].map(p => `${p}/`);
-	let removed = 0;
-	for (const rel of changes.gone) {
-		if (store.files.has(rel)) {
-			store.removeFile(rel);
-			removed++;
-		}
-	}
-	if (prefixes.length) {
-		for (const rel of [...store.files.keys()]) {
-			if (!seen.has(rel) && prefixes.some(p => rel.startsWith(p))) {
-				store.removeFile(rel);
-				removed++;
-			}
-		}
-	}
-	return { todo: changes.files.filter(f => changed(store, f)), scanned: changes.files.length, removed };
-}
-
-/**
- * Phase 1 alone: what is new, changed or gone, by a walk or by the changed `paths`; gone files
- * leave the catalog. (indexFolder runs it first; the bench times it on its own.)
- */
-export async function scanForChanges(
-	store: IndexStore,
-	options: IndexOptions = {},
-	progress: IndexProgress = { phase: 'scanning', found: 0, todo: 0, done: 0, failed: 0, imagesPerSecond: 0 },
-	report: () => void = () => undefined,
-): Promise<ScanOutcome | undefined> {
-	return options.paths === undefined ? scanFolder(store, options, progress, report) : scanChangedPaths(store, options.paths, options, progress);
 }
 
 export async function indexFolder(store: IndexStore, encoder: ClipEncoder, options: IndexOptions = {}): Promise<IndexResult> {
@@ -424,36 +274,4 @@ export async function indexFolder(store: IndexStore, encoder: ClipEncoder, optio
 	result.seconds = (performance.now() - started) / 1000;
 	totals();
 	return result;
-}
-
-/**
- * Records the format and pixel size of contents indexed before they were recorded (older indexes, or
- * vectors pulled from a team store): the file's header only, four at a time. A file that cannot be
- * read now keeps no record (the query filters then count it as unknown).
- */
-async function recordImageInfo(store: IndexStore, signal: AbortSignal | undefined, log: (m: string) => void): Promise<void> {
-	const missing = store.hashesWithoutInfo();
-	if (!missing.length) {
-		return;
-	}
-	const started = performance.now();
-	let next = 0;
-	let read = 0;
-	await Promise.all(
-		Array.from({ length: Math.min(4, missing.length) }, async () => {
-			while (next < missing.length && !signal?.aborted) {
-				const hash = missing[next++];
-				const rel = store.filesOfLabel(store.labelOf(hash) ?? -1)[0];
-				const abs = rel ? path.join(store.root, rel) : undefined;
-				// A regular file only (the walk saw one; a swap since for a link, a FIFO or a device is passed over).
-				const regular = abs ? (await fs.lstat(abs).catch(() => undefined))?.isFile() : false;
-				const info = abs && regular ? await readImageInfo(abs) : undefined;
-				if (info) {
-					store.setInfo(hash, info);
-					read++;
-				}
-			}
-		}),
-	);
-	log(`image facts: ${read} of ${missing.length} images' format and size read from their headers (${(performance.now() - started).toFixed(0)} ms)`);
 }

@@ -52,31 +52,11 @@
  * expected calibration error with and without examples.
  */
 
-import { applyLink, type Link, PROBE_ITERATIONS, type Probe, type ProbeExample, probeLogits, probeProbabilities, trainProbe } from './probe';
+import { type Blend, dot, type FewShotClass, type ModelForm, normalised, parts, PROBE_FOLDS, PROBE_LAMBDAS, probeCandidate, sumOf } from './fewShotCandidates';
+import { compare, type Held, type HeldRecord, labelsRight, logLikelihood, nearDuplicateGroups, signTestP } from './heldOut';
+import { applyLink, type Link, PROBE_ITERATIONS, type Probe, probeProbabilities } from './probe';
 
 export type { Link };
-
-/** What a class is made of: prompts (as their unit mean text vector), example and negative image vectors. */
-export interface FewShotClass {
-	text?: Float32Array;
-	examples: Float32Array[];
-	negatives: Float32Array[];
-}
-
-/** The weights of the parts, in units of the model's logit scale: see [Note: held-out evidence]. */
-export interface Blend {
-	text: number;
-	examples: number;
-	negatives: number;
-}
-
-export interface ModelForm {
-	/** The model's logit scale (exp of the trained log scale). */
-	scale: number;
-	link: Link;
-	/** SigLIP's trained logit bias (0 for CLIP). */
-	bias: number;
-}
 
 /** What decided the choice, for the log: see [Note: held-out evidence]. */
 export interface Evidence {
@@ -121,9 +101,6 @@ const TEMPERATURES = [0.5, 0.75, 1, 1.5, 2];
  * doubled or tripled fitted the edge of [0.5, 2]).
  */
 const PROMPT_TEMPERATURES = [0.25, 0.35, 0.5, 0.7, 1, 1.4, 2];
-const PROBE_LAMBDAS = [1];
-const PROBE_FOLDS = 3;
-const PROBE_TEMPERATURES = [0.5, 1, 2, 4, 8];
 /**
  * The probe's work, iterations × items × classes × dimensions summed over its fits, may be this
  * much (about 0.2 s on a 2-core EPYC): with a 512-d model, about 200 held-out items × classes.
@@ -131,170 +108,8 @@ const PROBE_TEMPERATURES = [0.5, 1, 2, 4, 8];
 const PROBE_BUDGET = 6e7;
 /** Bounds on the closed-form leave-one-out: held-out items × classes × (candidates + dimensions). */
 const LOO_BUDGET = 6e7;
-/** An example-only class's probe starts at κ × its prototype: image-image cosines brought to the image-text scale. */
-const PROTOTYPE_SCALE = 0.25;
-/** Examples (or negatives) of a class this alike are near-duplicates, held out together: the product's duplicate threshold. */
-const GROUP_COSINE = 0.95;
 /** Bounds on finding the groups: pairs × dimensions within the classes (past it, each item is its own group). */
 const GROUP_BUDGET = 3e7;
-
-function dot(a: Float32Array, b: ArrayLike<number>): number {
-	let s = 0;
-	for (let i = 0; i < a.length; i++) {
-		s += a[i] * b[i];
-	}
-	return s;
-}
-
-function sumOf(vectors: Float32Array[], dim: number): Float64Array {
-	const s = new Float64Array(dim);
-	for (const v of vectors) {
-		for (let d = 0; d < dim; d++) {
-			s[d] += v[d];
-		}
-	}
-	return s;
-}
-
-function normalised(v: Float64Array): Float32Array {
-	const n = Math.sqrt(v.reduce((a, x) => a + x * x, 0)) || 1;
-	return Float32Array.from(v, x => x / n);
-}
-
-/**
- * One image's three parts per class (T, P − mean P, N − mean N), a missing part filled as
- * [Note: held-out evidence] says. `p` and `n` hold NaN for classes without that part.
- */
-function parts(t: (number | undefined)[], p: number[], n: number[]): { T: number[]; P: number[]; N: number[] } {
-	const meanOf = (xs: (number | undefined)[]): number => {
-		let s = 0;
-		let k = 0;
-		for (const x of xs) {
-			if (x !== undefined && !Number.isNaN(x)) {
-				s += x;
-				k++;
-			}
-		}
-		return k ? s / k : 0;
-	};
-	const mt = meanOf(t);
-	const mp = meanOf(p);
-	const mn = meanOf(n);
-	return {
-		T: t.map(x => x ?? mt),
-		P: p.map(x => (Number.isNaN(x) ? 0 : x - mp)),
-		N: n.map(x => (Number.isNaN(x) ? 0 : x - mn)),
-	};
-}
-
-/**
- * Groups of near-duplicates among one class's examples (or negatives): single linkage at
- * GROUP_COSINE. Returns a group index (0-based, in order of first member) per vector.
- */
-function nearDuplicateGroups(vectors: Float32Array[], linkAll: boolean): number[] {
-	const parent = vectors.map((_, i) => i);
-	const find = (i: number): number => {
-		while (parent[i] !== i) {
-			parent[i] = parent[parent[i]];
-			i = parent[i];
-		}
-		return i;
-	};
-	if (linkAll) {
-		const norms = vectors.map(v => Math.sqrt(dot(v, v)) || 1);
-		for (let i = 0; i < vectors.length; i++) {
-			for (let j = i + 1; j < vectors.length; j++) {
-				if (dot(vectors[i], vectors[j]) >= GROUP_COSINE * norms[i] * norms[j]) {
-					parent[find(j)] = find(i);
-				}
-			}
-		}
-	}
-	const ids = new Map<number, number>();
-	const groups = vectors.map((_, i) => {
-		const root = find(i);
-		if (!ids.has(root)) {
-			ids.set(root, ids.size);
-		}
-		return ids.get(root)!;
-	});
-	// All of them one group: left out whole, the class could not be scored at all; one at a time, as
-	// before grouping, it can (the near-duplicates then speak for one another).
-	return ids.size === 1 ? vectors.map((_, i) => i) : groups;
-}
-
-/** One held-out item: an example (or negative) of a class, in its group of near-duplicates. */
-interface Held {
-	vector: Float32Array;
-	cls: number;
-	negative: boolean;
-	/** Its group, numbered over all classes. */
-	group: number;
-}
-
-/** A candidate's record on the held-out items: which it labels right, and its mean log-likelihood. */
-interface Record {
-	right: Uint8Array;
-	correct: number;
-	ll: number;
-}
-
-/** Whether a class's probabilities label a held-out item right: its class first for an example, not first for a negative. */
-function labelsRight(z: ArrayLike<number>, cls: number, negative: boolean): boolean {
-	let first = true;
-	for (let j = 0; j < z.length; j++) {
-		if (j !== cls && z[j] >= z[cls]) {
-			first = false;
-			break;
-		}
-	}
-	return negative ? !first : first;
-}
-
-/** The log-likelihood of one held-out item under the link's probabilities `z` (see [Note: calibration]). */
-function logLikelihood(link: Link, z: ArrayLike<number>, cls: number, negative: boolean): number {
-	const pk = Math.min(1 - 1e-9, Math.max(1e-9, z[cls]));
-	let ll = negative ? Math.log(1 - pk) : Math.log(pk);
-	if (link === 'sigmoid' && !negative) {
-		// One sigmoid per class: an example is also a negative for every other class.
-		for (let j = 0; j < z.length; j++) {
-			if (j !== cls) {
-				ll += Math.log(Math.max(1e-9, 1 - z[j]));
-			}
-		}
-	}
-	return ll;
-}
-
-/** Paired comparison on the same held-out items: wins and losses of `a` against `b`. */
-function compare(a: Record, b: Record): { better: number; worse: number } {
-	let better = 0;
-	let worse = 0;
-	for (let i = 0; i < a.right.length; i++) {
-		better += a.right[i] > b.right[i] ? 1 : 0;
-		worse += a.right[i] < b.right[i] ? 1 : 0;
-	}
-	return { better, worse };
-}
-
-/** P(X ≥ wins) for X ~ Binomial(wins + losses, 1/2): the one-sided sign test's p-value (1 when wins ≤ losses). */
-export function signTestP(wins: number, losses: number): number {
-	const n = wins + losses;
-	if (wins <= losses) {
-		return 1;
-	}
-	// log pmf(i) = log C(n, i) − n log 2, built up term by term; summed from i = wins to n.
-	let logPmf = -n * Math.LN2;
-	for (let i = 1; i <= wins; i++) {
-		logPmf += Math.log((n - i + 1) / i);
-	}
-	let p = 0;
-	for (let i = wins; i <= n; i++) {
-		p += Math.exp(logPmf);
-		logPmf += Math.log((n - i) / (i + 1));
-	}
-	return Math.min(1, p);
-}
 
 export class FewShotClassifier {
 	private constructor(
@@ -447,7 +262,7 @@ export class FewShotClassifier {
 			items.push({ cls: h.cls, negative: h.negative, ...parts(t, p, n) });
 		});
 		const z = new Float64Array(C);
-		const evaluate = (blend: Blend): Record => {
+		const evaluate = (blend: Blend): HeldRecord => {
 			const right = new Uint8Array(items.length);
 			let ll = 0;
 			let correct = 0;
@@ -475,7 +290,7 @@ export class FewShotClassifier {
 		}
 		const base = records.get(baseline)!;
 		// The contenders: every other closed-form candidate (when the baseline is prompts alone), and the probe.
-		type Contender = { what: string; record: Record; blend?: Blend; probe?: ReturnType<typeof probeCandidate> };
+		type Contender = { what: string; record: HeldRecord; blend?: Blend; probe?: ReturnType<typeof probeCandidate> };
 		const contenders: Contender[] = allText ? candidates.filter(b => !promptsAlone.includes(b)).map(b => ({ what: describeChoice({ kind: 'blend', blend: b }), record: records.get(b)!, blend: b })) : [];
 		// The probe, by cross-validation over the groups, where that is affordable: left-out groups
 		// while their refits are cheap, else 3 folds.
@@ -563,83 +378,3 @@ function describeChoice(c: Choice): string {
 	return `prompts ×${c.blend.text}, examples ×${c.blend.examples}, negatives ×${c.blend.negatives}`;
 }
 
-/**
- * The probe by cross-validation over the held-out items' groups (a group of near-duplicates is
- * always in one fold; `folds` = the number of groups is leave-one-group-out): per item, whether its
- * held-out logits label it right and its log-likelihood at the temperature that scores the held-out
- * logits best; and a fit on everything. The pull λ is fixed (PROBE_LAMBDAS has one), so nothing but
- * that temperature, which changes no label, is chosen on the folds that score it.
- */
-function probeCandidate(
-	classes: FewShotClass[],
-	dim: number,
-	text: (Float32Array | undefined)[],
-	form: ModelForm,
-	all: Held[],
-	folds: number,
-): { right: Uint8Array; ll: Float64Array; lambda: number; fit: () => Probe } {
-	const foldOf = (h: Held): number => h.group % folds;
-	const model = { link: form.link, bias: form.bias };
-	const startFrom = (train: Held[]): Float32Array[] =>
-		classes.map((_, k) => {
-			if (text[k]) {
-				return text[k]!.map(v => v * form.scale);
-			}
-			const own = train.filter(h => h.cls === k && !h.negative).map(h => h.vector);
-			return own.length ? normalised(sumOf(own, dim)).map(v => v * form.scale * PROTOTYPE_SCALE) : new Float32Array(dim);
-		});
-	const fitOn = (train: Held[], lambda: number): Probe =>
-		trainProbe(
-			startFrom(train),
-			form.scale,
-			train.filter(h => !h.negative),
-			train.filter(h => h.negative),
-			lambda,
-			model,
-		);
-	// Held-out logits, then the temperature that scores them best: a probe that ranks right but is
-	// unsure would otherwise lose on likelihood to a surer, worse classifier.
-	const lambda = PROBE_LAMBDAS[0];
-	const heldLogits: Float64Array[] = new Array(all.length);
-	for (let f = 0; f < folds; f++) {
-		const probe = fitOn(
-			all.filter(h => foldOf(h) !== f),
-			lambda,
-		);
-		all.forEach((h, i) => {
-			if (foldOf(h) === f) {
-				heldLogits[i] = probeLogits(probe, h.vector);
-			}
-		});
-	}
-	const z = new Float64Array(classes.length);
-	const at = (temperature: number, out?: Float64Array): number => {
-		let sum = 0;
-		all.forEach((h, i) => {
-			const logits = heldLogits[i];
-			for (let j = 0; j < z.length; j++) {
-				z[j] = temperature * (logits[j] - form.bias) + form.bias;
-			}
-			applyLink(form.link, z);
-			const ll = logLikelihood(form.link, z, h.cls, h.negative);
-			sum += ll;
-			if (out) {
-				out[i] = ll;
-			}
-		});
-		return sum;
-	};
-	const temperature = PROBE_TEMPERATURES.reduce((best, t) => (at(t) > at(best) ? t : best));
-	const ll = new Float64Array(all.length);
-	at(temperature, ll);
-	const right = Uint8Array.from(all, (h, i) => (labelsRight(heldLogits[i], h.cls, h.negative) ? 1 : 0));
-	const fit = (): Probe => {
-		const probe = fitOn(all, lambda);
-		return {
-			...probe,
-			weights: probe.weights.map(w => w.map(v => v * temperature)),
-			bias: probe.bias.map(v => temperature * (v - form.bias) + form.bias),
-		};
-	};
-	return { right, ll, lambda, fit };
-}

@@ -14,10 +14,11 @@
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { ClipEncoder } from '../model/encoder';
+import type { ClipEncoder } from '../model/runtime/encoder';
 import { ClipError, describeError } from '../common/errors';
 import { globMatcher, isGlob } from '../common/glob';
-import { type FewShotClass, FewShotClassifier } from './fewShot';
+import { FewShotClassifier } from './fewShot';
+import { type FewShotClass } from './fewShotCandidates';
 import type { IndexStore } from '../index/indexStore';
 import { l2normalize } from '../common/vectors';
 

@@ -150,7 +150,7 @@ export class OcrEngine {
 		return !!this.sessions;
 	}
 
-	/** Releases the two sessions when unused for `limits.ocr` ms ([Note: light in the background] in model/idleRelease.ts). */
+	/** Releases the two sessions when unused for `limits.ocr` ms ([Note: light in the background] in model/runtime/idleRelease.ts). */
 	async releaseIdle(limits: { ocr: number }, now: number): Promise<'ocr'[]> {
 		if (!this.sessions || limits.ocr <= 0 || this.inFlight > 0 || now - this.lastUsed < limits.ocr) {
 			return [];

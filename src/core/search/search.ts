@@ -3,22 +3,21 @@
  * weighted, summed and normalised into one vector; images are ranked by cosine to it.
  */
 import * as path from 'node:path';
-import type { ClipEncoder } from '../model/encoder';
-import { confinePath } from '../common/confine';
-import { isInside } from '../common/safePaths';
-import { contentHash, readImageFile } from '../common/files';
+import type { ClipEncoder } from '../model/runtime/encoder';
 import type { IndexStore } from '../index/indexStore';
-import { decodeImage, DEFAULT_MAX_PIXELS } from '../model/preprocess';
 import { cachedPassingSet, type PassingSet, topK } from './filteredSearch';
 import { describeFilters, type FileFacts, needs, parseFilters, passesFilters, pathFilterSteps, type QueryFilter } from './filters';
 import { explainEmpty } from './emptyAnswer';
+import { imageVector, queryVector } from './queryVector';
+import { explainHits, type Why } from './why';
 import { compareBy, type SortKey } from './hitOrder';
-import { parseQuery, type QueryTerm } from './query';
+import { parseQuery } from './query';
 import { searchText } from './textSearch';
-import { combine, dot } from '../common/vectors';
+import { dot } from '../common/vectors';
 import { sampleSpread } from '../common/sample';
 import { ClipError } from '../common/errors';
 import type { FileEntry } from '../index/catalogFile';
+
 
 export interface SearchOptions {
 	k?: number;
@@ -55,20 +54,6 @@ export interface SearchOptions {
 	now?: number;
 	/** The scan/graph switch of filteredSearch.ts (tests). */
 	exactScanMax?: number;
-}
-
-/** Why a hit matched, on every surface (the QuickPick's detail line, the results panel, --json, the tools). */
-export interface Why {
-	/** The cosine of the image to the whole query. */
-	cosine: number;
-	/** Each term's own cosine, when the query has more than one (arithmetic, More/Less like this). */
-	terms?: { term: string; weight: number; cosine: number }[];
-	/** The recognised line that matched the query's words. */
-	text?: string;
-	/** The tags file's label for the image (and its probability), when a tag: filter or the tags file applies. */
-	tag?: { label: string; probability?: number };
-	/** A higher hit this one is a near-duplicate of (cosine ≥ 0.95 between the two, or the same content). */
-	duplicateOf?: string;
 }
 
 /** What was applied to answer a query: the filters, the order, the cut-off. */
@@ -127,88 +112,6 @@ export function textOnlyQuery(query: string): string | undefined {
 	const quoted = /^\s*"([^"]+)"\s*$/.exec(query);
 	return quoted?.[1];
 }
-
-/**
- * Embeds one image term: from the index when it is an indexed file, else decoded and encoded. A
- * regular file only; inside `within` when given. Without a local index (a remote search) it is
- * always embedded here.
- */
-export async function imageVector(store: IndexStore | undefined, encoder: ClipEncoder, file: string, within?: string): Promise<{ vector: Float32Array; rel?: string; hash: string }> {
-	const abs = within !== undefined ? (await confinePath(within, file, 'image')).abs : path.resolve(file);
-	const rel = store ? path.relative(store.root, abs).split(path.sep).join('/') : '';
-	const inside = rel !== '' && !rel.startsWith('../') && !path.isAbsolute(rel);
-	const bytes = await readImageFile(abs, DEFAULT_MAX_PIXELS, 'the query image', within);
-	const hash = contentHash(bytes);
-	const stored = store?.vectorOf(hash);
-	if (stored) {
-		return { vector: stored, rel: inside ? rel : undefined, hash };
-	}
-	const image = await decodeImage(file, bytes, encoder.spec.preprocess);
-	return { vector: (await encoder.encodeImages([image]))[0], rel: inside ? rel : undefined, hash };
-}
-
-/**
- * The query's one vector: its terms embedded, weighted, summed and normalised (the same for a local
- * and a remote search, so that one query means one thing everywhere). `imageHashes`: the contents of
- * its image terms, left out of the results; `parts`: each term's own vector (for `why`).
- */
-export async function queryVector(
-	store: IndexStore | undefined,
-	encoder: ClipEncoder,
-	terms: QueryTerm[],
-	cwd: string = process.cwd(),
-	within?: string,
-	refine: { like?: string[]; unlike?: string[]; roots?: string[] } = {},
-): Promise<{ vector: Float32Array; imagePaths: string[]; imageHashes: string[]; parts: QueryPart[] }> {
-	const texts = terms.filter(t => t.kind === 'text');
-	const textVectors = texts.length ? await encoder.encodeTexts(texts.map(t => t.value)) : [];
-	const parts: QueryPart[] = texts.map((t, i) => ({ term: JSON.stringify(t.value), vector: textVectors[i], weight: t.weight }));
-	const imagePaths: string[] = [];
-	const imageHashes: string[] = [];
-	const addImage = async (file: string, weight: number, label: (shown: string) => string, confined = within): Promise<void> => {
-		const { vector, rel, hash } = await imageVector(store, encoder, file, confined);
-		parts.push({ term: label(rel ?? file), vector, weight });
-		imageHashes.push(hash);
-		if (rel) {
-			imagePaths.push(rel);
-		}
-	};
-	for (const t of terms.filter(term => term.kind === 'image')) {
-		// A person's own command line may start a path with ~; an agent's (within) is taken as written,
-		// and a refusal names it as given, never as the home folder it would expand to.
-		const expanded = within === undefined ? t.value.replace(/^~(?=[\\/])/, process.env.HOME ?? '~') : t.value;
-		await addImage(path.resolve(cwd, expanded), t.weight, () => t.value).catch((err: unknown) => {
-			if (within !== undefined && (ClipError.is(err, 'OutsideFolder') || ClipError.is(err, 'FileUnreadable'))) {
-				throw new ClipError(err.code, `${t.value}: no such image in the folder.`, { file: t.value });
-			}
-			throw err;
-		});
-	}
-	// [Note: Rocchio] More/Less like this moves the query towards the mean of the liked images and away
-	// from the mean of the others (SMART's weights: the query 1, liked 0.75, disliked 0.15), so a few
-	// clicks steer it without drowning the words.
-	const like = refine.like ?? [];
-	const unlike = refine.unlike ?? [];
-	// An agent's examples may lie in another of its folders: each is confined to the folder that holds it.
-	const rootOf = (file: string): string | undefined => (within !== undefined ? (refine.roots?.find(r => isInside(r, file)) ?? within) : undefined);
-	for (const file of like.map(f => path.resolve(cwd, f))) {
-		await addImage(file, LIKE_WEIGHT / like.length, shown => `more like ${shown}`, rootOf(file));
-	}
-	for (const file of unlike.map(f => path.resolve(cwd, f))) {
-		await addImage(file, -UNLIKE_WEIGHT / unlike.length, shown => `less like ${shown}`, rootOf(file));
-	}
-	return { vector: combine(parts), imagePaths, imageHashes, parts };
-}
-
-export interface QueryPart {
-	/** The term as written ("beach", ./ref.png, more like icons/a.png). */
-	term: string;
-	vector: Float32Array;
-	weight: number;
-}
-
-const LIKE_WEIGHT = 0.75;
-const UNLIKE_WEIGHT = 0.15;
 
 /** What may be returned: under the scope, not left out, passing the query's filters. */
 interface Restriction {
@@ -363,7 +266,7 @@ export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, qu
 				.map(rel => ({ path: rel, score: v ? dot(v, words) : 0, text: hit.line, textScore: hit.coverage * hit.relevance }));
 		});
 		const ordered = withFacts(out, entryOf).sort((a, b) => compareBy(sort)(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
-		return answer(explain(store, ordered, [{ term: JSON.stringify(textOnly), vector: words, weight: 1 }], options));
+		return answer(explainHits(store, ordered, [{ term: JSON.stringify(textOnly), vector: words, weight: 1 }], options));
 	}
 	const terms = text ? parseQuery(text) : [];
 	const { vector, imagePaths, parts } = await queryVector(store, encoder, terms, options.cwd, options.within, refine);
@@ -398,7 +301,7 @@ export async function searchDetailed(store: IndexStore, encoder: ClipEncoder, qu
 	// A text match is kept whatever its cosine ([Note: fusion]).
 	const kept = cutoff ? all.filter(hit => hit.textScore !== undefined || hit.score >= cutoff.score) : all;
 	const ordered = kept.sort((a, b) => compareBy(sort)(a, b) || (a.path < b.path ? -1 : 1)).slice(0, k);
-	return answer(explain(store, ordered, parts, options), cutoff);
+	return answer(explainHits(store, ordered, parts, options), cutoff);
 }
 
 function withFacts(hits: SearchResult[], entryOf: (rel: string) => FileEntry | undefined): SearchResult[] {
@@ -434,38 +337,10 @@ function defaultCutoff(store: IndexStore, vector: Float32Array, r: Restriction, 
 	return halfwayCutoff(scores, best);
 }
 
-const NEAR_DUPLICATE = 0.95;
-
-/** Adds `why` to the hits ([Note: why]): each term's cosine, the text line, the tag, a near-duplicate of a higher hit. */
-function explain(store: IndexStore, hits: SearchResult[], parts: QueryPart[], options: SearchOptions): SearchResult[] {
-	const seen: { path: string; hash?: string; vector?: Float32Array }[] = [];
-	return hits.map(hit => {
-		const hash = store.files.get(hit.path)?.hash;
-		const v = hash ? store.vectorOf(hash) : undefined;
-		const why: Why = { cosine: hit.score };
-		if (v && parts.length > 1) {
-			why.terms = parts.map(p => ({ term: p.term, weight: p.weight, cosine: dot(v, p.vector) }));
-		}
-		if (hit.text !== undefined) {
-			why.text = hit.text;
-		}
-		const tags = options.tagsOf?.(hit.path);
-		if (tags?.labels.length) {
-			why.tag = { label: tags.labels[0], ...(tags.probability !== undefined ? { probability: tags.probability } : {}) };
-		}
-		const dup = seen.find(s => (hash && s.hash === hash) || (v && s.vector && dot(v, s.vector) >= NEAR_DUPLICATE));
-		if (dup) {
-			why.duplicateOf = dup.path;
-		}
-		seen.push({ path: hit.path, hash, vector: v });
-		return { ...hit, why };
-	});
-}
-
 /** Images most like the given image file (itself excluded). */
 export async function similar(store: IndexStore, encoder: ClipEncoder, image: string, options: SearchOptions = {}): Promise<SearchResult[]> {
 	const { vector, rel } = await imageVector(store, encoder, path.resolve(options.cwd ?? process.cwd(), image), options.within);
 	const hits = searchVector(store, vector, { ...options, exclude: [...(options.exclude ?? []), ...(rel ? [rel] : [])] });
 	// The same fields as a search's hits: the file's facts and why (its cosine, a near-duplicate of a higher hit).
-	return explain(store, withFacts(hits, r => store.files.get(r)), [{ term: image, vector, weight: 1 }], options);
+	return explainHits(store, withFacts(hits, r => store.files.get(r)), [{ term: image, vector, weight: 1 }], options);
 }

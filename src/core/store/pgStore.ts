@@ -30,136 +30,19 @@
  * first time, CREATE for the schema and tables). A team gives developers a read-only role and only
  * its CI an inserting one: that is how vectors are kept from being poisoned.
  */
-import { createHash } from 'node:crypto';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import pg from 'pg';
-import { readRegularFileSync } from '../common/confine';
 import { ClipError, describeError } from '../common/errors';
-import { sampleSpread } from '../common/sample';
 import { nearestName } from '../common/suggest';
-import { UNIT_TOLERANCE, vectorProblem } from '../common/vectors';
+import { vectorProblem } from '../common/vectors';
 import type { ModelStamp } from '../index/indexStore';
 import type { RemoteVectors } from '../index/remoteVectors';
+import { type FileFacts, type LibraryHit, type LibrarySearchOptions, sampleCosines, type SearchContext, searchLibrary, type StoreFilter } from './remoteSearch';
+import { describeStoreError, newClient, type StoreOptions } from './storeConnection';
+import { fromSql, publishedModelId, qualified, storeModelKey, tableOf, toSql } from './storeNames';
 import { parseStoreUrl, type StoreAddress } from './storeUrl';
 
-/** Bumped when preprocessing changes what vectors an image gets: part of the store's model key. */
-export const PREPROCESS_VERSION = 1;
 export const SCHEMA_VERSION = 1;
 const BATCH = 1000;
-export const DEFAULT_EF_SEARCH = 100;
-
-export interface StoreOptions {
-	url: string;
-	/** From SecretStorage; else PGPASSWORD or ~/.pgpass. Never from the URL. */
-	password?: string;
-	/** A CA certificate file for TLS with a managed server (sslmode=verify-full in the URL too). */
-	caFile?: string;
-	/** Push what the store lacks (needs INSERT). */
-	push?: boolean;
-	/** Also publish the files of this library (mode 2). */
-	library?: string;
-	log?: (message: string) => void;
-	/** Where the setting or option came from, for errors. */
-	where?: string;
-	connectTimeoutMs?: number;
-}
-
-/** The store's key of a model: anything that changes its vectors. A local folder is known by its files' fingerprint, not its path. */
-export function storeModelKey(model: Pick<ModelStamp, 'id' | 'revision' | 'variant'>): string {
-	const local = path.isAbsolute(model.id) || /^[a-zA-Z]:[\\/]/.test(model.id);
-	return `${local ? 'local' : model.id}@${model.revision}#${model.variant}+pre${PREPROCESS_VERSION}`;
-}
-
-/** The model's table: derived from its key here, never taken from the store ([Note: the store's answers are data]). */
-export function tableOf(modelKey: string): string {
-	return `vectors_${createHash('sha256').update(modelKey).digest('hex').slice(0, 16)}`;
-}
-
-/** What `models.model_id` publishes: a known id, or `local` for a model folder (never its path). */
-export function publishedModelId(model: Pick<ModelStamp, 'id'>): string {
-	return storeModelKey({ id: model.id, revision: '', variant: '' }).startsWith('local@') ? 'local' : model.id;
-}
-
-/** `clip_search.<table>`, quoted with the driver's escaping. */
-function qualified(table: string): string {
-	if (!/^vectors_[0-9a-f]{16}$/.test(table)) {
-		throw new ClipError('InvalidArgument', `"${table}" is not a table name this product makes.`);
-	}
-	return `clip_search.${pg.escapeIdentifier(table)}`;
-}
-
-const toSql = (v: Float32Array): string => `[${Array.from(v).join(',')}]`;
-const fromSql = (s: string): Float32Array => Float32Array.from(s.slice(1, -1).split(','), Number);
-
-/** One line for a failure, never a stack trace: unreachable, credentials, TLS, privileges. */
-export function describeStoreError(err: unknown, addr: Pick<StoreAddress, 'label' | 'host' | 'port' | 'user'>): string {
-	const e = err as { code?: string; message?: string };
-	const code = e.code ?? '';
-	if (['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', 'EPIPE'].includes(code) || /timeout|Connection terminated|ended unexpectedly/i.test(e.message ?? '')) {
-		return `cannot reach the team store at ${addr.host}:${addr.port} (${code || describeError(err)})`;
-	}
-	if (/client password must be a non-empty string/.test(e.message ?? '')) {
-		// The server asked for a password (SCRAM) and none was found for this user and host.
-		return `the team store asks user "${addr.user}" for a password and none is set: set PGPASSWORD or a ~/.pgpass line for ${addr.host}, or the password saved with CLIP: Set Team Store Password…`;
-	}
-	if (code === '28P01' || code === '28000') {
-		return `the team store refused user "${addr.user}" (${describeError(err)}): check PGPASSWORD, ~/.pgpass, or the password saved with CLIP: Set Team Store Password…`;
-	}
-	if (/CERT|SSL|TLS|self.signed|certificate/i.test(`${code} ${e.message ?? ''}`)) {
-		return `TLS with the team store at ${addr.host} failed (${describeError(err)}): give its CA certificate (--store-ca / clipSearch.storeCaFile) or check sslmode in the URL`;
-	}
-	if (code === '42501') {
-		return `the team store's role "${addr.user}" may not do this (${describeError(err)}): pulling needs SELECT on schema clip_search, pushing INSERT (and CREATE the first time)`;
-	}
-	return `the team store at ${addr.label} failed: ${describeError(err)}`;
-}
-
-/** The password: SecretStorage's (given), else PGPASSWORD, else ~/.pgpass (or PGPASSFILE), read as libpq does. */
-async function storePassword(options: Pick<StoreOptions, 'password'>, addr: StoreAddress): Promise<string | undefined> {
-	if (options.password) {
-		return options.password;
-	}
-	if (process.env.PGPASSWORD) {
-		return process.env.PGPASSWORD;
-	}
-	// eslint-disable-next-line @typescript-eslint/no-require-imports
-	const pgpass = require('pgpass') as (conn: Record<string, unknown>, cb: (pass?: string) => void) => void;
-	return new Promise(resolve => pgpass({ host: addr.host, port: addr.port, database: addr.database, user: addr.user }, pass => resolve(pass ?? undefined)));
-}
-
-/**
- * A client for the address as parsed ([Note: one address] in storeUrl.ts): host, port, database and
- * user from it, never from the string again (the driver would let a query parameter override them,
- * and the empty password it parses would replace the password function); the password looked up for
- * that same host; TLS as sslmode and the CA file say.
- */
-/** A CA bundle: a few KB; the system's whole bundle is about 200 KB. */
-const MAX_CA_FILE_BYTES = 4 * 1024 * 1024;
-
-function newClient(options: StoreOptions, addr: StoreAddress): pg.Client {
-	let ca: string | undefined;
-	if (options.caFile) {
-		try {
-			ca = readRegularFileSync(options.caFile, { maxBytes: MAX_CA_FILE_BYTES, what: 'the CA certificate' }).toString('utf8');
-		} catch (err) {
-			throw new ClipError('InvalidArgument', `The team store's CA certificate ${options.caFile} cannot be read (${describeError(err)}): give a PEM file (--store-ca, clipSearch.storeCaFile).`, { file: options.caFile });
-		}
-	}
-	const ssl = addr.tls === 'no-verify' ? { rejectUnauthorized: false } : addr.tls === 'verify' || ca ? { rejectUnauthorized: true, ...(ca ? { ca } : {}) } : undefined;
-	const client = new pg.Client({
-		host: addr.host,
-		port: addr.port,
-		database: addr.database,
-		user: addr.user,
-		password: async () => (await storePassword(options, addr)) ?? '',
-		...(ssl ? { ssl } : {}),
-		connectionTimeoutMillis: options.connectTimeoutMs ?? 10_000,
-		application_name: `clip-search ${os.hostname()}`,
-	});
-	client.on('error', () => undefined); // a dropped connection fails the query in flight; that is where it is reported
-	return client;
-}
 
 export class PgVectorStore implements RemoteVectors {
 	readonly label: string;
@@ -468,123 +351,18 @@ export class PgVectorStore implements RemoteVectors {
 		}
 	}
 
-	/**
-	 * Mode 2: the library's images nearest to `vector`, searched on the server ([Note: planner traps]:
-	 * ordered by the distance alone, SET LOCAL ef_search, iterative scans for a scoped or filtered
-	 * search; [Note: filters on the server]).
-	 */
-	async searchLibrary(
-		library: string,
-		vector: Float32Array,
-		k: number,
-		options: { scope?: string; ef?: number; excludeHashes?: string[]; filters?: StoreFilter[]; pathOk?: (rel: string) => boolean; pathPrefixes?: string[] } = {},
-	): Promise<{ path: string; score: number; size?: number; mtimeMs?: number }[]> {
-		const table = this.table;
-		if (!table) {
-			throw new ClipError('IndexNotFound', `The team store at ${this.label} has no vectors of ${this.modelKey}: push a library first (clip-search index <root> --store URL --push --library ${library}).`);
-		}
-		const filters = options.filters ?? [];
-		const prefixes = (options.pathPrefixes ?? []).filter(Boolean);
-		const filtered = filters.length > 0 || prefixes.length > 0 || !!options.pathOk;
-		try {
-			if (filters.length && !(await this.db.query<{ t: string | null }>(`select to_regclass('clip_search.contents')::text as t`)).rows[0]?.t) {
-				throw new ClipError(
-					'InvalidQuery',
-					`The team store at ${this.label} holds no file facts yet (format, size, time): push the library again with this version (clip-search index <root> --store URL --push --library ${library}) to search it with filters.`,
-				);
-			}
-			const like = (p: string): string => `${p.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`;
-			// The scope as given; a glob's literal prefix case-insensitively (globs match so: search/filters.ts).
-			const scopes = [...(options.scope ? [like(options.scope)] : []), ...prefixes.map(p => ({ nocase: like(p) }))];
-			const excluded = new Set(options.excludeHashes ?? []); // the query's own images
-			let limit = Math.max(k, 1) * 4;
-			for (;;) {
-				await this.db.query('begin');
-				// pgvector takes 1..1000; iterative scans go on past it for a longer list.
-				await this.db.query(`set local hnsw.ef_search = ${Math.min(1000, Math.max(limit, options.ef ?? DEFAULT_EF_SEARCH)) | 0}`);
-				if (this.iterative) {
-					await this.db.query(`set local hnsw.iterative_scan = relaxed_order`);
-				}
-				// Fixed parameters: $1 vector, $2 library, $3 limit; then the scopes and the filters' values.
-				const where = storeConditions(filters, scopes, 4);
-				if (filtered) {
-					// Few passing: an exact sort of their vectors, not the graph (as locally: [Note: exact under a filter]).
-					const count = await this.db.query<{ n: string }>(
-						`select count(distinct f.content_hash) as n from clip_search.files f ${FACT_JOINS} where f.library = $1${storeConditions(filters, scopes, 2).sql}`,
-						[library, ...where.params],
-					);
-					if (Number(count.rows[0]?.n ?? 0) <= STORE_EXACT_SCAN_MAX) {
-						await this.db.query('set local enable_indexscan = off');
-					}
-				}
-				const sql = remoteSearchSql(table, where.sql, filtered);
-				// [Note: vectors from elsewhere]: a row whose vector is not of length 1 (a zero vector's
-				// distance is NaN; a poisoned one's is meaningless) is dropped and counted.
-				const all = (await this.db.query<{ content_hash: string; distance: number; norm: number }>(sql, [toSql(vector), library, limit, ...where.params])).rows;
-				const sound = all.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE);
-				if (sound.length < all.length) {
-					this.options.log?.(`team store ${this.label}: ${all.length - sound.length} result(s) with a vector that is not of length 1 left out`);
-				}
-				const rows = sound.filter(r => !excluded.has(r.content_hash));
-				const paths = storeConditions(filters, scopes, 3);
-				const files = await this.db.query<{ path: string; content_hash: string; bytes: string | null; mtime_ms: number | null }>(
-					`select f.path, f.content_hash, c.bytes, t.mtime_ms from clip_search.files f ${FACT_JOINS} where f.library = $1 and f.content_hash = any($2)${paths.sql}`,
-					[library, rows.map(r => r.content_hash), ...paths.params],
-				);
-				await this.db.query('commit');
-				const byHash = new Map<string, { path: string; size?: number; mtimeMs?: number }[]>();
-				for (const f of files.rows) {
-					if (options.pathOk && !options.pathOk(f.path)) {
-						continue;
-					}
-					const size = f.bytes === null ? undefined : Number(f.bytes);
-					const mtimeMs = f.mtime_ms === null ? undefined : Number(f.mtime_ms);
-					byHash.set(f.content_hash, [
-						...(byHash.get(f.content_hash) ?? []),
-						{ path: f.path, ...(Number.isFinite(size) ? { size } : {}), ...(Number.isFinite(mtimeMs) ? { mtimeMs } : {}) },
-					]);
-				}
-				// Ties broken here, not in the ORDER BY (a score or a key before the distance keeps the index from being used).
-				const hits = rows.flatMap(r => (byHash.get(r.content_hash) ?? []).sort((a, b) => (a.path < b.path ? -1 : 1)).map(f => ({ ...f, score: 1 - Number(r.distance) })));
-				// A glob only JavaScript can match may leave fewer than k: ask for more rows while there are more.
-				if (hits.length >= k || all.length < limit || !options.pathOk || limit >= 65_536) {
-					return hits.slice(0, k);
-				}
-				limit *= 4;
-			}
-		} catch (err) {
-			await this.db.query('rollback').catch(() => undefined);
-			this.fail(err);
-		}
+	/** Mode 2: the library's images nearest to `vector`, searched on the server (remoteSearch.ts). */
+	async searchLibrary(library: string, vector: Float32Array, k: number, options: LibrarySearchOptions = {}): Promise<LibraryHit[]> {
+		return searchLibrary(this.searchContext(), library, vector, k, options);
 	}
 
-	/**
-	 * The cosines to `vector` of up to 256 contents spread over those of a library that pass the
-	 * filters: the sample a local index takes for its default cut-off ([Note: default cut-off] in
-	 * search/search.ts), so a sorted `--remote` search keeps the same hits as a local one.
-	 */
-	async sampleCosines(
-		library: string,
-		vector: Float32Array,
-		options: { scope?: string; filters?: StoreFilter[]; pathOk?: (rel: string) => boolean } = {},
-	): Promise<number[]> {
-		const table = this.table;
-		if (!table) {
-			return [];
-		}
-		const like = (p: string): string => `${p.replace(/[\\%_]/g, m => `\\${m}`).replace(/\/+$/, '')}/%`;
-		const where = storeConditions(options.filters ?? [], options.scope ? [like(options.scope)] : [], 2);
-		try {
-			const files = await this.db.query<{ path: string; content_hash: string }>(`select f.path, f.content_hash from clip_search.files f ${FACT_JOINS} where f.library = $1${where.sql}`, [library, ...where.params]);
-			const hashes = files.rows.filter(f => !options.pathOk || options.pathOk(f.path)).map(f => f.content_hash);
-			const sample = sampleSpread(hashes);
-			const rows = (
-				await this.db.query<{ distance: number; norm: number }>(`select e.embedding <=> $1::vector as distance, vector_norm(e.embedding) as norm from ${qualified(table)} e where e.content_hash = any($2)`, [toSql(vector), sample])
-			).rows;
-			return rows.filter(r => Number.isFinite(Number(r.distance)) && Math.abs(Number(r.norm) - 1) <= UNIT_TOLERANCE).map(r => 1 - Number(r.distance));
-		} catch (err) {
-			this.fail(err);
-		}
+	/** The cosines of a spread sample of a library's passing contents (remoteSearch.ts sampleCosines). */
+	async sampleCosines(library: string, vector: Float32Array, options: { scope?: string; filters?: StoreFilter[]; pathOk?: (rel: string) => boolean } = {}): Promise<number[]> {
+		return sampleCosines(this.searchContext(), library, vector, options);
+	}
+
+	private searchContext(): SearchContext {
+		return { db: this.db, table: this.table, label: this.label, modelKey: this.modelKey, iterative: this.iterative, log: this.options.log, fail: err => this.fail(err) };
 	}
 
 	async close(): Promise<void> {
@@ -592,65 +370,4 @@ export class PgVectorStore implements RemoteVectors {
 		this.client = undefined;
 		await c?.end().catch(() => undefined);
 	}
-}
-
-/**
- * The server-side search ([Note: planner traps]): the HNSW index orders by distance alone; the
- * library, the scopes and the filters (`conditions`, from storeConditions) filter the scan, which
- * iterative scans keep from running short of k rows.
- */
-export function remoteSearchSql(table: string, conditions: string, withFacts = false): string {
-	return `select e.content_hash, e.embedding <=> $1::vector as distance, vector_norm(e.embedding) as norm
-		from ${qualified(table)} e
-		where exists (select 1 from clip_search.files f${withFacts ? ` ${FACT_JOINS}` : ''} where f.library = $2 and f.content_hash = e.content_hash${conditions})
-		order by e.embedding <=> $1::vector
-		limit $3`;
-}
-
-/**
- * [Note: filters on the server] The store keeps what search filters read beside its files, in tables
- * version 1 did not have (`contents`: bytes, format, pixel size per content; `file_times`: each file's
- * modification time with the content it was taken for), so a reader of an older version still reads
- * the store, and an older pusher's rows simply lack facts. A fact that is missing (NULL) passes neither
- * a filter nor its negation, as locally (search/filters.ts). Values are always bound parameters. Globs
- * are matched by the caller's own matcher on the paths that come back; their literal prefix narrows
- * the scan here. At most STORE_EXACT_SCAN_MAX passing contents are sorted exactly, without the index.
- */
-export interface StoreFilter {
-	fact: 'format' | 'bytes' | 'width' | 'height' | 'mtime';
-	op: 'in' | '>=' | '<' | '<=' | '>' | '=';
-	value: number | string[];
-	not: boolean;
-}
-
-/** The facts a file of a library stands for, as the pusher publishes them. */
-export interface FileFacts {
-	size: number;
-	mtimeMs: number;
-	format?: string;
-	width?: number;
-	height?: number;
-}
-
-export const STORE_EXACT_SCAN_MAX = 5_000;
-
-const FACT_JOINS =
-	'left join clip_search.contents c on c.content_hash = f.content_hash left join clip_search.file_times t on t.library = f.library and t.path = f.path and t.content_hash = f.content_hash';
-
-const FACT_COLUMNS: Record<StoreFilter['fact'], string> = { format: 'c.format', bytes: 'c.bytes', width: 'c.width', height: 'c.height', mtime: 't.mtime_ms' };
-
-/** ` and …` for the scopes (LIKE patterns, any of which… each must hold) and filters, with parameters numbered from `first`. */
-export function storeConditions(filters: readonly StoreFilter[], likes: readonly (string | { nocase: string })[], first: number): { sql: string; params: unknown[] } {
-	const params: unknown[] = [];
-	const at = (v: unknown): string => {
-		params.push(v);
-		return `$${first + params.length - 1}`;
-	};
-	let sql = likes.map(l => (typeof l === 'string' ? ` and f.path like ${at(l)}` : ` and lower(f.path) like lower(${at(l.nocase)})`)).join('');
-	for (const f of filters) {
-		const column = FACT_COLUMNS[f.fact];
-		const test = f.op === 'in' ? `${column} = any(${at(f.value)}::text[])` : `${column} ${f.op} ${at(f.value)}`;
-		sql += f.not ? ` and coalesce(not (${test}), false)` : ` and coalesce(${test}, false)`;
-	}
-	return { sql, params };
 }

@@ -1,6 +1,6 @@
 /** @file Find Duplicates: groups of near-identical images in the Image Tags view. Deletes nothing. */
 import * as vscode from 'vscode';
-import { readSettings } from '../settings';
+import { readSettings } from '../shared/settings';
 import type { CommandDef } from './registry';
 
 export const findDuplicatesCommand: CommandDef = {

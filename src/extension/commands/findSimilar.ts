@@ -1,8 +1,8 @@
 /** @file Find Similar Images: on an image in the Explorer, the editor title, or the active editor. */
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { readSettings } from '../settings';
-import { type ImageHit, showResultsQuickPick } from '../searchQuickPick';
+import { readSettings } from '../shared/settings';
+import { type ImageHit, showResultsQuickPick } from '../search/searchQuickPick';
 import type { CommandDef } from './registry';
 
 export const findSimilarCommand: CommandDef = {

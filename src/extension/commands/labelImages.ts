@@ -2,11 +2,10 @@
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { parseClassesText, readClassesTextIfExists } from '../../core/labels/classesFile';
-import { describeError } from '../../core/common/errors';
 import { type ImageLabel, type LabelClass, parseClasses } from '../../core/labels/labeler';
 import { readTagsFile, writeTagsFile } from '../../core/labels/tagsFile';
-import { readSettings, SECTION, SettingKeys } from '../settings';
-import { classesFileOf, tagsFileOf } from '../tagsSync';
+import { readSettings, SECTION, SettingKeys } from '../shared/settings';
+import { classesFileOf, tagsFileOf } from '../tags/tagsSync';
 import type { CommandDef } from './registry';
 
 /** The classes: .vscode/image-labels.json, else clipSearch.labels, else typed in. */

@@ -6,13 +6,13 @@
 import * as vscode from 'vscode';
 import { printable } from '../../core/common/printable';
 import { ClipError, describeError } from '../../core/common/errors';
-import type { Logger } from '../logger';
-import type { ResultsPanel } from '../resultsPanel';
-import type { StatusBar } from '../statusBar';
-import type { TagsModel } from '../tagsView';
-import type { TeamStoreAccess } from '../teamStore';
-import type { WorkerClient } from '../workerClient';
-import type { WorkspaceIndex } from '../workspaceIndex';
+import type { Logger } from '../shared/logger';
+import type { ResultsPanel } from '../search/resultsPanel';
+import type { StatusBar } from '../indexing/statusBar';
+import type { TagsModel } from '../tags/tagsView';
+import type { TeamStoreAccess } from '../store/teamStore';
+import type { WorkerClient } from '../worker/workerClient';
+import type { WorkspaceIndex } from '../indexing/workspaceIndex';
 
 /** What commands work with, built once in activate(). */
 export interface Services {

@@ -1,7 +1,7 @@
 /** @file Search Images…, Search Images in Folder… and Show Results in Panel. */
 import * as vscode from 'vscode';
 import { printable } from '../../core/common/printable';
-import { type ImageHit, type Refinement, searchWorkspace, showSearchQuickPick } from '../searchQuickPick';
+import { type ImageHit, type Refinement, searchWorkspace, showSearchQuickPick } from '../search/searchQuickPick';
 import type { CommandDef, Services } from './registry';
 
 /** The results panel, with More/Less like this on each hit ([Note: Rocchio] in core/search/search.ts). */

@@ -8,10 +8,10 @@
  * downloads, and confirms.
  */
 import * as vscode from 'vscode';
-import { downloadSize, downloadSizeText, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS, licenceText, qualityText } from '../../core/model/modelRegistry';
-import type { ModelVariant } from '../../core/model/modelSpec';
-import { readSettings, SECTION, SettingKeys } from '../settings';
-import { committedImages } from '../workspaceIndex';
+import { downloadSizeText, estimatedRate, findKnownModel, type KnownModel, KNOWN_MODELS, licenceText, qualityText } from '../../core/model/hub/modelRegistry';
+import type { ModelVariant } from '../../core/model/layouts/modelSpec';
+import { readSettings, SECTION, SettingKeys } from '../shared/settings';
+import { committedImages } from '../indexing/workspaceIndex';
 import type { CommandDef } from './registry';
 
 const VARIANT_LABEL: Record<ModelVariant, string> = { quantized: 'int8', fp32: 'fp32' };

@@ -8,7 +8,7 @@ import * as vscode from 'vscode';
 import { writeFileAtomic } from '../../core/common/atomicFile';
 import { addToClass, parseClassesText, readClassesTextIfExists } from '../../core/labels/classesFile';
 import { ClipError, describeError } from '../../core/common/errors';
-import { classesFileOf } from '../tagsSync';
+import { classesFileOf } from '../tags/tagsSync';
 import type { CommandDef, Services } from './registry';
 
 /** The images a command was given: the Explorer's selection, one item, or a node of the Image Tags view. */

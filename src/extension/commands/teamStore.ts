@@ -1,4 +1,4 @@
-/** @file CLIP: Set Team Store Password…: the team store's password into SecretStorage (extension/teamStore.ts). */
+/** @file CLIP: Set Team Store Password…: the team store's password into SecretStorage (extension/store/teamStore.ts). */
 import type { CommandDef } from './registry';
 
 export const setStorePasswordCommand: CommandDef = {

@@ -2,7 +2,7 @@
  * @file The inference worker (a child process of the extension host): owns the ONNX sessions, the
  * indexes of the workspace folders and all decoding, so the extension host never runs a model or
  * decodes an image. Sessions are created lazily on first use, reused, and released when idle
- * ([Note: light in the background] in core/model/idleRelease.ts). A process rather than a thread:
+ * ([Note: light in the background] in core/model/runtime/idleRelease.ts). A process rather than a thread:
  * its allocator is set up to give released models back to the system (lowMemoryEnv), native
  * messages (Dawn's) land in a pipe, and a native crash cannot take the extension host down.
  *
@@ -15,8 +15,8 @@
 import { promises as fs } from 'node:fs';
 import { runAgentTool } from '../../core/agent/agentTools';
 import { findDuplicates } from '../../core/search/duplicates';
-import { ClipEncoder } from '../../core/model/encoder';
-import { describeRelease, IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/idleRelease';
+import { ClipEncoder } from '../../core/model/runtime/encoder';
+import { describeRelease, IdleReleaser, idleLimits, systemIdleClock } from '../../core/model/runtime/idleRelease';
 import { ClipError, describeError } from '../../core/common/errors';
 import { FolderSession } from '../../core/index/folderSession';
 import { indexFolder } from '../../core/index/indexer';
@@ -31,9 +31,9 @@ import { dot, softmax } from '../../core/common/vectors';
 import { updateTagsFile } from '../../core/labels/autoTag';
 import { readClassesFile } from '../../core/labels/classesFile';
 import { currentLockHolder } from '../../core/index/lock';
-import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/modelRegistry';
-import { needsDownload, resolveModel } from '../../core/model/modelResolver';
-import { modelKey, type ModelSpec } from '../../core/model/modelSpec';
+import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/hub/modelRegistry';
+import { needsDownload, resolveModel } from '../../core/model/hub/modelResolver';
+import { modelKey, type ModelSpec } from '../../core/model/layouts/modelSpec';
 import { searchDetailed, similar } from '../../core/search/search';
 import { defaultTagsFile, tagsForSearch } from '../../core/labels/tagsFile';
 import { PgVectorStore } from '../../core/store/pgStore';

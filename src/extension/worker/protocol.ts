@@ -6,11 +6,11 @@
 import type { ToolOutput } from '../../core/agent/agentTools';
 import type { TagUpdate } from '../../core/labels/autoTag';
 import type { DuplicateGroup } from '../../core/search/duplicates';
-import type { IndexProgress, IndexResult } from '../../core/index/indexer';
+import type { IndexProgress, IndexResult } from '../../core/index/indexRun';
 import type { IndexStatusReport } from '../../core/index/indexStatus';
 import type { LockHolder } from '../../core/index/lock';
 import type { ImageLabel, LabelClass } from '../../core/labels/labeler';
-import type { ProviderSetting } from '../../core/model/providers';
+import type { ProviderSetting } from '../../core/model/runtime/providers';
 import type { SearchAnswer, SearchResult } from '../../core/search/search';
 import type { SortKey } from '../../core/search/hitOrder';
 

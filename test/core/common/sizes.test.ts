@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatBytes } from '../../../src/core/common/sizes';
-import { downloadSize, KNOWN_MODELS } from '../../../src/core/model/modelRegistry';
+import { downloadSize, KNOWN_MODELS } from '../../../src/core/model/hub/modelRegistry';
 
 describe('formatBytes', () => {
 	it('prints decimal units, as the README and Hugging Face list sizes', () => {

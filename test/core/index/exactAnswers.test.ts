@@ -11,9 +11,9 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promises as fs } from 'node:fs';
 import { IndexStore } from '../../../src/core/index/indexStore';
-import { ClipEncoder } from '../../../src/core/model/encoder';
-import { loadModelSpec } from '../../../src/core/model/modelSpec';
-import { decodeImage } from '../../../src/core/model/preprocess';
+import { ClipEncoder } from '../../../src/core/model/runtime/encoder';
+import { loadModelSpec } from '../../../src/core/model/layouts/loadModelSpec';
+import { decodeImage } from '../../../src/core/model/inputs/preprocess';
 import { cachedPassingSet, topK } from '../../../src/core/search/filteredSearch';
 import { fixtureImagesDir, tempDir, tinyModelDir } from '../../helpers';
 

@@ -5,11 +5,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { FolderSession } from '../../../src/core/index/folderSession';
-import { modelCacheDir } from '../../../src/core/model/download';
+import { modelCacheDir } from '../../../src/core/model/hub/download';
 import { adoptLegacyIndex } from '../../../src/core/index/indexMigration';
 import { IndexStore, type ModelStamp } from '../../../src/core/index/indexStore';
-import { filesForVariant, findKnownModel } from '../../../src/core/model/modelRegistry';
-import { needsDownload } from '../../../src/core/model/modelResolver';
+import { filesForVariant, findKnownModel } from '../../../src/core/model/hub/modelRegistry';
+import { needsDownload } from '../../../src/core/model/hub/modelResolver';
 import { l2normalize } from '../../../src/core/common/vectors';
 import { tempDir } from '../../helpers';
 

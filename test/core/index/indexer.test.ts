@@ -3,11 +3,13 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
-import { ClipEncoder } from '../../../src/core/model/encoder';
-import { indexFolder, type IndexProgress } from '../../../src/core/index/indexer';
+import { ClipEncoder } from '../../../src/core/model/runtime/encoder';
+import { indexFolder } from '../../../src/core/index/indexer';
+import { type IndexProgress } from '../../../src/core/index/indexRun';
 import { IndexStore, RETAIN_REMOVED_MS } from '../../../src/core/index/indexStore';
 import { openIndexForWriting, stampOf } from '../../../src/core/index/indexSession';
-import { loadModelSpec, type ModelSpec } from '../../../src/core/model/modelSpec';
+import { type ModelSpec } from '../../../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../../../src/core/model/layouts/loadModelSpec';
 import { walkImages } from '../../../src/core/index/walker';
 import { copyFixtureImages, tempDir, tinyModelDir } from '../../helpers';
 

@@ -12,8 +12,9 @@ import { indexFolder } from '../../../src/core/index/indexer';
 import { openIndexForWriting } from '../../../src/core/index/indexSession';
 import { IndexStore } from '../../../src/core/index/indexStore';
 import type { RemoteVectors } from '../../../src/core/index/remoteVectors';
-import { ClipEncoder } from '../../../src/core/model/encoder';
-import { loadModelSpec, type ModelSpec } from '../../../src/core/model/modelSpec';
+import { ClipEncoder } from '../../../src/core/model/runtime/encoder';
+import { type ModelSpec } from '../../../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../../../src/core/model/layouts/loadModelSpec';
 import { copyFixtureImages, tempDir, tinyModelDir } from '../../helpers';
 
 /** An in-memory store; `failPullAfter` hands back that many vectors then drops, `failPush` drops on push. */

@@ -13,8 +13,9 @@ import { indexFolder } from '../../../src/core/index/indexer';
 import { openIndexForWriting } from '../../../src/core/index/indexSession';
 import { IndexStore } from '../../../src/core/index/indexStore';
 import { statPaths } from '../../../src/core/index/walker';
-import { ClipEncoder } from '../../../src/core/model/encoder';
-import { loadModelSpec, type ModelSpec } from '../../../src/core/model/modelSpec';
+import { ClipEncoder } from '../../../src/core/model/runtime/encoder';
+import { type ModelSpec } from '../../../src/core/model/layouts/modelSpec';
+import { loadModelSpec } from '../../../src/core/model/layouts/loadModelSpec';
 import { copyFixtureImages, tempDir, tinyModelDir } from '../../helpers';
 
 
