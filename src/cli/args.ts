@@ -40,6 +40,7 @@ export const OPTIONS = {
 	'store-ca': { type: 'string', value: '<file>', help: 'the CA certificate of the store\'s TLS (with sslmode=verify-full in the URL)' },
 	push: { type: 'boolean', help: 'also give the store the vectors it lacks (needs INSERT)' },
 	library: { type: 'string', value: '<name>', help: 'with --push: publish this folder\'s files as a library; with --remote: the library to search' },
+	public: { type: 'string', multiple: true, value: '<dir>', help: 'a folder root-relative references (/x.png) are served from, beside public/, static/ and the folder itself (repeatable)' },
 	remote: { type: 'boolean', help: 'search on the store\'s server (with --store and --library)' },
 	help: { type: 'boolean', short: 'h', help: 'show this help' },
 } as const;

@@ -14,9 +14,10 @@ import { embedCommand, modelsCommand, tokenizeCommand } from './commands/model';
 import { ocrCommand } from './commands/ocr';
 import { searchCommand, similarCommand } from './commands/search';
 import { statsCommand } from './commands/stats';
+import { brokenCommand, refsCommand, unusedCommand } from './commands/uses';
 import { packageVersion } from './version';
 
-export const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, duplicatesCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
+export const COMMANDS: readonly CommandDef[] = [indexCommand, searchCommand, similarCommand, duplicatesCommand, refsCommand, unusedCommand, brokenCommand, labelCommand, ocrCommand, statsCommand, modelsCommand, embedCommand, tokenizeCommand, mcpCommand];
 
 function overview(): string {
 	const width = Math.max(...COMMANDS.map(c => c.name.length));

@@ -160,7 +160,7 @@ describe('clip-search as a newcomer meets it', { skip: existsSync(cli) ? false :
 		const groups = JSON.parse(res.stdout) as { paths: string[]; score: number }[];
 		assert.ok(groups.some(g => g.paths.includes('red-circle.png') && g.paths.includes('copies/red-circle-copy.jpg')), res.stdout);
 		assert.deepEqual(JSON.parse((await clip(['duplicates', '--scope', 'copies', '--json'], { cwd: root, env })).stdout), [], 'no group inside copies/ alone');
-		assert.match((await clip(['duplicates'], { cwd: root, env })).stdout, /^group\s+score\s+path\n1\s+/);
+		assert.match((await clip(['duplicates'], { cwd: root, env })).stdout, /^group\s+score\s+uses\s+path\n1\s+/);
 		assert.equal((await clip(['duplicates', '--threshold', '0.2'], { cwd: root, env })).code, 2);
 	});
 

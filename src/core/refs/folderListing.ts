@@ -1,0 +1,102 @@
+/**
+ * @file Whether a path exists in a folder, letter case included, from the folders' own listings.
+ *
+ * [Note: case on every disk] `Logo.PNG` for `logo.png` opens on macOS and Windows and breaks on
+ * Linux, in a browser served from Linux and in git. A `stat` says yes on a case-insensitive disk, so
+ * each segment is looked up in its parent's listing: an exact name, or a name that differs only in
+ * case (reported as such, with the real path), or none. Listings are read once and forgotten for
+ * the folders a change touched.
+ */
+import type { Dirent } from 'node:fs';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+
+interface Listing {
+	names: Map<string, Dirent>;
+	lower: Map<string, string>;
+}
+
+export type Found = { exact: true } | { exact: false; real: string } | undefined;
+
+export class FolderListing {
+	private readonly listings = new Map<string, Promise<Listing | undefined>>();
+
+	constructor(readonly root: string) {}
+
+	private listing(dir: string): Promise<Listing | undefined> {
+		let known = this.listings.get(dir);
+		if (!known) {
+			known = fs.readdir(path.join(this.root, ...dir.split('/').filter(Boolean)), { withFileTypes: true }).then(
+				entries => {
+					const names = new Map(entries.map(e => [e.name, e]));
+					const lower = new Map<string, string>();
+					for (const e of entries) {
+						if (!lower.has(e.name.toLowerCase())) {
+							lower.set(e.name.toLowerCase(), e.name);
+						}
+					}
+					return { names, lower };
+				},
+				() => undefined,
+			);
+			this.listings.set(dir, known);
+		}
+		return known;
+	}
+
+	/** Whether `rel` is a file of the folder: exactly, only in another case (with its real path), or not at all. */
+	async find(rel: string): Promise<Found> {
+		const parts = rel.split('/').filter(Boolean);
+		if (!parts.length) {
+			return undefined;
+		}
+		let dir = '';
+		let exact = true;
+		for (const [i, part] of parts.entries()) {
+			const listing = await this.listing(dir);
+			if (!listing) {
+				return undefined;
+			}
+			let name = part;
+			let entry = listing.names.get(part);
+			if (!entry) {
+				const real = listing.lower.get(part.toLowerCase());
+				if (real === undefined) {
+					return undefined;
+				}
+				exact = false;
+				name = real;
+				entry = listing.names.get(real)!;
+			}
+			const last = i === parts.length - 1;
+			if (!last && !entry.isDirectory()) {
+				return undefined;
+			}
+			if (last && entry.isDirectory()) {
+				return undefined;
+			}
+			dir = dir ? `${dir}/${name}` : name;
+		}
+		return exact ? { exact: true } : { exact: false, real: dir };
+	}
+
+	/** Forgets the listings of the folders that hold `rels` (and of the paths themselves, for folders). */
+	forget(rels: Iterable<string>): void {
+		for (const rel of rels) {
+			this.listings.delete(rel);
+			let dir = path.posix.dirname(rel);
+			for (;;) {
+				this.listings.delete(dir === '.' ? '' : dir);
+				if (dir === '.' || dir === '' || dir === '/') {
+					break;
+				}
+				dir = path.posix.dirname(dir);
+			}
+		}
+	}
+
+	/** Forgets every listing. */
+	clear(): void {
+		this.listings.clear();
+	}
+}

@@ -1,0 +1,146 @@
+/**
+ * @file The four questions for one folder, as every surface asks them (the CLI, the agent tools,
+ * the extension's worker): its references read once, its images (the index's, or a walk when
+ * there is no index: `broken` and `refs` need no model), and the answers in the shapes the
+ * surfaces print (README.md, "Where each image is used").
+ */
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { MAX_JSON_BYTES, readRegularTextIfExists } from '../common/confine';
+import type { DuplicateGroup } from '../search/duplicates';
+import type { IndexStore } from '../index/indexStore';
+import { walkImages } from '../index/walker';
+import { brokenLinks, type BrokenLink, type ImageFile, unusedImages, type UnusedAnswer } from './imageUse';
+import { RefIndex } from './refIndex';
+import { loadResolveRules } from './resolve';
+
+export interface FolderUsesOptions {
+	/** The folder's index, when it has one: its images, and what it remembers of moved ones. */
+	index?: IndexStore;
+	/** More public roots (`--public`, clipSearch.publicFolders). */
+	publicRoots?: string[];
+	/** Globs never read or listed (the index's excludes, --exclude, files.exclude). */
+	exclude?: string[];
+	/** Image globs, when there is no index (else the index's own). */
+	include?: string[];
+	gitignore?: boolean;
+	log?: (message: string) => void;
+	signal?: AbortSignal;
+}
+
+/** One place that uses an image, as `refs` prints it. */
+export interface ReferenceRow {
+	file: string;
+	line: number;
+	column: number;
+	text: string;
+	/** How it was written (markdown-image, html, srcset, css, string, template, data). */
+	syntax: string;
+	/** The target as written. */
+	target: string;
+	/** Set when the reference names the image in another letter case (it breaks on Linux and in git). */
+	wrongCase?: true;
+}
+
+/** A broken reference as `broken --json` prints it. */
+export type BrokenRow = Omit<BrokenLink, 'offset' | 'length'>;
+
+/** The packages a bare import may name: package.json's dependencies and node_modules' folders. */
+async function installedPackages(root: string): Promise<string[]> {
+	const names = new Set<string>();
+	const text = await readRegularTextIfExists(path.join(root, 'package.json'), { maxBytes: MAX_JSON_BYTES, what: 'the package.json file', within: root }).catch(() => undefined);
+	try {
+		const pkg = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+		for (const key of ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies']) {
+			const deps = pkg[key];
+			if (deps && typeof deps === 'object') {
+				Object.keys(deps).forEach(n => names.add(n));
+			}
+		}
+	} catch {
+		// A package.json that does not parse names no packages.
+	}
+	const modules = path.join(root, 'node_modules');
+	for (const entry of await fs.readdir(modules, { withFileTypes: true }).catch(() => [])) {
+		if (entry.name.startsWith('@') && entry.isDirectory()) {
+			for (const sub of await fs.readdir(path.join(modules, entry.name)).catch(() => [] as string[])) {
+				names.add(`${entry.name}/${sub}`);
+			}
+		} else if (!entry.name.startsWith('.')) {
+			names.add(entry.name);
+		}
+	}
+	return [...names];
+}
+
+/** A folder's references and images, and the four questions asked of them. */
+export class FolderUses {
+	private constructor(
+		readonly root: string,
+		readonly refs: RefIndex,
+		private readonly options: FolderUsesOptions,
+	) {}
+
+	/** Reads the folder's references (a cold scan: [Note: references kept up to date] in refIndex.ts). */
+	static async open(root: string, options: FolderUsesOptions = {}): Promise<FolderUses> {
+		const abs = path.resolve(root);
+		const exclude = [...(options.index?.walk?.exclude ?? []), ...(options.exclude ?? [])];
+		const rules = await loadResolveRules(abs, options.publicRoots ?? [], await installedPackages(abs));
+		const refs = new RefIndex(abs, { rules, exclude, gitignore: options.gitignore, log: options.log });
+		await refs.scan(options.signal);
+		return new FolderUses(abs, refs, { ...options, exclude });
+	}
+
+	/** The folder's images: the index's files, else those a walk finds. */
+	async images(): Promise<ImageFile[]> {
+		const index = this.options.index;
+		if (index) {
+			return [...index.files.entries()].map(([p, e]) => ({ path: p, size: e.size })).sort((a, b) => (a.path < b.path ? -1 : 1));
+		}
+		const out: ImageFile[] = [];
+		for await (const f of walkImages(this.root, { include: this.options.include, exclude: this.options.exclude, gitignore: this.options.gitignore, signal: this.options.signal })) {
+			out.push({ path: f.rel, size: f.size });
+		}
+		return out;
+	}
+
+	/** Every place that uses `image` (relative to the folder), in file order. */
+	async referencesTo(image: string): Promise<ReferenceRow[]> {
+		return (await this.refs.referencesTo(image)).map(r => ({
+			file: r.file,
+			line: r.line,
+			column: r.column,
+			text: r.text,
+			syntax: r.syntax,
+			target: r.target,
+			...(r.status === 'wrong-case' ? { wrongCase: true as const } : {}),
+		}));
+	}
+
+	/** Images nothing references (under `scope`, a folder of the root, when given). */
+	async unused(scope?: string): Promise<UnusedAnswer> {
+		const prefix = scope ? `${scope}/` : '';
+		return unusedImages(
+			this.refs,
+			(await this.images()).filter(i => i.path.startsWith(prefix)),
+		);
+	}
+
+	/** Broken references (of files under `scope`, when given), each with what it should say where known. */
+	async broken(scope?: string): Promise<BrokenLink[]> {
+		const prefix = scope ? `${scope}/` : '';
+		return (await brokenLinks(this.refs, this.options.index, this.refs.rulesOf())).filter(b => b.file.startsWith(prefix));
+	}
+
+	/** Duplicate groups with how many places use each image. */
+	async withUses(groups: DuplicateGroup[]): Promise<(DuplicateGroup & { images: { path: string; uses: number }[] })[]> {
+		const uses = await this.refs.uses();
+		return groups.map(g => ({ ...g, images: g.paths.map(p => ({ path: p, uses: uses.get(p) ?? 0 })) }));
+	}
+}
+
+/** A broken link without where it lies in the file (what --json and the agent tools print). */
+export function brokenRow(b: BrokenLink): BrokenRow {
+	const { offset: _offset, length: _length, ...row } = b;
+	return row;
+}

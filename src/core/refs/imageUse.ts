@@ -1,0 +1,140 @@
+/**
+ * @file The questions asked of a folder's references: which images nothing uses (and which a pattern
+ * may use), which references are broken and what they should say instead, and how a reference
+ * to an image is written from another file.
+ *
+ * [Note: a broken link's suggestion] A reference whose target is missing is answered from what the
+ * index remembers ([Note: what left the index] in index/indexStore.ts): the content the missing path
+ * held, found again under another path (moved or renamed: `git mv media/chart.png media/moved/`), or,
+ * when no file holds that content any more (replaced, re-exported), the image nearest to it by
+ * cosine (0.9 or more, marked as such); else an image of the same name elsewhere. A name that
+ * exists only in another case suggests its real case ([Note: case on every disk]).
+ */
+import * as path from 'node:path';
+import type { IndexStore } from '../index/indexStore';
+import type { RefIndex, ResolvedReference } from './refIndex';
+import { DEFAULT_PUBLIC_ROOTS, type ResolveRules } from './resolve';
+
+export interface ImageFile {
+	path: string;
+	size: number;
+}
+
+export interface UnusedAnswer {
+	/** Images nothing references, biggest first. */
+	unused: ImageFile[];
+	/** Images only a pattern may name (`icons/${name}.png`): never reported unused. */
+	possiblyUsed: (ImageFile & { by: { file: string; line: number; pattern: string }[] })[];
+	/** The bytes the unused images hold. */
+	bytes: number;
+}
+
+/** Images of `images` that no reference names, and those only a pattern may name. */
+export async function unusedImages(refs: RefIndex, images: readonly ImageFile[]): Promise<UnusedAnswer> {
+	const used = new Set([...(await refs.uses()).keys()].map(p => p.toLowerCase()));
+	const patterns = refs.patterns();
+	const unused: ImageFile[] = [];
+	const possiblyUsed: UnusedAnswer['possiblyUsed'] = [];
+	for (const image of images) {
+		if (used.has(image.path.toLowerCase())) {
+			continue;
+		}
+		const lower = image.path.toLowerCase();
+		const by = patterns
+			.filter(p => lower.endsWith(p.suffix.toLowerCase()) && p.prefixes.some(prefix => lower.startsWith(prefix.toLowerCase())))
+			.map(p => ({ file: p.ref.file, line: p.ref.line, pattern: `${p.ref.pattern!.prefix}*${p.ref.pattern!.suffix}` }));
+		if (by.length) {
+			possiblyUsed.push({ ...image, by: by.slice(0, 10) });
+		} else {
+			unused.push(image);
+		}
+	}
+	const bySize = (a: ImageFile, b: ImageFile): number => b.size - a.size || (a.path < b.path ? -1 : 1);
+	return { unused: unused.sort(bySize), possiblyUsed: possiblyUsed.sort(bySize), bytes: unused.reduce((n, i) => n + i.size, 0) };
+}
+
+export type BrokenReason = 'missing' | 'wrong case' | 'missing srcset candidate' | 'outside the folder';
+
+export interface BrokenLink {
+	file: string;
+	line: number;
+	column: number;
+	/** The target as written. */
+	target: string;
+	reason: BrokenReason;
+	/** What the target should say instead (relative to the referencing file, or root-relative as it was), when something is known. */
+	suggestion?: string;
+	/** The image suggested, and why ([Note: a broken link's suggestion]). */
+	suggested?: { path: string; why: 'real case' | 'moved' | 'same name' | 'similar'; cosine?: number };
+	/** Where the rewrite goes in the file (offset and length of the target). */
+	offset: number;
+	length: number;
+}
+
+/**
+ * How `file` refers to `image`: relative to the file; root-relative (`/…` from a public root) when the
+ * original was, and the image lies under a public root.
+ */
+export function targetFor(file: string, image: string, original: string, rules: Pick<ResolveRules, 'publicRoots'> = { publicRoots: DEFAULT_PUBLIC_ROOTS }): string {
+	if (original.startsWith('/')) {
+		for (const root of rules.publicRoots) {
+			if (!root || image.startsWith(`${root}/`)) {
+				return `/${root ? image.slice(root.length + 1) : image}`;
+			}
+		}
+	}
+	const dir = path.posix.dirname(file);
+	let rel = path.posix.relative(dir === '.' ? '' : dir, image);
+	if (!rel.startsWith('.') && (original.startsWith('./') || original.startsWith('../'))) {
+		rel = `./${rel}`;
+	}
+	// Keep a query or fragment the original had (`logo.png?v=2`).
+	const tail = /[?#].*$/.exec(original)?.[0] ?? '';
+	return rel + tail;
+}
+
+/** The image of the index nearest to what a missing path held ([Note: a broken link's suggestion]). */
+function suggestFromIndex(index: IndexStore | undefined, expected: string): BrokenLink['suggested'] | undefined {
+	if (!index) {
+		return undefined;
+	}
+	const gone = index.removedFile(expected);
+	if (gone) {
+		const now = index.filesOfLabel(index.labelOf(gone.hash) ?? -1);
+		if (now.length) {
+			const base = path.posix.basename(expected);
+			return { path: now.find(p => path.posix.basename(p) === base) ?? now[0], why: 'moved' };
+		}
+		const vector = index.vectorOf(gone.hash);
+		const [best] = vector ? index.search(vector, 1) : [];
+		if (best && best.score >= 0.9) {
+			return { path: index.filesOfLabel(best.label)[0], why: 'similar', cosine: Math.round(best.score * 1e4) / 1e4 };
+		}
+	}
+	const base = path.posix.basename(expected).toLowerCase();
+	const same = [...index.files.keys()].filter(p => path.posix.basename(p).toLowerCase() === base).sort();
+	return same.length === 1 ? { path: same[0], why: 'same name' } : undefined;
+}
+
+/** The broken references of the folder, with what each should say where something is known. */
+export async function brokenLinks(refs: RefIndex, index: IndexStore | undefined, rules: Pick<ResolveRules, 'publicRoots'>): Promise<BrokenLink[]> {
+	const out: BrokenLink[] = [];
+	const resolved: ResolvedReference[] = await refs.resolveAll();
+	for (const r of resolved) {
+		if (r.status === 'ok' || r.status === 'ignored') {
+			continue;
+		}
+		const base = { file: r.file, line: r.line, column: r.column, target: r.target, offset: r.offset, length: r.length };
+		if (r.status === 'outside') {
+			out.push({ ...base, reason: 'outside the folder' });
+			continue;
+		}
+		const suggested = r.status === 'wrong-case' ? { path: r.image!, why: 'real case' as const } : suggestFromIndex(index, r.expected!);
+		out.push({
+			...base,
+			reason: r.status === 'wrong-case' ? 'wrong case' : r.syntax === 'srcset' ? 'missing srcset candidate' : 'missing',
+			...(suggested ? { suggestion: targetFor(r.file, suggested.path, r.target, rules), suggested } : {}),
+		});
+	}
+	return out;
+}

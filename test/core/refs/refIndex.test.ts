@@ -1,0 +1,127 @@
+/**
+ * The reference scanner on a generated repository with every kind of reference and known answers
+ * (issue 37): Markdown, HTML and templates, srcset, CSS url() and image-set, imports, require,
+ * new URL, template literals, JSON and YAML, aliases, root-relative paths, percent-encoding; what is
+ * unused, what a pattern may use, what is broken and why; and updates that re-read one file.
+ */
+import assert from 'node:assert/strict';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { extractReferences } from '../../../src/core/refs/extract';
+import { brokenLinks, targetFor, unusedImages } from '../../../src/core/refs/imageUse';
+import { RefIndex } from '../../../src/core/refs/refIndex';
+import { loadResolveRules } from '../../../src/core/refs/resolve';
+import { walkImages } from '../../../src/core/index/walker';
+import { tempDir } from '../../helpers';
+import { REPO_ANSWERS, REPO_IMAGES, writeRefsRepo } from '../../refsRepo';
+
+describe('image references in a generated repository (issue 37)', () => {
+	let root: string;
+	let refs: RefIndex;
+	const images = async () => {
+		const out: { path: string; size: number }[] = [];
+		for await (const f of walkImages(root)) {
+			out.push({ path: f.rel, size: f.size });
+		}
+		return out;
+	};
+	before(async () => {
+		root = await tempDir('clip-refs-');
+		await writeRefsRepo(root);
+		refs = new RefIndex(root, { rules: await loadResolveRules(root) });
+		await refs.scan();
+	});
+
+	it('reads every kind, and not dependencies, build output or binary files', async () => {
+		const files = refs.textFiles();
+		assert.ok(!files.some(f => f.startsWith('node_modules/') || f.startsWith('dist/')), files.join(', '));
+		assert.ok(!files.includes('src/binary.js'));
+		assert.equal(refs.stats.skipped.binary, 1);
+		const uses = await refs.uses();
+		for (const image of Object.keys(REPO_IMAGES).filter(p => !p.startsWith('node_modules/'))) {
+			const expected = REPO_ANSWERS.unused.includes(image) || REPO_ANSWERS.possiblyUsed.includes(image) ? 0 : 1;
+			assert.equal(Math.min(1, uses.get(image) ?? 0), expected, `${image}: ${uses.get(image) ?? 0} uses`);
+		}
+	});
+
+	it('refs: every place that uses an image, with line, column and the text', async () => {
+		const logo = await refs.referencesTo('public/images/logo.png');
+		assert.deepEqual(logo.map(r => r.file).sort(), REPO_ANSWERS.logoUses);
+		const readme = logo.find(r => r.file === 'README.md')!;
+		assert.equal(readme.line, 3);
+		assert.equal(readme.column, 9);
+		assert.match(readme.text, /!\[Logo\]\(public\/images\/logo\.png "the logo"\)/);
+		// Through the alias, the srcset, percent-encoding, a query, image-set, new URL, require, JSON and YAML.
+		for (const [image, file] of [
+			['src/assets/alias.png', 'src/App.tsx'],
+			['img/small.png', 'index.html'],
+			['docs/photo one.png', 'docs/guide.md'],
+			['assets/bg.png', 'styles/site.css'],
+			['assets/pattern@2x.png', 'styles/site.css'],
+			['src/assets/worker.png', 'src/App.tsx'],
+			['src/assets/req.png', 'src/App.tsx'],
+			['public/images/icon-192.png', 'public/manifest.webmanifest'],
+			['media/ext-icon.png', 'package.json'],
+			['assets/yaml.png', 'config.yml'],
+			['src/assets/vue.png', 'src/Widget.vue'],
+			['public/images/og.png', 'index.html'],
+			['public/favicon.ico', 'index.html'],
+		]) {
+			const found = await refs.referencesTo(image);
+			assert.ok(found.some(r => r.file === file), `${image} from ${file}: ${JSON.stringify(found.map(r => r.file))}`);
+		}
+	});
+
+	it('unused: what nothing references, biggest first, with the bytes; a pattern\'s matches are possibly used', async () => {
+		const answer = await unusedImages(refs, (await images()).filter(i => !i.path.startsWith('node_modules/')));
+		assert.deepEqual(answer.unused.map(i => i.path), REPO_ANSWERS.unused);
+		assert.ok(answer.unused[0].size > answer.unused[1].size);
+		assert.equal(answer.bytes, answer.unused[0].size + answer.unused[1].size);
+		assert.deepEqual(answer.possiblyUsed.map(i => i.path).sort(), REPO_ANSWERS.possiblyUsed);
+		assert.deepEqual(answer.possiblyUsed[0].by[0], { file: 'src/Icon.tsx', line: 2, pattern: './icons/*.png' });
+	});
+
+	it('broken: missing, wrong case (with the real path), a missing srcset candidate, outside the folder', async () => {
+		const broken = await brokenLinks(refs, undefined, refs.rulesOf());
+		const got = broken.filter(b => b.target !== '../media/chart.png').map(b => ({ file: b.file, target: b.target, reason: b.reason, ...(b.suggestion ? { suggestion: b.suggestion } : {}) }));
+		assert.deepEqual(
+			got.sort((a, b) => (a.target < b.target ? -1 : 1)),
+			[...REPO_ANSWERS.broken].sort((a, b) => (a.target < b.target ? -1 : 1)),
+		);
+	});
+
+	it('a changed file is read again alone; an image deleted or added is seen without reading any text', async () => {
+		await fs.writeFile(path.join(root, 'docs', 'guide.md'), '# Guide\n![Diagram](./diagram.png)\n');
+		await refs.update(['docs/guide.md']);
+		assert.equal((await brokenLinks(refs, undefined, refs.rulesOf())).filter(b => b.file === 'docs/guide.md').length, 0);
+		await fs.rm(path.join(root, 'docs', 'diagram.png'));
+		await refs.update(['docs/diagram.png']);
+		const broken = await brokenLinks(refs, undefined, refs.rulesOf());
+		assert.deepEqual(broken.filter(b => b.file === 'docs/guide.md').map(b => b.target), ['./diagram.png']);
+		await fs.writeFile(path.join(root, 'docs', 'diagram.png'), await fs.readFile(path.join(root, 'assets', 'bg.png')));
+		await refs.update(['docs/diagram.png']);
+		assert.equal((await brokenLinks(refs, undefined, refs.rulesOf())).filter(b => b.file === 'docs/guide.md').length, 0);
+	});
+});
+
+describe('reading references', () => {
+	it('a minified one-line bundle is read in bounded time, and a reference at its end is found', () => {
+		const text = `${'var a="x",b=\'y\';'.repeat(100_000)}var logo="/images/logo.png";`;
+		const refs = extractReferences(text, 'script');
+		assert.deepEqual(refs.map(r => r.target), ['/images/logo.png']);
+		assert.equal(refs[0].line, 1);
+	});
+
+	it('template syntax of other tools is left out; URLs are kept as written for the resolver to pass over', () => {
+		const refs = extractReferences('<img src="{{ page.image }}.png"><img src="https://x.org/a.png">', 'html');
+		assert.deepEqual(refs.map(r => r.target), ['https://x.org/a.png']);
+	});
+
+	it('a rewrite target keeps the form: relative, ./ when it was, root-relative from a public root, the query', () => {
+		assert.equal(targetFor('docs/guide.md', 'assets/bg.png', '../assets/BG.png'), '../assets/bg.png');
+		assert.equal(targetFor('docs/guide.md', 'docs/x.png', './y.png'), './x.png');
+		assert.equal(targetFor('index.html', 'public/images/a.png', '/images/b.png'), '/images/a.png');
+		assert.equal(targetFor('a/b.css', 'a/c.png', 'd.png?v=2'), 'c.png?v=2');
+	});
+});
