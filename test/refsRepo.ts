@@ -85,6 +85,8 @@ const FILES: Record<string, string> = {
 	'tsconfig.json': '{\n  // comments are allowed\n  "compilerOptions": { "baseUrl": ".", "paths": { "@/*": ["src/*"] } }\n}\n',
 	'node_modules/pkg/README.md': '![](./logo.png) ![](./nope.png)',
 	'dist/bundle.js': "const a = '/images/og.png'; const b = './nowhere.png';",
+	// The product's own tags file names images: not a use.
+	'.vscode/image-tags.json': JSON.stringify({ version: 1, images: { 'assets/unused-big.png': { label: 'x', score: 1 }, 'assets/gone.png': { label: 'x', score: 1 } } }),
 };
 
 /** The answers for the repository as written above. */

@@ -12,6 +12,7 @@ import { defaultModelCache } from '../core/common/paths';
 import { unsupportedPlatform } from '../core/common/platform';
 import { AgentTools } from './agents/agentTools';
 import { agentSetupCommand } from './commands/agentSetup';
+import { imageReferenceCommands } from './commands/imageReferences';
 import { findDuplicatesCommand } from './commands/findDuplicates';
 import { findSimilarCommand } from './commands/findSimilar';
 import { indexingCommands } from './commands/indexing';
@@ -26,6 +27,9 @@ import { teachCommands } from './commands/teach';
 import { setStorePasswordCommand } from './commands/teamStore';
 import { toDisposable } from './shared/lifecycle';
 import { Logger } from './shared/logger';
+import { BrokenDiagnostics } from './refs/brokenDiagnostics';
+import { ReferenceUpdates } from './refs/referenceUpdates';
+import { UnusedImagesView } from './refs/unusedView';
 import { ResultsPanel } from './search/resultsPanel';
 import { affectsUs, readSettings, SECTION, SettingKeys } from './shared/settings';
 import { StatusBar } from './indexing/statusBar';
@@ -57,6 +61,7 @@ async function workerConfig(context: vscode.ExtensionContext, teamStore: TeamSto
 		ocr: s.ocr,
 		store: await teamStore.workerStore(),
 		unloadAfterIdleMinutes: s.unloadAfterIdleMinutes,
+		publicFolders: s.publicFolders,
 	};
 }
 
@@ -97,7 +102,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	const agentTools = new AgentTools(client, index, context.extensionPath);
 	context.subscriptions.push(agentTools);
 
-	const services: Services = { context, worker: client, index, tags, panel, statusBar, log, teamStore };
+	// Where each image is used (core/refs/): kept current by a watcher, broken references in Problems, unused images in a view.
+	const refs = new ReferenceUpdates(client, index, log);
+	const broken = new BrokenDiagnostics(client, index, refs, log);
+	const unused = new UnusedImagesView(client, index, refs, log);
+	context.subscriptions.push(refs, broken, unused);
+	// A finished index run changes which images there are (and what moved ones were): the unused list follows.
+	context.subscriptions.push(
+		index.onDidFinishRun(root => {
+			unused.invalidate();
+			void broken.refresh(root); // a moved image's new place comes from the index
+		}),
+	);
+
+	const services: Services = { context, worker: client, index, tags, panel, statusBar, log, teamStore, refs, broken, unused };
 	context.subscriptions.push(
 		...registerCommands(services, [
 			...searchCommands,
@@ -112,6 +130,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			...teachCommands,
 			agentSetupCommand,
 			setStorePasswordCommand,
+			...imageReferenceCommands,
 		]),
 	);
 	// The walkthrough's "Index your images" step is done once some folder's index holds images.
@@ -137,6 +156,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 				}
 			} else if (changed(SettingKeys.store) || changed(SettingKeys.storeCaFile)) {
 				index.scheduleAll(); // what the new store has is pulled instead of embedded
+			} else if (changed(SettingKeys.referencesEnabled) || changed(SettingKeys.publicFolders)) {
+				await broken.refreshAll(); // the worker reads the references again with the new rules
+				unused.invalidate();
 			} else if (changed(SettingKeys.indexingEnabled)) {
 				await index.onIndexingEnabledChanged();
 			} else if (
@@ -146,6 +168,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			) {
 				void vscode.window.showInformationMessage(vscode.l10n.t('CLIP Image Search settings changed: the folders are scanned again.'));
 				index.scheduleAll();
+				void broken.refreshAll(); // the excludes also decide which text files are read
+				unused.invalidate();
 			}
 		}),
 	);
@@ -168,6 +192,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 			return;
 		}
 		await index.loadCommitted();
+		// Broken image references into Problems: a read of the folders' text files, in the worker.
+		void broken.refreshAll();
 		const any = await vscode.workspace.findFiles(DEFAULT_INCLUDE[0], `{${DEFAULT_EXCLUDE.join(',')}}`, 1);
 		if (any.length) {
 			index.scheduleAll();
@@ -195,7 +221,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	);
 
 	log.info(`activated in ${(performance.now() - started).toFixed(1)} ms (no model loaded, nothing scanned)`);
-	return { index, statusBar, tags, agentTools };
+	return { index, statusBar, tags, agentTools, broken, unused };
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * `clip-search mcp` as an agent meets it: the official SDK's Client over the real stdio process,
- * started in the indexed folder as the README's snippet does. The six tools are listed with their
+ * started in the indexed folder as the README's snippet does. The nine tools are listed with their
  * annotations; each is called on the fixtures; ten queries give the same top hits as
  * `clip-search search --json`; bad input gets a clear error and the server goes on.
  */
@@ -41,9 +41,19 @@ describe('clip-search mcp (stdio, the SDK client)', { skip: existsSync(cli) ? fa
 	const call = async (name: string, args: Record<string, unknown>): Promise<Result> => (await client.callTool({ name, arguments: args })) as Result;
 	const json = (r: Result): Record<string, unknown> => JSON.parse(r.content[0].text!) as Record<string, unknown>;
 
-	it('lists the six tools, read-only ones annotated so, with short descriptions', async () => {
+	it('lists the nine tools, read-only ones annotated so, with short descriptions', async () => {
 		const { tools } = await client.listTools();
-		assert.deepEqual(tools.map(t => t.name).sort(), ['find_duplicate_images', 'find_similar_images', 'image_index_status', 'label_images', 'read_image_text', 'search_images']);
+		assert.deepEqual(tools.map(t => t.name).sort(), [
+			'find_broken_image_links',
+			'find_duplicate_images',
+			'find_image_references',
+			'find_similar_images',
+			'find_unused_images',
+			'image_index_status',
+			'label_images',
+			'read_image_text',
+			'search_images',
+		]);
 		for (const t of tools) {
 			assert.equal(t.annotations?.readOnlyHint, t.name !== 'label_images', t.name);
 			assert.ok(t.description && t.description.length <= 450, `${t.name}: ${t.description?.length} characters`);

@@ -2,12 +2,14 @@
  * Where each image is used, from the command line (issue 37): refs, unused and broken on the
  * generated repository (with and without an index), their JSON shapes and exit codes; a moved image
  * found again from the index, a re-exported one by cosine; duplicates with their uses; names with
- * control characters printed escaped.
+ * control characters printed escaped; and the same questions as agent tools over MCP.
  */
 import assert from 'node:assert/strict';
 import { existsSync, promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import sharp from 'sharp';
 import { tempDir, tinyModelDir } from '../helpers';
 import { REPO_ANSWERS, writeRefsRepo } from '../refsRepo';
@@ -131,5 +133,82 @@ describe('refs, unused and broken on the command line (issue 37)', { skip: exist
 		// Unused, from the index: the copy nothing uses joins the list.
 		const unused = JSON.parse((await run(['unused', '--json'])).stdout) as { unused: { path: string }[] };
 		assert.ok(unused.unused.some(u => u.path === 'assets/logo-copy.png'));
+	});
+});
+
+describe('the same questions as agent tools over MCP (issue 37)', { skip: existsSync(cli) ? false : `needs ${cli}: run npm run build` }, () => {
+	let root: string;
+	let client: Client;
+	type Result = { content: { type: string; text?: string }[]; structuredContent?: Record<string, unknown>; isError?: boolean };
+	const call = async (name: string, args: Record<string, unknown>): Promise<Result> => (await client.callTool({ name, arguments: args })) as Result;
+	const data = <T>(r: Result): T => {
+		assert.ok(!r.isError, r.content[0]?.text);
+		return r.structuredContent as T;
+	};
+	before(async () => {
+		root = await tempDir('clip-uses-mcp-');
+		await writeRefsRepo(root);
+		await fs.copyFile(path.join(root, 'public', 'images', 'logo.png'), path.join(root, 'assets', 'logo-copy.png'));
+		const env = { ...(process.env as Record<string, string>), CLIP_SEARCH_CACHE: await tempDir('clip-uses-mcp-cache-') };
+		const indexed = await clip(['index', '.', '--model', tinyModelDir], { cwd: root, env });
+		assert.equal(indexed.code, 0, indexed.stderr);
+		client = new Client({ name: 'clip-search-test', version: '1.0.0' });
+		await client.connect(new StdioClientTransport({ command: process.execPath, args: [cli, 'mcp'], cwd: root, env, stderr: 'pipe' }));
+	});
+	after(() => client?.close());
+
+	it('find_broken_image_links, find_unused_images, find_image_references: the CLI\'s answers, capped by limit', async () => {
+		const broken = data<{ total: number; broken: { file: string; target: string; reason: string; suggestion?: string }[] }>(await call('find_broken_image_links', {}));
+		assert.equal(broken.total, 4);
+		assert.deepEqual(broken.broken.map(b => b.reason).sort(), REPO_ANSWERS.broken.map(b => b.reason).sort());
+		const one = data<{ broken: unknown[]; truncated?: string }>(await call('find_broken_image_links', { limit: 1 }));
+		assert.equal(one.broken.length, 1);
+		assert.match(one.truncated ?? '', /4 broken references; the first 1 shown/);
+		const unused = data<{ unused: { path: string }[]; possiblyUsed: { path: string }[]; bytes: number }>(await call('find_unused_images', {}));
+		assert.deepEqual(unused.unused.map(u => u.path).sort(), [...REPO_ANSWERS.unused, 'assets/logo-copy.png'].sort());
+		assert.deepEqual(unused.possiblyUsed.map(u => u.path).sort(), REPO_ANSWERS.possiblyUsed);
+		const refs = data<{ total: number; references: { file: string; line: number; column: number; text: string }[] }>(await call('find_image_references', { path: 'public/images/logo.png' }));
+		assert.deepEqual(refs.references.map(r => r.file).sort(), REPO_ANSWERS.logoUses);
+		const dup = data<{ groups: { images: { path: string; uses: number }[] }[] }>(await call('find_duplicate_images', {}));
+		const logo = dup.groups.find(g => g.images.some(i => i.path === 'public/images/logo.png'));
+		assert.deepEqual(logo?.images.find(i => i.path === 'public/images/logo.png')?.uses, REPO_ANSWERS.logoUses.length);
+		assert.equal(logo?.images.find(i => i.path === 'assets/logo-copy.png')?.uses, 0);
+	});
+
+	it('a file changed since the last call is read again (no watcher: each call refreshes what changed)', async () => {
+		await fs.writeFile(path.join(root, 'docs', 'new.md'), '![small](../assets/unused-small.png)\n');
+		const unused = data<{ unused: { path: string }[] }>(await call('find_unused_images', {}));
+		assert.ok(!unused.unused.some(u => u.path === 'assets/unused-small.png'));
+		await fs.rm(path.join(root, 'docs', 'new.md'));
+		const again = data<{ unused: { path: string }[] }>(await call('find_unused_images', {}));
+		assert.ok(again.unused.some(u => u.path === 'assets/unused-small.png'));
+	});
+
+	it('paths an agent gives stay inside the folder; one answer for missing and outside', async () => {
+		for (const args of [{ path: '../outside.png' }, { path: '/etc/passwd' }, { path: 'docs/missing.png' }]) {
+			const r = await call('find_image_references', args);
+			assert.ok(r.isError, JSON.stringify(args));
+			assert.match(r.content[0].text ?? '', /no such image in the folder/);
+		}
+		const r = await call('find_unused_images', { folder: '..' });
+		assert.ok(r.isError);
+		assert.match(r.content[0].text ?? '', /no such folder in the folder/);
+	});
+
+	it('calls sent in parallel each get the answer they get alone', async () => {
+		const calls: [string, Record<string, unknown>][] = [
+			['find_broken_image_links', {}],
+			['find_unused_images', {}],
+			['find_image_references', { path: 'public/images/logo.png' }],
+			['find_image_references', { path: 'assets/bg.png' }],
+			['find_unused_images', { folder: 'src' }],
+			['find_broken_image_links', { folder: 'docs' }],
+		];
+		const alone: unknown[] = [];
+		for (const [name, args] of calls) {
+			alone.push(data(await call(name, args)));
+		}
+		const together = await Promise.all(calls.map(async ([name, args]) => data(await call(name, args))));
+		assert.deepEqual(together, alone);
 	});
 });

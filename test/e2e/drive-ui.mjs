@@ -99,6 +99,94 @@ try {
 	await page.waitForTimeout(500);
 	await page.screenshot({ path: path.join(artifacts, 'tags-view.png') });
 
+	// Where each image is used (issue 37): a doc and a page that use the red circle and its copy, one
+	// reference in the wrong letter case.
+	const docsDir = path.join(wsDir, 'docs');
+	fs.mkdirSync(docsDir, { recursive: true });
+	fs.writeFileSync(path.join(docsDir, 'guide.md'), '# Guide\n\n![Red](../red-circle.png)\n\n![Copy](../copies/red-circle-copy.jpg)\n\n![Star](../Blue-Star.png)\n');
+	fs.writeFileSync(path.join(docsDir, 'page.html'), '<p><img src="../copies/red-circle-copy.jpg" alt="copy"></p>\n');
+	await page.waitForTimeout(2500); // the watcher's batch
+	const quickOpen = async name => {
+		await page.keyboard.press('Control+P');
+		const q = page.locator('.quick-input-widget input');
+		await q.waitFor({ state: 'visible' });
+		await q.fill(name);
+		await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 10_000 });
+		await page.keyboard.press('Enter');
+		await page.locator('.tab', { hasText: name }).first().waitFor({ timeout: 10_000 });
+	};
+	await quickOpen('red-circle-copy.jpg');
+	await runCommand(page, 'CLIP: Find Image References');
+	const refsPane = page.locator('.pane', { has: page.locator('.monaco-list-row', { hasText: 'page.html' }) }).first();
+	check(await refsPane.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'Find Image References lists the uses in the References view');
+	const refsText = (await refsPane.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(refsText.includes('2 uses of red-circle-copy.jpg in 2 files') && refsText.includes('guide.md') && refsText.includes('page.html') && refsText.includes('![Copy](../copies/red-circle-copy.jpg)'), `both files and the line ("${refsText.slice(0, 200)}")`);
+	await page.waitForTimeout(500);
+	await page.screenshot({ path: path.join(artifacts, 'references-view.png') });
+
+	await quickOpen('guide.md');
+	await page.keyboard.press('Control+Shift+M');
+	const problem = page.locator('.markers-panel .monaco-list-row', { hasText: 'letter case' }).first();
+	check(await problem.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the wrong-case reference shows in Problems');
+	await page.waitForTimeout(500);
+	await page.screenshot({ path: path.join(artifacts, 'problems.png') });
+	await page.locator('.editor-instance .monaco-editor .view-lines').first().click();
+	await page.keyboard.press('F8'); // to the problem
+	await page.waitForTimeout(500);
+	await page.keyboard.press('Escape');
+	await runCommand(page, 'Quick Fix...');
+	const fixRow = page.locator('.action-widget .monaco-list-row', { hasText: 'Change to "../blue-star.png"' }).first();
+	check(await fixRow.waitFor({ timeout: 15_000 }).then(() => true, () => false), 'its quick fix offers the real path');
+	await page.waitForTimeout(300);
+	await page.screenshot({ path: path.join(artifacts, 'quick-fix.png') });
+	await fixRow.click();
+	await page.keyboard.press('Control+S');
+	const guideFile = path.join(docsDir, 'guide.md');
+	const fixDeadline = Date.now() + 10_000;
+	while (!fs.readFileSync(guideFile, 'utf8').includes('](../blue-star.png)') && Date.now() < fixDeadline) await page.waitForTimeout(200);
+	check(fs.readFileSync(guideFile, 'utf8').includes('![Star](../blue-star.png)'), 'the quick fix is applied and saved');
+	const gone = await page.locator('.markers-panel .monaco-list-row', { hasText: 'letter case' }).first().waitFor({ state: 'detached', timeout: 30_000 }).then(() => true, () => false);
+	check(gone, 'and the problem leaves the Problems panel');
+	await page.screenshot({ path: path.join(artifacts, 'problems-fixed.png') });
+
+	await runCommand(page, 'CLIP: Find Duplicates');
+	// Room for the groups: the folder's tree folded away, the classes collapsed (the view's Collapse All).
+	await page.locator('.pane-header', { hasText: /^\s*ws\s*$/ }).first().click().catch(() => {});
+	await tagsPane.locator('.pane-header').first().hover();
+	await tagsPane.locator('.action-label[aria-label="Collapse All"]').first().click().catch(() => {});
+	const duplicatesSection = tagsPane.locator('.monaco-list-row', { hasText: 'Duplicates' }).first();
+	check(await duplicatesSection.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'Find Duplicates fills the Duplicates section');
+	await duplicatesSection.click();
+	const groupRow = tagsPane.locator('.monaco-list-row', { hasText: 'uses' }).filter({ hasText: 'red-circle-copy.jpg' }).first();
+	check(await groupRow.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the near-duplicate group shows its uses');
+	const groupText = (await groupRow.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(/3 uses/.test(groupText), `3 uses in the group ("${groupText}")`);
+	await groupRow.click();
+	const keepRow = tagsPane.locator('.monaco-list-row', { hasText: 'red-circle.png' }).filter({ hasText: '1 use' }).first();
+	check(await keepRow.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'each copy shows its own uses');
+	await keepRow.hover();
+	const useButton = keepRow.locator('.action-label[aria-label="Use This One Everywhere"]').first();
+	check(await useButton.waitFor({ timeout: 10_000 }).then(() => true, () => false), 'Use This One Everywhere is offered on a copy');
+	await page.screenshot({ path: path.join(artifacts, 'duplicates-uses.png') });
+	await keepRow.hover();
+	await useButton.click({ force: true }); // an inline action shows while its row is hovered
+	const offer = page.locator('.monaco-dialog-box');
+	check(await offer.waitFor({ timeout: 15_000 }).then(() => true, () => false), 'after the rewrite it offers to move the other copy to the trash');
+	const offerText = (await offer.innerText().catch(() => '')).replace(/\s+/g, ' ');
+	check(/2 references now use red-circle\.png/.test(offerText), `saying what it rewrote ("${offerText}")`);
+	await page.screenshot({ path: path.join(artifacts, 'use-everywhere.png') });
+	await page.keyboard.press('Escape'); // keep the copy
+	const pageFile = fs.readFileSync(path.join(docsDir, 'page.html'), 'utf8');
+	check(pageFile.includes('src="../red-circle.png"') && fs.readFileSync(guideFile, 'utf8').includes('![Copy](../red-circle.png)'), 'every reference to the copy now names the kept image');
+
+	await page.locator('.pane-header', { hasText: 'Unused Images' }).first().click();
+	const unusedPane = page.locator('.pane', { has: page.locator('.pane-header', { hasText: 'Unused Images' }) });
+	const copyRow = unusedPane.locator('.monaco-list-row', { hasText: 'red-circle-copy.jpg' }).first();
+	check(await copyRow.waitFor({ timeout: 30_000 }).then(() => true, () => false), 'the Unused Images view lists the copy nothing uses now');
+	await page.waitForTimeout(500);
+	await page.screenshot({ path: path.join(artifacts, 'unused-view.png') });
+	await page.locator('.pane-header', { hasText: 'Unused Images' }).first().click(); // collapse it again
+
 	// Text inside images: a screenshot is found by the words it shows, and the QuickPick shows the line.
 	fs.copyFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), 'error-dialog.png'), path.join(wsDir, 'error-dialog.png'));
 	let row = '';

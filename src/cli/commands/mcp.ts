@@ -20,11 +20,12 @@ import { sameModel, stampOf } from '../../core/index/indexSession';
 import { isModelPath, resolveModel } from '../../core/model/hub/modelResolver';
 import { modelKey, type ModelVariant } from '../../core/model/layouts/modelSpec';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
+import { FolderUsesCache } from '../../core/refs/folderUses';
 import { type CommandDef, indexDirFor, providerOption, threadsOption, UsageError } from '../args';
 import { packageVersion } from '../version';
 
 const INSTRUCTIONS =
-	'Tools over an index of the images in one folder, built by CLIP Image Search (clip-search index). Search images by what they show or the text in them, find similar or duplicate images, read an image\'s text, label images with classes. Paths are relative to the folder; results are JSON text, previews only when asked.';
+	'Tools over an index of the images in one folder, built by CLIP Image Search (clip-search index). Search images by what they show or the text in them, find similar or duplicate images, read an image\'s text, label images with classes; find where an image is used, which images nothing uses, and which image links are broken (these need no index). Paths are relative to the folder; results are JSON text, previews only when asked.';
 
 /** A tool's output as an MCP result: JSON text first, structured content, previews, links to the files. */
 export function mcpResult(out: ToolOutput): { content: ({ type: 'text'; text: string } | { type: 'image'; data: string; mimeType: string } | { type: 'resource_link'; uri: string; name: string; mimeType: string })[]; structuredContent: Record<string, unknown> } {
@@ -57,6 +58,7 @@ export const mcpCommand: CommandDef = {
 		const encoders = new Map<string, Promise<ClipEncoder>>();
 		let ocr: Promise<OcrEngine> | undefined;
 		let ocrLoaded: OcrEngine | undefined;
+		const uses = new FolderUsesCache(() => ({ log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined }));
 		const ctx: AgentContext = {
 			folders: [{ name: path.basename(root), root, indexDir: indexDirFor(values, root) }],
 			session: sessionsFor(process.env.CLIP_SEARCH_VERBOSE ? log : undefined),
@@ -89,6 +91,8 @@ export const mcpCommand: CommandDef = {
 				return enc;
 			},
 			ocr: () => (ocr ??= Promise.resolve((ocrLoaded = new OcrEngine(bundledOcrModels(), { threads: 1 })))),
+			// No watcher here: each question re-reads only the text files that changed since the last.
+			uses: (f, index) => uses.get(f.root, index),
 			log,
 		};
 		// [Note: light in the background] in core/model/runtime/idleRelease.ts: a server an agent keeps for hours

@@ -33,6 +33,7 @@ import { findDuplicates } from '../search/duplicates';
 import { compareBy } from '../search/hitOrder';
 import { type SearchAnswer, searchDetailed, similar } from '../search/search';
 import { type Why } from '../search/why';
+import { brokenRow, type FolderUses } from '../refs/folderUses';
 import { MAX_PATHS_PER_GROUP, MAX_THUMBNAILS, type ToolName } from './toolDefs';
 import { TOOL_SCHEMAS, type ToolInput } from './toolSchemas';
 
@@ -57,11 +58,15 @@ export interface AgentContext {
 	encoder(store: IndexStore): Promise<ClipEncoder>;
 	/** Text recognition for an image whose text the index has not read yet. */
 	ocr(): Promise<TextRecognizer>;
+	/** The folder's references, up to date ([Note: references kept up to date] in core/refs/refIndex.ts), over its index when it has one. */
+	uses(folder: AgentFolder, index: IndexStore | undefined): Promise<FolderUses>;
 	/** Whether this process is indexing the folder now (the worker knows; the MCP server reads the lock). */
 	indexing?(folder: AgentFolder): boolean | Promise<boolean>;
 	maxPixels?: number;
 	log?: (message: string) => void;
 }
+
+const NOTHING_REFERENCES = 'No text file of the folder references it (Markdown, HTML and templates, CSS, scripts, JSON and YAML were read; .gitignored files, node_modules and build output were not).';
 
 /** The "what to do next" of the errors agents most often meet. */
 const NOT_INDEXED = (root: string): string => `The folder ${root} is not indexed yet: run \`clip-search index .\` in it (or open it in VS Code with CLIP Image Search), then try again.`;
@@ -340,20 +345,27 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 	async find_duplicate_images(ctx, input) {
 		const { folders, scope } = await scopeOf(ctx, input.folder);
 		const prefix = scope ? `${scope}/` : '';
-		const groups: { paths: string[]; score: number }[] = [];
+		const groups: { paths: string[]; score: number; images: { path: string; uses: number }[] }[] = [];
 		for (const folder of folders) {
 			const store = await indexOf(ctx, folder);
-			for (const g of findDuplicates(store, input.threshold)) {
-				const paths = g.paths.filter(p => p.startsWith(prefix));
-				if (paths.length > 1) {
-					groups.push({ paths: paths.map(p => shown(ctx, folder, p)), score: Math.round(g.score * 1e4) / 1e4 });
-				}
+			const found = findDuplicates(store, input.threshold)
+				.map(g => ({ ...g, paths: g.paths.filter(p => p.startsWith(prefix)) }))
+				.filter(g => g.paths.length > 1);
+			// Each copy's uses (core/refs/): read only when there are groups.
+			const withUses = found.length ? await (await ctx.uses(folder, store)).withUses(found) : [];
+			for (const g of withUses) {
+				groups.push({
+					paths: g.paths.map(p => shown(ctx, folder, p)),
+					score: Math.round(g.score * 1e4) / 1e4,
+					images: g.images.map(i => ({ path: shown(ctx, folder, i.path), uses: i.uses })),
+				});
 			}
 		}
 		// [Note: tool output] in toolDefs.ts: a folder of icons made 317,166 characters in one result.
 		const capped = groups.slice(0, input.limit).map(g => ({
 			...g,
 			paths: g.paths.slice(0, MAX_PATHS_PER_GROUP),
+			images: g.images.slice(0, MAX_PATHS_PER_GROUP),
 			...(g.paths.length > MAX_PATHS_PER_GROUP ? { more: g.paths.length - MAX_PATHS_PER_GROUP } : {}),
 		}));
 		const cut = capped.some(g => 'more' in g);
@@ -364,6 +376,78 @@ const RUNNERS: { [T in ToolName]: Runner<T> } = {
 				...(groups.length > capped.length || cut
 					? { truncated: `${groups.length} group(s) found; the first ${capped.length} shown${cut ? `, at most ${MAX_PATHS_PER_GROUP} paths each` : ''}. Narrow with folder, or raise threshold or limit.` }
 					: {}),
+			},
+			images: [],
+			links: [],
+		};
+	},
+
+	async find_image_references(ctx, input) {
+		const { folder, rel } = await resolveInFolder(ctx, input.path, 'file');
+		const store = await (await ctx.session(folder)).read().catch(() => undefined);
+		const rows = await (await ctx.uses(folder, store)).referencesTo(rel);
+		const references = rows.slice(0, input.limit).map(r => ({ ...r, file: shown(ctx, folder, r.file) }));
+		return {
+			data: {
+				image: shown(ctx, folder, rel),
+				total: rows.length,
+				references,
+				...(rows.length > references.length ? { truncated: `${rows.length} references; the first ${references.length} shown (raise limit).` } : {}),
+				...(rows.length ? {} : { notes: [NOTHING_REFERENCES] }),
+			},
+			images: [],
+			links: [],
+		};
+	},
+
+	async find_unused_images(ctx, input) {
+		const { folders, scope } = await scopeOf(ctx, input.folder);
+		const unused: { path: string; size: number }[] = [];
+		const possiblyUsed: { path: string; size: number; by: { file: string; line: number; pattern: string }[] }[] = [];
+		for (const folder of folders) {
+			const store = await (await ctx.session(folder)).read().catch(() => undefined);
+			const answer = await (await ctx.uses(folder, store)).unused(scope);
+			unused.push(...answer.unused.map(u => ({ ...u, path: shown(ctx, folder, u.path) })));
+			possiblyUsed.push(...answer.possiblyUsed.map(u => ({ ...u, path: shown(ctx, folder, u.path), by: u.by.slice(0, 3).map(b => ({ ...b, file: shown(ctx, folder, b.file) })) })));
+		}
+		unused.sort((a, b) => b.size - a.size);
+		const shownUnused = unused.slice(0, input.limit);
+		const shownPossibly = possiblyUsed.slice(0, input.limit);
+		return {
+			data: {
+				total: unused.length,
+				bytes: unused.reduce((n, u) => n + u.size, 0),
+				unused: shownUnused,
+				possiblyUsed: shownPossibly,
+				...(unused.length > shownUnused.length || possiblyUsed.length > shownPossibly.length
+					? { truncated: `${unused.length} unused and ${possiblyUsed.length} possibly used; the first ${input.limit} of each shown (raise limit, or narrow with folder).` }
+					: {}),
+				notes: ['Nothing was deleted. Confirm with the user before deleting: an image can also be used from outside the workspace (a website, another repository).'],
+			},
+			images: [],
+			links: [],
+		};
+	},
+
+	async find_broken_image_links(ctx, input) {
+		const { folders, scope } = await scopeOf(ctx, input.folder);
+		const broken: Record<string, unknown>[] = [];
+		let total = 0;
+		for (const folder of folders) {
+			const store = await (await ctx.session(folder)).read().catch(() => undefined);
+			const found = await (await ctx.uses(folder, store)).broken(scope);
+			total += found.length;
+			for (const b of found) {
+				const row = brokenRow(b);
+				broken.push({ ...row, file: shown(ctx, folder, row.file), ...(row.suggested ? { suggested: { ...row.suggested, path: shown(ctx, folder, row.suggested.path) } } : {}) });
+			}
+		}
+		const shownRows = broken.slice(0, input.limit);
+		return {
+			data: {
+				total,
+				broken: shownRows,
+				...(total > shownRows.length ? { truncated: `${total} broken references; the first ${shownRows.length} shown (raise limit, or narrow with folder).` } : {}),
 			},
 			images: [],
 			links: [],

@@ -15,7 +15,20 @@ export const MAX_THUMBNAILS = 8;
 export const MAX_DUPLICATE_GROUPS = 100;
 export const MAX_PATHS_PER_GROUP = 10;
 
-export const TOOL_NAMES = ['search_images', 'find_similar_images', 'read_image_text', 'label_images', 'find_duplicate_images', 'image_index_status'] as const;
+/** find_image_references, find_unused_images, find_broken_image_links: rows shown at most (the limit's ceiling). */
+export const MAX_USE_ROWS = 200;
+
+export const TOOL_NAMES = [
+	'search_images',
+	'find_similar_images',
+	'read_image_text',
+	'label_images',
+	'find_duplicate_images',
+	'find_image_references',
+	'find_unused_images',
+	'find_broken_image_links',
+	'image_index_status',
+] as const;
 export type ToolName = (typeof TOOL_NAMES)[number];
 
 export interface ToolDef {
@@ -72,7 +85,35 @@ export const TOOL_DEFS: readonly ToolDef[] = [
 		toolReferenceName: 'duplicateImages',
 		readOnly: true,
 		idempotent: true,
-		description: 'Find groups of near-identical images in the workspace (copies, re-encodes, resizes), largest similarity first, capped by limit. Use to clean up assets. Deletes nothing. Not for images that merely look alike (use find_similar_images).',
+		description:
+			'Find groups of near-identical images in the workspace (copies, re-encodes, resizes), largest similarity first, capped by limit; each image with how many places reference it (uses), so the copy to keep is clear. Use to clean up assets. Deletes nothing. Not for images that merely look alike (use find_similar_images).',
+	},
+	{
+		name: 'find_image_references',
+		displayName: 'Find Image References',
+		toolReferenceName: 'imageReferences',
+		readOnly: true,
+		idempotent: true,
+		description:
+			'List every place in the workspace\'s text files that uses one image: Markdown, HTML and templates (src, srcset), CSS url(), imports and strings in scripts, JSON/YAML manifests, through path aliases and root-relative paths. Returns file, line, column and the line. Use before renaming, moving, replacing or deleting an image. Not for finding images by what they show (use search_images).',
+	},
+	{
+		name: 'find_unused_images',
+		displayName: 'Find Unused Images',
+		toolReferenceName: 'unusedImages',
+		readOnly: true,
+		idempotent: true,
+		description:
+			'List the workspace images that no text file references, biggest first, with the bytes they hold; images a pattern may name (`icons/${name}.png`) are listed apart as possibly used. Use to clean up assets, and confirm with the user before deleting anything. Deletes nothing. Not for duplicates (use find_duplicate_images).',
+	},
+	{
+		name: 'find_broken_image_links',
+		displayName: 'Find Broken Image Links',
+		toolReferenceName: 'brokenImageLinks',
+		readOnly: true,
+		idempotent: true,
+		description:
+			'List image references that point nowhere: missing files, a wrong letter case (breaks on Linux and in git), a missing srcset candidate, a path outside the folder; each with file, line, column and a suggested fix when one is known (a moved image\'s new path, the real case, the nearest image). Use to check docs and pages, or after moving or renaming images. Changes nothing.',
 	},
 	{
 		name: 'image_index_status',

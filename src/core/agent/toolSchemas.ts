@@ -1,7 +1,7 @@
 /** @file The agent tools' input schemas (zod), checked by both faces; package.json's inputSchema is their JSON Schema (a test checks it). */
 import { z } from 'zod';
 import { SORT_KEYS } from '../search/hitOrder';
-import { MAX_DUPLICATE_GROUPS, MAX_PATHS_PER_GROUP, MAX_RESULTS, MAX_THUMBNAILS, type ToolName } from './toolDefs';
+import { MAX_DUPLICATE_GROUPS, MAX_PATHS_PER_GROUP, MAX_RESULTS, MAX_THUMBNAILS, MAX_USE_ROWS, type ToolName } from './toolDefs';
 
 const kMessage = `k must be a whole number from 1 to ${MAX_RESULTS}`;
 const k = z.number(kMessage).int(kMessage).min(1, kMessage).max(MAX_RESULTS, `${kMessage} (tool results are capped; page with min_score or folder instead)`).default(10).describe(`How many images to return (1 to ${MAX_RESULTS}).`);
@@ -10,6 +10,11 @@ const thumbnails = {
 	thumbnail_size: z.number().int().min(64, 'thumbnail_size must be from 64 to 512').max(512, 'thumbnail_size must be from 64 to 512').default(256).describe('Long side of a preview in pixels (64 to 512).'),
 };
 const folder = z.string().min(1).optional().describe('Only images under this folder (relative to the workspace folder).');
+/** How many rows a list returns (1 to MAX_USE_ROWS); the total is always given. */
+const rows = (initial: number, what: string) => {
+	const message = `limit must be a whole number from 1 to ${MAX_USE_ROWS}`;
+	return z.number(message).int(message).min(1, message).max(MAX_USE_ROWS, message).default(initial).describe(`How many ${what} to return (1 to ${MAX_USE_ROWS}); the total is always given.`);
+};
 const imagePath = z.string().min(1).describe('The image: a path relative to the workspace folder (as results give it), or absolute inside it.');
 
 export const TOOL_SCHEMAS = {
@@ -44,6 +49,9 @@ export const TOOL_SCHEMAS = {
 		limit: z.number().int().min(1, `limit must be from 1 to ${MAX_DUPLICATE_GROUPS}`).max(MAX_DUPLICATE_GROUPS, `limit must be from 1 to ${MAX_DUPLICATE_GROUPS}`).default(20).describe(`How many groups to return (1 to ${MAX_DUPLICATE_GROUPS}); each shows at most ${MAX_PATHS_PER_GROUP} paths.`),
 		threshold: z.number().min(0.5).max(1).default(0.95).describe('Cosine from which two images count as duplicates (0.5 to 1; 0.95 joins re-encodes and resizes).'),
 	}),
+	find_image_references: z.object({ path: imagePath, limit: rows(100, 'references') }),
+	find_unused_images: z.object({ folder, limit: rows(50, 'images') }),
+	find_broken_image_links: z.object({ folder: folder.describe('Only the references of text files under this folder (relative to the workspace folder).'), limit: rows(100, 'broken references') }),
 	image_index_status: z.object({}),
 } as const satisfies Record<ToolName, z.ZodType>;
 

@@ -216,8 +216,10 @@ export function extractReferences(text: string, kind: TextKind, options: { yaml?
 	const byOffset = new Map<number, Found>();
 	for (const f of out.list) {
 		const target = f.target.trim();
-		if (!byOffset.has(f.offset) && (f.pattern || !OTHER_TEMPLATES.test(target))) {
-			byOffset.set(f.offset, { ...f, target });
+		// The place of the target itself (`src=" x.png"`: after the space), so that a rewrite replaces just it.
+		const offset = f.offset + (f.target.length - f.target.trimStart().length);
+		if (!byOffset.has(offset) && (f.pattern || !OTHER_TEMPLATES.test(target))) {
+			byOffset.set(offset, { ...f, offset, target });
 		}
 	}
 	const starts = lineStarts(text);

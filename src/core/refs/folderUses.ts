@@ -10,7 +10,7 @@ import { MAX_JSON_BYTES, readRegularTextIfExists } from '../common/confine';
 import type { DuplicateGroup } from '../search/duplicates';
 import type { IndexStore } from '../index/indexStore';
 import { walkImages } from '../index/walker';
-import { brokenLinks, type BrokenLink, type ImageFile, unusedImages, type UnusedAnswer } from './imageUse';
+import { brokenLinks, type BrokenLink, type ImageFile, type Rewrite, rewritesTo, unusedImages, type UnusedAnswer } from './imageUse';
 import { RefIndex } from './refIndex';
 import { loadResolveRules } from './resolve';
 
@@ -81,6 +81,11 @@ export class FolderUses {
 		private readonly options: FolderUsesOptions,
 	) {}
 
+	/** The index whose images and memory the answers use (a new generation, or none). */
+	setIndex(index: IndexStore | undefined): void {
+		this.options.index = index;
+	}
+
 	/** Reads the folder's references (a cold scan: [Note: references kept up to date] in refIndex.ts). */
 	static async open(root: string, options: FolderUsesOptions = {}): Promise<FolderUses> {
 		const abs = path.resolve(root);
@@ -132,6 +137,11 @@ export class FolderUses {
 		return (await brokenLinks(this.refs, this.options.index, this.refs.rulesOf())).filter(b => b.file.startsWith(prefix));
 	}
 
+	/** The rewrites that make every reference to `others` name `keep` (Use This One Everywhere). */
+	rewrites(keep: string, others: readonly string[]): Promise<Rewrite[]> {
+		return rewritesTo(this.refs, keep, others);
+	}
+
 	/** Duplicate groups with how many places use each image. */
 	async withUses(groups: DuplicateGroup[]): Promise<(DuplicateGroup & { images: { path: string; uses: number }[] })[]> {
 		const uses = await this.refs.uses();
@@ -143,4 +153,61 @@ export class FolderUses {
 export function brokenRow(b: BrokenLink): BrokenRow {
 	const { offset: _offset, length: _length, ...row } = b;
 	return row;
+}
+
+/**
+ * The FolderUses of each folder a long-lived process serves (the MCP server, the extension's worker),
+ * opened once. `watched`: a watcher tells the process what changed (update()); else each question
+ * refreshes first (a walk that re-reads only changed files). One refresh or update at a time a folder.
+ */
+export class FolderUsesCache {
+	private readonly open = new Map<string, Promise<FolderUses>>();
+	private readonly queue = new Map<string, Promise<unknown>>();
+
+	constructor(
+		private readonly optionsFor: (root: string) => FolderUsesOptions,
+		private readonly watched = false,
+	) {}
+
+	private serial<T>(root: string, work: () => Promise<T>): Promise<T> {
+		const next = (this.queue.get(root) ?? Promise.resolve()).catch(() => undefined).then(work);
+		this.queue.set(root, next);
+		return next;
+	}
+
+	/** The folder's uses, over `index` (its current generation, or none), up to date. */
+	async get(root: string, index: IndexStore | undefined): Promise<FolderUses> {
+		const key = path.resolve(root);
+		let opened = this.open.get(key);
+		const first = !opened;
+		if (!opened) {
+			opened = this.serial(key, () => FolderUses.open(key, { ...this.optionsFor(key), index }));
+			this.open.set(key, opened);
+			opened.catch(() => this.open.delete(key));
+		}
+		const uses = await opened;
+		uses.setIndex(index);
+		if (!first && !this.watched) {
+			await this.serial(key, () => uses.refs.refresh());
+		}
+		return uses;
+	}
+
+	/** Paths of the folder that changed (a watcher's batch): re-read, when the folder is open. */
+	async update(root: string, paths: string[]): Promise<void> {
+		const opened = this.open.get(path.resolve(root));
+		if (opened) {
+			const uses = await opened;
+			await this.serial(path.resolve(root), () => uses.refs.update(paths));
+		}
+	}
+
+	/** Forgets a folder (removed from the workspace, or its settings changed: read again on the next question). */
+	forget(root?: string): void {
+		if (root === undefined) {
+			this.open.clear();
+		} else {
+			this.open.delete(path.resolve(root));
+		}
+	}
 }

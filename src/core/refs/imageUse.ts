@@ -12,6 +12,7 @@
  */
 import * as path from 'node:path';
 import type { IndexStore } from '../index/indexStore';
+import type { ReferenceSyntax } from './extract';
 import type { RefIndex, ResolvedReference } from './refIndex';
 import { DEFAULT_PUBLIC_ROOTS, type ResolveRules } from './resolve';
 
@@ -61,6 +62,10 @@ export interface BrokenLink {
 	column: number;
 	/** The target as written. */
 	target: string;
+	/** How it was written (a rewrite encodes the new path as this syntax needs). */
+	syntax: ReferenceSyntax;
+	/** The path in the folder the target names (where it was looked for first), when it names one inside. */
+	expected?: string;
 	reason: BrokenReason;
 	/** What the target should say instead (relative to the referencing file, or root-relative as it was), when something is known. */
 	suggestion?: string;
@@ -71,26 +76,81 @@ export interface BrokenLink {
 	length: number;
 }
 
+/** Syntaxes whose targets are URLs (percent-encoded): a path written there encodes what a URL cannot hold as is. */
+const URL_SYNTAX = new Set<ReferenceSyntax>(['markdown', 'markdown-image', 'html', 'srcset', 'css']);
+
+/** A relative path as a URL path: `%`, spaces, quotes, parentheses, `#` and `?` encoded, the rest as it is. */
+function asUrlPath(p: string): string {
+	return p.replace(/[% "'()#?<>]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+}
+
 /**
  * How `file` refers to `image`: relative to the file; root-relative (`/…` from a public root) when the
- * original was, and the image lies under a public root.
+ * original was, and the image lies under a public root. In a URL (Markdown, HTML, CSS) the path is
+ * percent-encoded where it must be (`photo one.png` → `photo%20one.png`); in a script or data file
+ * (a bundler's file path) it is written as it is.
  */
-export function targetFor(file: string, image: string, original: string, rules: Pick<ResolveRules, 'publicRoots'> = { publicRoots: DEFAULT_PUBLIC_ROOTS }): string {
+export function targetFor(
+	file: string,
+	image: string,
+	original: string,
+	rules: Pick<ResolveRules, 'publicRoots'> & Partial<Pick<ResolveRules, 'aliases'>> = { publicRoots: DEFAULT_PUBLIC_ROOTS },
+	syntax: ReferenceSyntax = 'markdown',
+): string {
+	const encode = URL_SYNTAX.has(syntax) ? asUrlPath : (p: string) => p;
+	// Keep a query or fragment the original had (`logo.png?v=2`).
+	const tail = /[?#].*$/.exec(original)?.[0] ?? '';
+	// Through the same alias when the original used one and the image lies under it (`@/assets/x.png`).
+	for (const alias of rules.aliases ?? []) {
+		if (!alias.exact && original.startsWith(alias.prefix)) {
+			const target = alias.targets.find(t => !t || image.startsWith(`${t}/`));
+			if (target !== undefined) {
+				return `${alias.prefix}${encode(target ? image.slice(target.length + 1) : image)}${tail}`;
+			}
+		}
+	}
 	if (original.startsWith('/')) {
 		for (const root of rules.publicRoots) {
 			if (!root || image.startsWith(`${root}/`)) {
-				return `/${root ? image.slice(root.length + 1) : image}`;
+				return `/${encode(root ? image.slice(root.length + 1) : image)}${tail}`;
 			}
 		}
 	}
 	const dir = path.posix.dirname(file);
 	let rel = path.posix.relative(dir === '.' ? '' : dir, image);
-	if (!rel.startsWith('.') && (original.startsWith('./') || original.startsWith('../'))) {
+	if (!rel.startsWith('.') && (original.startsWith('./') || original.startsWith('../') || syntax === 'string')) {
+		// `./` when the original had it; always in an import (a bare name there is a package).
 		rel = `./${rel}`;
 	}
-	// Keep a query or fragment the original had (`logo.png?v=2`).
-	const tail = /[?#].*$/.exec(original)?.[0] ?? '';
-	return rel + tail;
+	return encode(rel) + tail;
+}
+
+/** One reference rewritten to name another image: where, what it says now, what it will say. */
+export interface Rewrite {
+	file: string;
+	line: number;
+	column: number;
+	offset: number;
+	length: number;
+	/** The target as written now. */
+	from: string;
+	to: string;
+}
+
+/**
+ * The rewrites that make every reference to `others` name `keep` instead (Use This One Everywhere):
+ * each target recomputed from its own file, in its own form (relative or root-relative, encoded as
+ * its syntax needs, query kept). Patterns are not rewritten (they name no one image).
+ */
+export async function rewritesTo(refs: RefIndex, keep: string, others: readonly string[]): Promise<Rewrite[]> {
+	const wanted = new Set(others);
+	const out: Rewrite[] = [];
+	for (const r of await refs.resolveAll()) {
+		if ((r.status === 'ok' || r.status === 'wrong-case') && r.image && wanted.has(r.image) && r.image !== keep) {
+			out.push({ file: r.file, line: r.line, column: r.column, offset: r.offset, length: r.length, from: r.target, to: targetFor(r.file, keep, r.target, refs.rulesOf(), r.syntax) });
+		}
+	}
+	return out;
 }
 
 /** The image of the index nearest to what a missing path held ([Note: a broken link's suggestion]). */
@@ -117,23 +177,24 @@ function suggestFromIndex(index: IndexStore | undefined, expected: string): Brok
 }
 
 /** The broken references of the folder, with what each should say where something is known. */
-export async function brokenLinks(refs: RefIndex, index: IndexStore | undefined, rules: Pick<ResolveRules, 'publicRoots'>): Promise<BrokenLink[]> {
+export async function brokenLinks(refs: RefIndex, index: IndexStore | undefined, rules: Pick<ResolveRules, 'publicRoots'> & Partial<Pick<ResolveRules, 'aliases'>>): Promise<BrokenLink[]> {
 	const out: BrokenLink[] = [];
 	const resolved: ResolvedReference[] = await refs.resolveAll();
 	for (const r of resolved) {
 		if (r.status === 'ok' || r.status === 'ignored') {
 			continue;
 		}
-		const base = { file: r.file, line: r.line, column: r.column, target: r.target, offset: r.offset, length: r.length };
+		const base: Omit<BrokenLink, 'reason'> = { file: r.file, line: r.line, column: r.column, target: r.target, syntax: r.syntax, offset: r.offset, length: r.length };
 		if (r.status === 'outside') {
 			out.push({ ...base, reason: 'outside the folder' });
 			continue;
 		}
+		base.expected = r.expected;
 		const suggested = r.status === 'wrong-case' ? { path: r.image!, why: 'real case' as const } : suggestFromIndex(index, r.expected!);
 		out.push({
 			...base,
 			reason: r.status === 'wrong-case' ? 'wrong case' : r.syntax === 'srcset' ? 'missing srcset candidate' : 'missing',
-			...(suggested ? { suggestion: targetFor(r.file, suggested.path, r.target, rules), suggested } : {}),
+			...(suggested ? { suggestion: targetFor(r.file, suggested.path, r.target, rules, r.syntax), suggested } : {}),
 		});
 	}
 	return out;

@@ -17,7 +17,7 @@ import { statPaths, walkImages } from '../index/walker';
 import { extractReferences, type Occurrence } from './extract';
 import { FolderListing } from './folderListing';
 import { type ResolveRules, resolveTarget } from './resolve';
-import { BUILD_EXCLUDES, looksLikeText, MAX_TEXT_FILE_BYTES, TEXT_INCLUDE, textKindOf } from './textFiles';
+import { BUILD_EXCLUDES, looksLikeText, MAX_TEXT_FILE_BYTES, OWN_FILES, TEXT_INCLUDE, textKindOf } from './textFiles';
 
 /** One reference, where it is and what it says. */
 export interface Reference extends Occurrence {
@@ -54,6 +54,8 @@ interface FileRefs {
 	size: number;
 	mtimeMs: number;
 	refs: Reference[];
+	/** Why the file was passed over (kept, so that an unchanged one is not read again). */
+	skipped?: keyof RefScanStats['skipped'];
 }
 
 export class RefIndex {
@@ -72,7 +74,7 @@ export class RefIndex {
 	private walkOptions(signal?: AbortSignal) {
 		return {
 			include: TEXT_INCLUDE,
-			exclude: [...BUILD_EXCLUDES, ...(this.options.exclude ?? [])],
+			exclude: [...BUILD_EXCLUDES, ...OWN_FILES, ...(this.options.exclude ?? [])],
 			gitignore: this.options.gitignore,
 			signal,
 			onError: (rel: string, err: unknown) => this.options.log?.(`references: cannot read ${rel}: ${describeError(err)}`),
@@ -84,7 +86,6 @@ export class RefIndex {
 		const started = performance.now();
 		this.files.clear();
 		this.listing.clear();
-		this.stats.skipped = { tooLarge: 0, binary: 0, unreadable: 0 };
 		const pending: Promise<void>[] = [];
 		for await (const file of walkImages(this.root, this.walkOptions(signal))) {
 			pending.push(this.read(file.rel, file.abs, file.size, file.mtimeMs));
@@ -93,6 +94,32 @@ export class RefIndex {
 			}
 		}
 		await Promise.all(pending);
+		this.count();
+		this.stats.seconds = (performance.now() - started) / 1000;
+		return this.stats;
+	}
+
+	/**
+	 * Brings every file up to date without a watcher (the MCP server, a second question in one run):
+	 * a walk that re-reads only the files whose size or time changed, forgets the ones gone, and
+	 * forgets the listings (images may have moved).
+	 */
+	async refresh(signal?: AbortSignal): Promise<RefScanStats> {
+		const started = performance.now();
+		this.listing.clear();
+		const seen = new Set<string>();
+		for await (const file of walkImages(this.root, this.walkOptions(signal))) {
+			seen.add(file.rel);
+			const known = this.files.get(file.rel);
+			if (!known || known.size !== file.size || known.mtimeMs !== file.mtimeMs) {
+				await this.read(file.rel, file.abs, file.size, file.mtimeMs);
+			}
+		}
+		for (const rel of [...this.files.keys()]) {
+			if (!seen.has(rel)) {
+				this.files.delete(rel);
+			}
+		}
 		this.count();
 		this.stats.seconds = (performance.now() - started) / 1000;
 		return this.stats;
@@ -125,8 +152,18 @@ export class RefIndex {
 	}
 
 	private count(): void {
-		this.stats.files = this.files.size;
-		this.stats.references = [...this.files.values()].reduce((n, f) => n + f.refs.length, 0);
+		const skipped = { tooLarge: 0, binary: 0, unreadable: 0 };
+		let files = 0;
+		let references = 0;
+		for (const f of this.files.values()) {
+			if (f.skipped) {
+				skipped[f.skipped]++;
+			} else {
+				files++;
+				references += f.refs.length;
+			}
+		}
+		Object.assign(this.stats, { files, references, skipped });
 	}
 
 	private async read(rel: string, abs: string, size: number, mtimeMs: number): Promise<void> {
@@ -134,26 +171,23 @@ export class RefIndex {
 		if (!kind) {
 			return;
 		}
+		const skip = (why: keyof RefScanStats['skipped']): void => void this.files.set(rel, { size, mtimeMs, refs: [], skipped: why });
 		if (size > MAX_TEXT_FILE_BYTES) {
-			this.stats.skipped.tooLarge++;
-			this.files.delete(rel);
-			return;
+			return skip('tooLarge');
 		}
 		let bytes: Buffer;
 		try {
 			bytes = await readRegularFile(abs, { maxBytes: MAX_TEXT_FILE_BYTES, what: 'the text file', within: this.root });
 		} catch (err) {
-			if (!isMissingFile(err)) {
-				this.stats.skipped.unreadable++;
-				this.options.log?.(`references: ${describeError(err)}`);
+			if (isMissingFile(err)) {
+				this.files.delete(rel);
+				return;
 			}
-			this.files.delete(rel);
-			return;
+			this.options.log?.(`references: ${describeError(err)}`);
+			return skip('unreadable');
 		}
 		if (!looksLikeText(bytes)) {
-			this.stats.skipped.binary++;
-			this.files.delete(rel);
-			return;
+			return skip('binary');
 		}
 		const refs = extractReferences(bytes.toString('utf8'), kind, { yaml: /\.ya?ml$/i.test(rel) }).map(o => ({ ...o, file: rel }));
 		this.files.set(rel, { size, mtimeMs, refs });
@@ -166,12 +200,17 @@ export class RefIndex {
 
 	/** Every reference read, by file and position. */
 	references(): Reference[] {
-		return [...this.files.keys()].sort().flatMap(f => this.files.get(f)!.refs);
+		return this.textFiles().flatMap(f => this.files.get(f)!.refs);
 	}
 
 	/** The text files read. */
 	textFiles(): string[] {
-		return [...this.files.keys()].sort();
+		return [...this.files.keys()].filter(f => !this.files.get(f)!.skipped).sort();
+	}
+
+	/** The references of one file (none for a file not read). */
+	referencesIn(file: string): Reference[] {
+		return this.files.get(file)?.refs ?? [];
 	}
 
 	/** Where a reference points now ([Note: resolving references] in resolve.ts, [Note: case on every disk]). */

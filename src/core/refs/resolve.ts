@@ -57,7 +57,7 @@ export async function loadResolveRules(root: string, extraPublicRoots: string[] 
 			const exact = !key.endsWith('*');
 			const targets = values
 				.filter((v): v is string => typeof v === 'string')
-				.map(v => path.posix.normalize(path.posix.join(base.replace(/\\/g, '/'), v.replace(/\*$/, '').replace(/\\/g, '/'))).replace(/^\.\/?/, ''))
+				.map(v => path.posix.normalize(path.posix.join(base.replace(/\\/g, '/'), v.replace(/\*$/, '').replace(/\\/g, '/'))).replace(/^\.(?:\/|$)|\/+$/g, ''))
 				.filter(t => !t.startsWith('..'));
 			if (targets.length) {
 				aliases.push({ prefix: exact ? key : key.slice(0, -1), exact, targets });

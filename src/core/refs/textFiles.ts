@@ -44,6 +44,12 @@ export const TEXT_INCLUDE = [`**/*.{${Object.keys(KINDS).join(',')}}`];
  */
 export const BUILD_EXCLUDES = ['node_modules', 'dist', 'build', 'out', '.next', '.nuxt', '.svelte-kit', '.output', '.astro', '.docusaurus', 'coverage', '.cache', '.turbo', '.vercel', 'vendor', 'bower_components'].map(f => `**/${f}/**`);
 
+/**
+ * The product's own files, never read for references: the tags file names every tagged image and an
+ * index kept in the folder (clipSearch.indexLocation "workspace") every indexed one; neither is a use.
+ */
+export const OWN_FILES = ['**/.vscode/image-tags.json', '**/.vscode/clip-search-index/**'];
+
 /** A text file larger than this is passed over (and counted): a minified bundle or a data dump, not a page. */
 export const MAX_TEXT_FILE_BYTES = 2 * 1024 * 1024;
 

@@ -10,6 +10,9 @@ import type { Logger } from '../shared/logger';
 import type { ResultsPanel } from '../search/resultsPanel';
 import type { StatusBar } from '../indexing/statusBar';
 import type { TagsModel } from '../tags/tagsView';
+import type { BrokenDiagnostics } from '../refs/brokenDiagnostics';
+import type { ReferenceUpdates } from '../refs/referenceUpdates';
+import type { UnusedImagesView } from '../refs/unusedView';
 import type { TeamStoreAccess } from '../store/teamStore';
 import type { WorkerClient } from '../worker/workerClient';
 import type { WorkspaceIndex } from '../indexing/workspaceIndex';
@@ -24,6 +27,10 @@ export interface Services {
 	statusBar: StatusBar;
 	log: Logger;
 	teamStore: TeamStoreAccess;
+	/** The image references of the folders (core/refs/): their updates, broken ones in Problems, the Unused Images view. */
+	refs: ReferenceUpdates;
+	broken: BrokenDiagnostics;
+	unused: UnusedImagesView;
 }
 
 export interface CommandDef {

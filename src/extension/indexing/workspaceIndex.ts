@@ -56,6 +56,9 @@ export class WorkspaceIndex extends Disposable {
 	private readonly changed = this.register(new vscode.EventEmitter<void>());
 	/** Fires whenever a folder's state or progress changes. */
 	readonly onDidChange = this.changed.event;
+	private readonly finished = this.register(new vscode.EventEmitter<string>());
+	/** Fires with a folder's root when an index run of it ended (done, cancelled or failed). */
+	readonly onDidFinishRun = this.finished.event;
 	private readonly batcher: ChangeBatcher;
 	readonly scheduler: IndexScheduler;
 	readonly modelGate: ModelGate;
@@ -277,6 +280,7 @@ export class WorkspaceIndex extends Disposable {
 		} finally {
 			this.updateIdleState(s);
 			this.changed.fire();
+			this.finished.fire(root);
 		}
 	}
 

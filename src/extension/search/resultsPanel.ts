@@ -50,6 +50,11 @@ export class ResultsPanel extends Disposable {
 		panel.reveal();
 	}
 
+	/** The hit shown at `index` (a webview context menu's command names only the index). */
+	hitAt(index: number): ImageHit | undefined {
+		return Number.isInteger(index) ? this.hits[index] : undefined;
+	}
+
 	private createPanel(title: string): vscode.WebviewPanel {
 		const panel = vscode.window.createWebviewPanel('clipSearch.results', title, vscode.ViewColumn.Active, {
 			enableScripts: true,
@@ -101,7 +106,9 @@ export class ResultsPanel extends Disposable {
 				const refine = refinable
 					? `<span class="refine"><button class="act" data-index="${i}" data-act="more" title="${more}" aria-label="${more}: ${esc(path.basename(h.file))}">+</button><button class="act" data-index="${i}" data-act="less" title="${less}" aria-label="${less}: ${esc(path.basename(h.file))}">−</button></span>`
 					: '';
-				return `<li><button class="hit" data-index="${i}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span><span class="score">${h.score.toFixed(3)}</span>${why ? `<span class="why">${esc(why)}</span>` : ''}</button>${refine}</li>`;
+				// The context menu (package.json webview/context) gets the index only: commands look the hit up.
+				const context = esc(JSON.stringify({ webviewSection: 'hit', index: i, preventDefaultContextMenuItems: true }));
+				return `<li><button class="hit" data-index="${i}" data-vscode-context="${context}" title="${esc(h.rel)}">${src ? `<img src="${esc(src)}" alt="${esc(path.basename(h.file))}">` : '<span class="missing">?</span>'}<span class="name">${esc(path.basename(h.file))}</span><span class="score">${h.score.toFixed(3)}</span>${why ? `<span class="why">${esc(why)}</span>` : ''}</button>${refine}</li>`;
 			})
 			.join('');
 		return `<!DOCTYPE html>

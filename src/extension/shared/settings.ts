@@ -31,6 +31,8 @@ export const SettingKeys = {
 	agentsMcpServer: 'agents.mcpServer',
 	store: 'store',
 	storeCaFile: 'storeCaFile',
+	referencesEnabled: 'references.enabled',
+	publicFolders: 'references.publicFolders',
 } as const;
 
 export interface Settings {
@@ -62,6 +64,10 @@ export interface Settings {
 	store: string;
 	/** The CA certificate of the team store's TLS. */
 	storeCaFile: string;
+	/** Read the workspace's image references: broken ones in Problems, the Unused Images view (core/refs). */
+	referencesEnabled: boolean;
+	/** Folders root-relative references (/x.png) are served from, beside public/, static/ and the folder itself. */
+	publicFolders: string[];
 }
 
 /** The globs set to true in a files.exclude-style object. */
@@ -103,6 +109,8 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		agentsMcpServer: c.get<boolean>(SettingKeys.agentsMcpServer, false),
 		store: c.get<string>(SettingKeys.store, 'local').trim() || 'local',
 		storeCaFile: c.get<string>(SettingKeys.storeCaFile, '').trim(),
+		referencesEnabled: c.get<boolean>(SettingKeys.referencesEnabled, true),
+		publicFolders: c.get<string[]>(SettingKeys.publicFolders, []).filter(p => typeof p === 'string' && p.trim() !== ''),
 	};
 }
 

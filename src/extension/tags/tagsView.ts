@@ -14,16 +14,20 @@ export interface TagEntry {
 	labels?: string[];
 }
 
-type Node =
+/** A group of near-duplicates, each image with how many places reference it (core/refs/). */
+export type UsedDuplicateGroup = DuplicateGroup & { images?: { path: string; uses: number }[] };
+
+export type TagsNode =
 	| { kind: 'section'; id: 'tags' | 'duplicates' }
 	| { kind: 'class'; name: string; files: string[] }
-	| { kind: 'group'; group: DuplicateGroup; root: string; index: number }
-	| { kind: 'file'; file: string; detail?: string };
+	| { kind: 'group'; group: UsedDuplicateGroup; root: string; index: number }
+	| { kind: 'file'; file: string; detail?: string; duplicate?: { root: string; rel: string; group: UsedDuplicateGroup } };
+type Node = TagsNode;
 
 export class TagsModel extends Disposable {
 	/** Absolute path → tag. */
 	readonly tags = new Map<string, TagEntry>();
-	duplicates: { root: string; groups: DuplicateGroup[] }[] = [];
+	duplicates: { root: string; groups: UsedDuplicateGroup[] }[] = [];
 	/** The order of a class's images in the view: least certain first (default), or by name. */
 	leastCertainFirst = true;
 	private readonly changed = this.register(new vscode.EventEmitter<vscode.Uri[] | undefined>());
@@ -53,7 +57,7 @@ export class TagsModel extends Disposable {
 		this.changed.fire(undefined);
 	}
 
-	setDuplicates(duplicates: { root: string; groups: DuplicateGroup[] }[]): void {
+	setDuplicates(duplicates: { root: string; groups: UsedDuplicateGroup[] }[]): void {
 		this.duplicates = duplicates;
 		this.changed.fire(undefined);
 	}
@@ -84,7 +88,11 @@ export class TagsTreeProvider extends Disposable implements vscode.TreeDataProvi
 			}
 			case 'group': {
 				const item = new vscode.TreeItem(printable(path.basename(node.group.paths[0])), vscode.TreeItemCollapsibleState.Collapsed);
-				item.description = vscode.l10n.t('{0} images · cosine ≥ {1}', node.group.paths.length, node.group.score.toFixed(3));
+				const uses = node.group.images?.reduce((n, i) => n + i.uses, 0);
+				item.description =
+					uses === undefined
+						? vscode.l10n.t('{0} images · cosine ≥ {1}', node.group.paths.length, node.group.score.toFixed(3))
+						: vscode.l10n.t('{0} images · {1} uses · cosine ≥ {2}', node.group.paths.length, uses, node.group.score.toFixed(3));
 				item.iconPath = new vscode.ThemeIcon('files');
 				return item;
 			}
@@ -93,7 +101,7 @@ export class TagsTreeProvider extends Disposable implements vscode.TreeDataProvi
 				const item = new vscode.TreeItem(uri, vscode.TreeItemCollapsibleState.None);
 				item.description = node.detail;
 				item.command = { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [uri] };
-				item.contextValue = node.detail ? 'clipSearch.taggedImage' : 'clipSearch.image';
+				item.contextValue = node.duplicate ? 'clipSearch.duplicateImage' : node.detail ? 'clipSearch.taggedImage' : 'clipSearch.image';
 				return item;
 			}
 		}
@@ -129,7 +137,15 @@ export class TagsTreeProvider extends Disposable implements vscode.TreeDataProvi
 			return files.map(file => ({ kind: 'file', file, detail: vscode.l10n.t('p = {0}', score(file).toFixed(3)) }));
 		}
 		if (node.kind === 'group') {
-			return node.group.paths.map(rel => ({ kind: 'file', file: path.join(node.root, ...rel.split('/')) }));
+			return node.group.paths.map(rel => {
+				const uses = node.group.images?.find(i => i.path === rel)?.uses;
+				return {
+					kind: 'file',
+					file: path.join(node.root, ...rel.split('/')),
+					detail: uses === undefined ? undefined : uses === 0 ? vscode.l10n.t('unused') : uses === 1 ? vscode.l10n.t('1 use') : vscode.l10n.t('{0} uses', uses),
+					duplicate: { root: node.root, rel, group: node.group },
+				};
+			});
 		}
 		return [];
 	}

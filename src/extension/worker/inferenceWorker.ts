@@ -13,6 +13,7 @@
  * sessions, so a query does not wait for an image batch to finish.
  */
 import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
 import { runAgentTool } from '../../core/agent/agentTools';
 import { findDuplicates } from '../../core/search/duplicates';
 import { ClipEncoder } from '../../core/model/runtime/encoder';
@@ -37,6 +38,8 @@ import { modelKey, type ModelSpec } from '../../core/model/layouts/modelSpec';
 import { searchDetailed, similar } from '../../core/search/search';
 import { defaultTagsFile, tagsForSearch } from '../../core/labels/tagsFile';
 import { PgVectorStore } from '../../core/store/pgStore';
+import { type FolderUses, FolderUsesCache } from '../../core/refs/folderUses';
+import { targetFor } from '../../core/refs/imageUse';
 import { RetryAfterFailure, STORE_RETRY_MS } from '../../core/store/retryAfterFailure';
 import { thumbnail } from '../../core/search/thumbnail';
 import { outsideFolder } from '../../core/common/confine';
@@ -51,6 +54,13 @@ let specPromise: Promise<ModelSpec> | undefined;
 let encoder: ClipEncoder | undefined;
 let download: AbortController | undefined;
 const sessions = new Map<string, Promise<FolderSession>>();
+/** Each folder's image references, kept current by the extension's watcher (refsChanged). */
+const uses = new FolderUsesCache(() => ({ exclude: config?.exclude, publicRoots: config?.publicFolders, log: m => log(m) }), true);
+
+/** A folder's references over its index as it is now (none when it has none: the images are walked). */
+async function usesOf(folder: FolderRef, store?: IndexStore): Promise<FolderUses> {
+	return uses.get(folder.root, store ?? (await (await session(folder)).read().catch(() => undefined)));
+}
 /** After the team store could not be reached, watcher batches go without it for a while. */
 let storeRetry = new RetryAfterFailure();
 
@@ -134,6 +144,25 @@ function session(folder: FolderRef): Promise<FolderSession> {
 	return s;
 }
 
+/** Images that may be what a missing path meant ([Note: what left the index]: what it held), else its name's words. */
+async function replacementsFor(folder: FolderRef, store: IndexStore, missing: string, k: number): Promise<{ path: string; score: number; why: 'remembered' | 'name' }[]> {
+	const gone = store.removedFile(missing);
+	const vector = gone ? store.vectorOf(gone.hash) : undefined;
+	if (vector) {
+		return store
+			.search(vector, k)
+			.flatMap(h => store.filesOfLabel(h.label).map(p => ({ path: p, score: h.score, why: 'remembered' as const })))
+			.slice(0, k);
+	}
+	const words = path.posix.basename(missing).replace(/\.[^.]+$/, '').replace(/([a-z])([A-Z])/g, '$1 $2').replace(/[-_.@]+/g, ' ').trim();
+	const r = words ? await readable(folder).catch(() => undefined) : undefined;
+	if (!r) {
+		return [];
+	}
+	const answer = await searchDetailed(r.store, r.encoder, words, { k, cwd: folder.root });
+	return answer.results.map(h => ({ path: h.path, score: h.score, why: 'name' as const }));
+}
+
 /** The committed (or in-progress) index of a folder, checked against the model queries are encoded with. */
 async function readable(folder: FolderRef): Promise<{ store: IndexStore; encoder: ClipEncoder } | undefined> {
 	const store = await (await session(folder)).read();
@@ -207,6 +236,9 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	async configure(params) {
 		if (JSON.stringify(config?.store) !== JSON.stringify(params.store)) {
 			storeRetry = new RetryAfterFailure(); // another store, or a new password: try it at once
+		}
+		if (JSON.stringify([config?.exclude, config?.publicFolders]) !== JSON.stringify([params.exclude, params.publicFolders])) {
+			uses.forget(); // read again, with the new rules, on the next question
 		}
 		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
 		config = params;
@@ -352,7 +384,38 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 
 	async duplicates({ folder, threshold }) {
 		const store = await (await session(folder)).read();
-		return store ? findDuplicates(store, threshold) : [];
+		const groups = store ? findDuplicates(store, threshold) : [];
+		return groups.length ? (await usesOf(folder, store)).withUses(groups) : [];
+	},
+
+	async refsChanged({ root, paths }) {
+		await uses.update(root, paths);
+	},
+
+	async imageRefs({ folder, image }) {
+		return (await usesOf(folder)).referencesTo(image);
+	},
+
+	async unusedImages({ folder }) {
+		return (await usesOf(folder)).unused();
+	},
+
+	async brokenRefs({ folder }) {
+		return (await usesOf(folder)).broken();
+	},
+
+	async rewrites({ folder, keep, others }) {
+		return (await usesOf(folder)).rewrites(keep, others);
+	},
+
+	async replacements({ folder, file, target, syntax, missing, k }) {
+		const store = await (await session(folder)).read();
+		if (!store) {
+			return [];
+		}
+		const found = await replacementsFor(folder, store, missing, k);
+		const rules = (await usesOf(folder, store)).refs.rulesOf();
+		return found.map(f => ({ ...f, target: targetFor(file, f.path, target, rules, syntax) }));
 	},
 
 	async status({ folder }) {
@@ -392,6 +455,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 				},
 				ocr: async () => (ocrEngine ??= new OcrEngine(bundledOcrModels(), { threads: 1, maxPixels: requireConfig().maxImagePixels, log })),
 				indexing: async f => (await sessions.get(f.root))?.isWriting ?? false,
+				uses: (f, store) => uses.get(f.root, store),
 				maxPixels: requireConfig().maxImagePixels,
 				log,
 			},
@@ -401,6 +465,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 	},
 
 	async forget({ root }) {
+		uses.forget(root);
 		(await sessions.get(root))?.forget();
 		sessions.delete(root);
 	},

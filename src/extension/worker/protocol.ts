@@ -6,6 +6,9 @@
 import type { ToolOutput } from '../../core/agent/agentTools';
 import type { TagUpdate } from '../../core/labels/autoTag';
 import type { DuplicateGroup } from '../../core/search/duplicates';
+import type { ReferenceSyntax } from '../../core/refs/extract';
+import type { ReferenceRow } from '../../core/refs/folderUses';
+import type { BrokenLink, Rewrite, UnusedAnswer } from '../../core/refs/imageUse';
 import type { IndexProgress, IndexResult } from '../../core/index/indexRun';
 import type { IndexStatusReport } from '../../core/index/indexStatus';
 import type { LockHolder } from '../../core/index/lock';
@@ -35,6 +38,8 @@ export interface WorkerConfig {
 	store?: { url: string; password?: string; caFile?: string };
 	/** Models unused this long are released (the text tower after three times as long); 0: never. */
 	unloadAfterIdleMinutes: number;
+	/** Folders root-relative image references (/x.png) are served from, beside public/, static/ and the folder (clipSearch.references.publicFolders). */
+	publicFolders?: string[];
 }
 
 /** Names a workspace folder in every request: the worker opens its session from this on first use. */
@@ -76,7 +81,24 @@ export interface RequestMap {
 	search: { params: { folder: FolderRef; query: string; k: number; minScore?: number; scope?: string; sort?: SortKey; like?: string[]; unlike?: string[] }; result: SearchAnswer };
 	similar: { params: { folder: FolderRef; file: string; k: number; minScore?: number }; result: SearchResult[] };
 	label: { params: { folder: FolderRef; classes: LabelClass[]; threshold?: number; multi?: boolean; scope?: string }; result: { labels: ImageLabel[]; key: string; warnings: string[] } };
-	duplicates: { params: { folder: FolderRef; threshold: number }; result: DuplicateGroup[] };
+	/** Near-duplicate groups, each image with how many places reference it. */
+	duplicates: { params: { folder: FolderRef; threshold: number }; result: (DuplicateGroup & { images: { path: string; uses: number }[] })[] };
+	/** Text files or images of the folder changed (the watcher's batch): their references are read again. */
+	refsChanged: { params: { root: string; paths: string[] }; result: void };
+	/** Every place that uses an image (relative to the folder). */
+	imageRefs: { params: { folder: FolderRef; image: string }; result: ReferenceRow[] };
+	unusedImages: { params: { folder: FolderRef }; result: UnusedAnswer };
+	brokenRefs: { params: { folder: FolderRef }; result: BrokenLink[] };
+	/** The edits that make every reference to `others` name `keep` (Use This One Everywhere). */
+	rewrites: { params: { folder: FolderRef; keep: string; others: string[] }; result: Rewrite[] };
+	/**
+	 * Images that may be what a broken reference meant (the nearest to what its path held, else to its
+	 * name's words), each with the target `file` would write for it.
+	 */
+	replacements: {
+		params: { folder: FolderRef; file: string; target: string; syntax: ReferenceSyntax; missing: string; k: number };
+		result: { path: string; score: number; why: 'remembered' | 'name'; target: string }[];
+	};
 	status: { params: { folder: FolderRef }; result: IndexStatusReport | undefined };
 	/** Who is writing the folder's index now (another window, a CLI run), if anybody. */
 	lockHolder: { params: { folder: FolderRef }; result: LockHolder | undefined };

@@ -9,7 +9,7 @@ import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { extractReferences } from '../../../src/core/refs/extract';
-import { brokenLinks, targetFor, unusedImages } from '../../../src/core/refs/imageUse';
+import { brokenLinks, rewritesTo, targetFor, unusedImages } from '../../../src/core/refs/imageUse';
 import { RefIndex } from '../../../src/core/refs/refIndex';
 import { loadResolveRules } from '../../../src/core/refs/resolve';
 import { walkImages } from '../../../src/core/index/walker';
@@ -91,6 +91,35 @@ describe('image references in a generated repository (issue 37)', () => {
 		);
 	});
 
+	it('use one image everywhere: each reference rewritten from its own file, in its own form', async () => {
+		const rewrites = await rewritesTo(refs, 'docs/photo one.png', ['public/images/logo.png', 'src/assets/alias.png']);
+		const byFile = (f: string) => rewrites.filter(r => r.file === f).map(r => r.to);
+		assert.deepEqual(byFile('README.md'), ['docs/photo%20one.png']);
+		assert.deepEqual(byFile('index.html'), ['/docs/photo%20one.png']);
+		assert.deepEqual(byFile('src/vendor.min.js'), ['/docs/photo one.png']);
+		assert.deepEqual(byFile('src/App.tsx'), ['../docs/photo one.png']);
+		// Applied at their offsets, the files name the kept image, and nothing else changed.
+		const text = await fs.readFile(path.join(root, 'README.md'), 'utf8');
+		const r = rewrites.find(x => x.file === 'README.md')!;
+		assert.equal(text.slice(r.offset, r.offset + r.length), r.from);
+		const aliasRewrite = await rewritesTo(refs, 'src/assets/req.png', ['src/assets/alias.png']);
+		assert.deepEqual(aliasRewrite.map(x => x.to), ['@/assets/req.png']);
+	});
+
+	it('refresh re-reads only what changed, and forgets what is gone; skips stay counted once', async () => {
+		const fresh = new RefIndex(root, { rules: await loadResolveRules(root) });
+		await fresh.scan();
+		const before = fresh.stats.references;
+		await fs.writeFile(path.join(root, 'added.md'), '![a](assets/unused-small.png)\n');
+		await fresh.refresh();
+		assert.equal(fresh.stats.references, before + 1);
+		assert.equal(fresh.stats.skipped.binary, 1);
+		await fs.rm(path.join(root, 'added.md'));
+		await fresh.refresh();
+		assert.equal(fresh.stats.references, before);
+		assert.equal(fresh.stats.skipped.binary, 1);
+	});
+
 	it('a changed file is read again alone; an image deleted or added is seen without reading any text', async () => {
 		await fs.writeFile(path.join(root, 'docs', 'guide.md'), '# Guide\n![Diagram](./diagram.png)\n');
 		await refs.update(['docs/guide.md']);
@@ -113,6 +142,11 @@ describe('reading references', () => {
 		assert.equal(refs[0].line, 1);
 	});
 
+	it('a target with spaces inside its quotes is placed at its first character', () => {
+		const [r] = extractReferences('<img src=" a.png ">', 'html');
+		assert.deepEqual([r.target, r.column, r.length], ['a.png', 12, 5]);
+	});
+
 	it('template syntax of other tools is left out; URLs are kept as written for the resolver to pass over', () => {
 		const refs = extractReferences('<img src="{{ page.image }}.png"><img src="https://x.org/a.png">', 'html');
 		assert.deepEqual(refs.map(r => r.target), ['https://x.org/a.png']);
@@ -123,5 +157,9 @@ describe('reading references', () => {
 		assert.equal(targetFor('docs/guide.md', 'docs/x.png', './y.png'), './x.png');
 		assert.equal(targetFor('index.html', 'public/images/a.png', '/images/b.png'), '/images/a.png');
 		assert.equal(targetFor('a/b.css', 'a/c.png', 'd.png?v=2'), 'c.png?v=2');
+		// A URL encodes what it cannot hold; an import is a file path, written as it is.
+		assert.equal(targetFor('a.md', 'img/my (1)#.png', 'x.png', undefined, 'markdown-image'), 'img/my%20%281%29%23.png');
+		assert.equal(targetFor('src/a.ts', 'src/img/my (1).png', './x.png', undefined, 'string'), './img/my (1).png');
+		assert.equal(targetFor('src/a.ts', 'src/b.png', 'x.png', undefined, 'string'), './b.png');
 	});
 });

@@ -29,6 +29,7 @@ export interface FolderState {
 export interface ExtensionApi {
 	tags: { tags: Map<string, { label: string | null; score: number }> };
 	agentTools: { invoke(name: string, input: Record<string, unknown>): Promise<vscode.LanguageModelToolResult> };
+	unused: { current(): Promise<readonly { root: string; answer: { unused: { path: string; size: number }[]; bytes: number } }[]>; invalidate(): void };
 }
 
 const tests: Test[] = [];

@@ -154,6 +154,58 @@ test('Find Duplicates groups the near copies and deletes nothing', async () => {
 	await fs.access(path.join(ws(), 'copies', 'red-circle-copy.jpg'));
 });
 
+test('where each image is used (issue 37): Find Image References, a broken one in Problems with its quick fix, Use This One Everywhere', async () => {
+	const api = await activateExtension();
+	const docs = path.join(ws(), 'docs');
+	await fs.mkdir(docs, { recursive: true });
+	const guide = path.join(docs, 'guide.md');
+	const page = path.join(docs, 'page.html');
+	await fs.writeFile(guide, ['# Guide', '![Red](../red-circle.png)', '![Copy](../copies/red-circle-copy.jpg)', '![Star](../Blue-Star.png)', '![Gone](./gone.png)', ''].join('\n'));
+	await fs.writeFile(page, '<p><img src="../copies/red-circle-copy.jpg" alt="copy"></p>\n');
+	type Found = { rows: { file: string; line: number; column: number }[]; shownIn?: string };
+	let found: Found | undefined;
+	await eventually('the new files\' references are read', async () => {
+		found = await vscode.commands.executeCommand<Found>('clipSearch.findImageReferences', vscode.Uri.file(path.join(ws(), 'copies', 'red-circle-copy.jpg')));
+		return found?.rows.map(r => r.file).join() === 'docs/guide.md,docs/page.html';
+	}, 30_000);
+	assert.equal(found?.shownIn, 'references-view', 'shown in the References view');
+	assert.deepEqual([found!.rows[0].line, found!.rows[0].column], [3, 10]);
+
+	const ours = () => vscode.languages.getDiagnostics(vscode.Uri.file(guide)).filter(d => d.source === 'CLIP Image Search');
+	await eventually('Problems lists the wrong case and the missing image', async () => ours().length === 2, 30_000);
+	const wrongCase = ours().find(d => /letter case/.test(d.message))!;
+	assert.ok(wrongCase, ours().map(d => d.message).join(' | '));
+	assert.deepEqual([wrongCase.range.start.line, wrongCase.range.start.character], [3, 9]);
+	const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', vscode.Uri.file(guide), wrongCase.range, vscode.CodeActionKind.QuickFix.value);
+	const fix = actions.find(a => a.title === 'Change to "../blue-star.png"');
+	assert.ok(fix?.edit, actions.map(a => a.title).join(' | '));
+	assert.ok(actions.some(a => a.title === 'Find Similar Image…'));
+	assert.ok(await vscode.workspace.applyEdit(fix.edit));
+	await (await vscode.workspace.openTextDocument(guide)).save();
+	await eventually('the fixed reference leaves Problems', async () => ours().length === 1 && /gone\.png/.test(ours()[0].message), 30_000);
+
+	const all = await vscode.commands.executeCommand<{ root: string; groups: { paths: string[]; images: { path: string; uses: number }[] }[] }[]>('clipSearch.findDuplicates');
+	const group = all.flatMap(d => d.groups).find(g => g.paths.includes('red-circle.png'))!;
+	assert.deepEqual(group.images, [
+		{ path: 'copies/red-circle-copy.jpg', uses: 2 },
+		{ path: 'red-circle.png', uses: 1 },
+	]);
+	const keep = { kind: 'file', file: path.join(ws(), 'red-circle.png'), duplicate: { root: ws(), rel: 'red-circle.png', group } };
+	const outcome = await vscode.commands.executeCommand<{ rewritten: number; files: number; deleted: string[] }>('clipSearch.useEverywhere', keep, { deleteOthers: false });
+	assert.deepEqual(outcome, { rewritten: 2, files: 2, deleted: [] });
+	assert.equal(await fs.readFile(page, 'utf8'), '<p><img src="../red-circle.png" alt="copy"></p>\n');
+	assert.match(await fs.readFile(guide, 'utf8'), /!\[Copy\]\(\.\.\/red-circle\.png\)/);
+
+	// Unused Images: the copy nothing references any more is listed, biggest first.
+	await eventually('the copy is unused', async () => {
+		api.unused.invalidate();
+		const [answer] = await api.unused.current();
+		return !!answer?.answer.unused.some(u => u.path === 'copies/red-circle-copy.jpg');
+	}, 30_000);
+	await fs.rm(docs, { recursive: true });
+	await eventually('Problems forgets the deleted file', async () => ours().length === 0, 30_000);
+});
+
 test('the watcher indexes added images and forgets deleted ones', async () => {
 	await fs.mkdir(path.join(ws(), 'added'), { recursive: true });
 	await fs.copyFile(path.join(ws(), 'purple-cross.png'), path.join(ws(), 'added', 'another-purple-cross.png'));
@@ -235,7 +287,7 @@ test('agent tools: listed in vscode.lm.tools, invoked through the running worker
 	await fs.mkdir(path.join(ws(), 'shots'), { recursive: true });
 	await fs.writeFile(path.join(ws(), 'shots', 'error-dialog.png'), await sharp(Buffer.from(svg)).png().toBuffer());
 	const ours = vscode.lm.tools.filter(t => t.tags.includes('clip-image-search')).map(t => t.name).sort();
-	assert.deepEqual(ours, ['find_duplicate_images', 'find_similar_images', 'image_index_status', 'label_images', 'read_image_text', 'search_images']);
+	assert.deepEqual(ours, ['find_broken_image_links', 'find_duplicate_images', 'find_image_references', 'find_similar_images', 'find_unused_images', 'image_index_status', 'label_images', 'read_image_text', 'search_images']);
 	const parts = (r: vscode.LanguageModelToolResult): { data: Record<string, unknown>; images: vscode.LanguageModelDataPart[] } => ({
 		data: JSON.parse((r.content.find(p => p instanceof vscode.LanguageModelTextPart) as vscode.LanguageModelTextPart).value) as Record<string, unknown>,
 		images: r.content.filter((p): p is vscode.LanguageModelDataPart => p instanceof vscode.LanguageModelDataPart),
