@@ -24,6 +24,7 @@ import { figureInt8Conversion } from './parts/int8';
 import { figureOcr } from './parts/ocr';
 import { figureHnswAndQueries } from './parts/queries';
 import { figureReindex } from './parts/reindex';
+import { figureRefs } from './parts/refs';
 import { figureStore } from './parts/store';
 import { benchModel, corpus, describeCorpus, photoCorpus } from './setup';
 
@@ -79,6 +80,7 @@ const PARTS: Record<string, (ctx: Context) => Promise<void>> = {
 	families: async ctx => figureFamilies(await ctx.files()),
 	fewshot: () => figureFewShot(),
 	store: ctx => figureStore(ctx.modelDir),
+	refs: () => figureRefs(),
 	memory: async ctx => figureMemory(ctx.modelDir, await photoCorpus()),
 	decode: async ctx => figureShrinkOnLoad(await photoCorpus(), ctx.modelDir),
 	/** The photo-heavy corpus end to end, int8, against transformers.js (decoding bounds it). */

@@ -20,6 +20,8 @@ export type Found = { exact: true } | { exact: false; real: string } | undefined
 
 export class FolderListing {
 	private readonly listings = new Map<string, Promise<Listing | undefined>>();
+	/** Answers of find(), kept until a change touches their folder (forget): most questions are asked again unchanged. */
+	private readonly finds = new Map<string, Found>();
 
 	constructor(readonly root: string) {}
 
@@ -44,8 +46,22 @@ export class FolderListing {
 		return known;
 	}
 
+	/** find()'s answer when it is known, without waiting ('unknown' when it must be looked up). */
+	known(rel: string): Found | 'unknown' {
+		return this.finds.has(rel) ? this.finds.get(rel) : 'unknown';
+	}
+
 	/** Whether `rel` is a file of the folder: exactly, only in another case (with its real path), or not at all. */
 	async find(rel: string): Promise<Found> {
+		if (this.finds.has(rel)) {
+			return this.finds.get(rel);
+		}
+		const found = await this.lookUp(rel);
+		this.finds.set(rel, found);
+		return found;
+	}
+
+	private async lookUp(rel: string): Promise<Found> {
 		const parts = rel.split('/').filter(Boolean);
 		if (!parts.length) {
 			return undefined;
@@ -80,9 +96,16 @@ export class FolderListing {
 		return exact ? { exact: true } : { exact: false, real: dir };
 	}
 
-	/** Forgets the listings of the folders that hold `rels` (and of the paths themselves, for folders). */
+	/**
+	 * Forgets the listings of the folders that hold `rels` (and of the paths themselves, for folders),
+	 * and the answers under the folder each changed in (compared without case: a wrong-case answer
+	 * names the real path).
+	 */
 	forget(rels: Iterable<string>): void {
+		const prefixes: string[] = [];
 		for (const rel of rels) {
+			const parent = path.posix.dirname(rel);
+			prefixes.push(parent === '.' ? '' : `${parent.toLowerCase()}/`);
 			this.listings.delete(rel);
 			let dir = path.posix.dirname(rel);
 			for (;;) {
@@ -93,10 +116,21 @@ export class FolderListing {
 				dir = path.posix.dirname(dir);
 			}
 		}
+		if (prefixes.includes('')) {
+			this.finds.clear();
+			return;
+		}
+		for (const key of [...this.finds.keys()]) {
+			const lower = key.toLowerCase();
+			if (prefixes.some(p => lower.startsWith(p))) {
+				this.finds.delete(key);
+			}
+		}
 	}
 
 	/** Forgets every listing. */
 	clear(): void {
 		this.listings.clear();
+		this.finds.clear();
 	}
 }

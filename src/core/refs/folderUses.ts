@@ -75,6 +75,9 @@ async function installedPackages(root: string): Promise<string[]> {
 
 /** A folder's references and images, and the four questions asked of them. */
 export class FolderUses {
+	/** The last walk's images (no index), kept while the references' listings are unchanged. */
+	private walked?: { epoch: number; images: ImageFile[] };
+
 	private constructor(
 		readonly root: string,
 		readonly refs: RefIndex,
@@ -96,15 +99,22 @@ export class FolderUses {
 		return new FolderUses(abs, refs, { ...options, exclude });
 	}
 
-	/** The folder's images: the index's files, else those a walk finds. */
+	/** The folder's images: the index's files, else those a walk finds (kept until an image or folder changes). */
 	async images(): Promise<ImageFile[]> {
 		const index = this.options.index;
 		if (index) {
 			return [...index.files.entries()].map(([p, e]) => ({ path: p, size: e.size })).sort((a, b) => (a.path < b.path ? -1 : 1));
 		}
+		const epoch = this.refs.listingsEpoch;
+		if (this.walked?.epoch === epoch) {
+			return this.walked.images;
+		}
 		const out: ImageFile[] = [];
 		for await (const f of walkImages(this.root, { include: this.options.include, exclude: this.options.exclude, gitignore: this.options.gitignore, signal: this.options.signal })) {
 			out.push({ path: f.rel, size: f.size });
+		}
+		if (epoch === this.refs.listingsEpoch) {
+			this.walked = { epoch, images: out };
 		}
 		return out;
 	}

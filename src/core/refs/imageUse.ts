@@ -33,19 +33,34 @@ export interface UnusedAnswer {
 /** Images of `images` that no reference names, and those only a pattern may name. */
 export async function unusedImages(refs: RefIndex, images: readonly ImageFile[]): Promise<UnusedAnswer> {
 	const used = new Set([...(await refs.uses()).keys()].map(p => p.toLowerCase()));
-	const patterns = refs.patterns();
+	// Patterns by the path prefix they resolve to: an image is checked against the prefixes it starts
+	// with (one lookup per character of its path), not against every pattern of the folder.
+	const byPrefix = new Map<string, { suffix: string; by: { file: string; line: number; pattern: string } }[]>();
+	for (const p of refs.patterns()) {
+		const by = { file: p.ref.file, line: p.ref.line, pattern: `${p.ref.pattern!.prefix}*${p.ref.pattern!.suffix}` };
+		for (const prefix of new Set(p.prefixes.map(x => x.toLowerCase()))) {
+			const list = byPrefix.get(prefix) ?? [];
+			list.push({ suffix: p.suffix.toLowerCase(), by });
+			byPrefix.set(prefix, list);
+		}
+	}
 	const unused: ImageFile[] = [];
 	const possiblyUsed: UnusedAnswer['possiblyUsed'] = [];
 	for (const image of images) {
-		if (used.has(image.path.toLowerCase())) {
+		const lower = image.path.toLowerCase();
+		if (used.has(lower)) {
 			continue;
 		}
-		const lower = image.path.toLowerCase();
-		const by = patterns
-			.filter(p => lower.endsWith(p.suffix.toLowerCase()) && p.prefixes.some(prefix => lower.startsWith(prefix.toLowerCase())))
-			.map(p => ({ file: p.ref.file, line: p.ref.line, pattern: `${p.ref.pattern!.prefix}*${p.ref.pattern!.suffix}` }));
+		const by: { file: string; line: number; pattern: string }[] = [];
+		for (let k = 0; k <= lower.length && by.length < 10; k++) {
+			for (const p of byPrefix.get(lower.slice(0, k)) ?? []) {
+				if (lower.endsWith(p.suffix) && lower.length >= k + p.suffix.length && by.length < 10) {
+					by.push(p.by);
+				}
+			}
+		}
 		if (by.length) {
-			possiblyUsed.push({ ...image, by: by.slice(0, 10) });
+			possiblyUsed.push({ ...image, by });
 		} else {
 			unused.push(image);
 		}

@@ -15,9 +15,12 @@ import { describeError } from '../common/errors';
 import { isImagePath } from '../index/imageFiles';
 import { statPaths, walkImages } from '../index/walker';
 import { extractReferences, type Occurrence } from './extract';
-import { FolderListing } from './folderListing';
-import { type ResolveRules, resolveTarget } from './resolve';
+import { type Found, FolderListing } from './folderListing';
+import { type Resolution, type ResolveRules, resolveTarget } from './resolve';
 import { BUILD_EXCLUDES, looksLikeText, MAX_TEXT_FILE_BYTES, OWN_FILES, TEXT_INCLUDE, textKindOf } from './textFiles';
+
+/** A pattern's resolution: it names no one image (patterns() reads it). */
+const PATTERN: Resolution = { kind: 'ignored', why: 'empty' };
 
 /** One reference, where it is and what it says. */
 export interface Reference extends Occurrence {
@@ -50,10 +53,23 @@ export interface RefIndexOptions {
 	log?: (message: string) => void;
 }
 
+/** A pattern (a template literal, a concatenation) with the path prefixes it may name images under. */
+export interface PatternRef {
+	ref: Reference;
+	prefixes: string[];
+	suffix: string;
+}
+
 interface FileRefs {
 	size: number;
 	mtimeMs: number;
 	refs: Reference[];
+	/** Where each reference points by its text alone (resolveTarget), worked out once when the file is read. */
+	targets: Resolution[];
+	/** Its patterns with the path prefixes they resolve to, worked out once when the file is read. */
+	patterns: PatternRef[];
+	/** Where each reference points now, kept while the listings are unchanged (`epoch`). */
+	resolved?: { epoch: number; refs: ResolvedReference[] };
 	/** Why the file was passed over (kept, so that an unchanged one is not read again). */
 	skipped?: keyof RefScanStats['skipped'];
 }
@@ -61,6 +77,11 @@ interface FileRefs {
 export class RefIndex {
 	private readonly files = new Map<string, FileRefs>();
 	private readonly listing: FolderListing;
+	/** Counts changes of the listings (what references point to) and of the files read (what they say). */
+	private epoch = 0;
+	private version = 0;
+	/** Answers kept for one `version`: the sorted text files and the use counts. */
+	private kept: { version: number; textFiles?: string[]; uses?: Map<string, number> } = { version: -1 };
 	readonly stats: RefScanStats = { files: 0, references: 0, skipped: { tooLarge: 0, binary: 0, unreadable: 0 }, seconds: 0 };
 
 	constructor(
@@ -85,7 +106,7 @@ export class RefIndex {
 	async scan(signal?: AbortSignal): Promise<RefScanStats> {
 		const started = performance.now();
 		this.files.clear();
-		this.listing.clear();
+		this.forgetListings();
 		const pending: Promise<void>[] = [];
 		for await (const file of walkImages(this.root, this.walkOptions(signal))) {
 			pending.push(this.read(file.rel, file.abs, file.size, file.mtimeMs));
@@ -106,7 +127,7 @@ export class RefIndex {
 	 */
 	async refresh(signal?: AbortSignal): Promise<RefScanStats> {
 		const started = performance.now();
-		this.listing.clear();
+		this.forgetListings();
 		const seen = new Set<string>();
 		for await (const file of walkImages(this.root, this.walkOptions(signal))) {
 			seen.add(file.rel);
@@ -118,6 +139,7 @@ export class RefIndex {
 		for (const rel of [...this.files.keys()]) {
 			if (!seen.has(rel)) {
 				this.files.delete(rel);
+				this.version++;
 			}
 		}
 		this.count();
@@ -128,8 +150,14 @@ export class RefIndex {
 	/** Re-reads the changed paths (files, or folders created, moved or deleted); others are kept. */
 	async update(paths: Iterable<string>, signal?: AbortSignal): Promise<void> {
 		const list = [...paths];
-		this.listing.forget(list);
-		// Images among them change what references point to (the listings above), not what they say.
+		// A text file's change changes what it says, not what exists: only images and folders (created,
+		// moved, deleted) make the listings, and so every kept resolution, out of date.
+		const others = list.filter(rel => !textKindOf(rel));
+		if (others.length) {
+			this.listing.forget(others);
+			this.epoch++;
+			this.version++;
+		}
 		const texts = list.filter(rel => !isImagePath(rel));
 		if (!texts.length) {
 			return;
@@ -140,6 +168,7 @@ export class RefIndex {
 		for (const rel of [...this.files.keys()]) {
 			if (!seen.has(rel) && gone.some(g => (g.endsWith('/') ? rel.startsWith(g) : rel === g || rel.startsWith(`${g}/`)))) {
 				this.files.delete(rel);
+				this.version++;
 			}
 		}
 		for (const file of changes.files) {
@@ -149,6 +178,12 @@ export class RefIndex {
 			}
 		}
 		this.count();
+	}
+
+	private forgetListings(): void {
+		this.listing.clear();
+		this.epoch++;
+		this.version++;
 	}
 
 	private count(): void {
@@ -171,7 +206,8 @@ export class RefIndex {
 		if (!kind) {
 			return;
 		}
-		const skip = (why: keyof RefScanStats['skipped']): void => void this.files.set(rel, { size, mtimeMs, refs: [], skipped: why });
+		this.version++;
+		const skip = (why: keyof RefScanStats['skipped']): void => void this.files.set(rel, { size, mtimeMs, refs: [], targets: [], patterns: [], skipped: why });
 		if (size > MAX_TEXT_FILE_BYTES) {
 			return skip('tooLarge');
 		}
@@ -190,7 +226,21 @@ export class RefIndex {
 			return skip('binary');
 		}
 		const refs = extractReferences(bytes.toString('utf8'), kind, { yaml: /\.ya?ml$/i.test(rel) }).map(o => ({ ...o, file: rel }));
-		this.files.set(rel, { size, mtimeMs, refs });
+		const targets = refs.map(r => (r.pattern ? PATTERN : resolveTarget(r.file, r.target, r.syntax, this.options.rules)));
+		this.files.set(rel, { size, mtimeMs, refs, targets, patterns: refs.filter(r => r.pattern).map(r => this.patternOf(r)) });
+	}
+
+	private patternOf(ref: Reference): PatternRef {
+		const { prefix, suffix } = ref.pattern!;
+		// A prefix is resolved as a target would be (relative, root-relative, an alias); an empty one matches anywhere.
+		const r = prefix ? resolveTarget(ref.file, `${prefix}x`, 'string', this.options.rules) : undefined;
+		const prefixes = !prefix ? [''] : r?.kind === 'local' ? r.candidates.map(c => c.slice(0, -1)) : [];
+		return { ref, prefixes, suffix: suffix.replace(/[?#].*$/, '') };
+	}
+
+	/** Changes whenever what exists may have changed (images, folders): answers about images are kept until it does. */
+	get listingsEpoch(): number {
+		return this.epoch;
 	}
 
 	/** The resolve rules the index reads targets with (public roots, aliases). */
@@ -205,7 +255,16 @@ export class RefIndex {
 
 	/** The text files read. */
 	textFiles(): string[] {
-		return [...this.files.keys()].filter(f => !this.files.get(f)!.skipped).sort();
+		const kept = this.keptAnswers();
+		kept.textFiles ??= [...this.files.keys()].filter(f => !this.files.get(f)!.skipped).sort();
+		return kept.textFiles;
+	}
+
+	private keptAnswers(): RefIndex['kept'] {
+		if (this.kept.version !== this.version) {
+			this.kept = { version: this.version };
+		}
+		return this.kept;
 	}
 
 	/** The references of one file (none for a file not read). */
@@ -215,10 +274,20 @@ export class RefIndex {
 
 	/** Where a reference points now ([Note: resolving references] in resolve.ts, [Note: case on every disk]). */
 	async resolve(ref: Reference): Promise<ResolvedReference> {
-		if (ref.pattern) {
-			return { ...ref, status: 'ignored' };
+		const r = ref.pattern ? PATTERN : resolveTarget(ref.file, ref.target, ref.syntax, this.options.rules);
+		return this.resolveAs(ref, r, await this.findAll(r));
+	}
+
+	/** The listings' answers for a resolution's candidates, without waiting when they are known. */
+	private findAll(r: Resolution): Found[] | Promise<Found[]> {
+		if (r.kind !== 'local') {
+			return [];
 		}
-		const r = resolveTarget(ref.file, ref.target, ref.syntax, this.options.rules);
+		const known = r.candidates.map(c => this.listing.known(c));
+		return known.includes('unknown') ? Promise.all(r.candidates.map(c => this.listing.find(c))) : (known as Found[]);
+	}
+
+	private resolveAs(ref: Reference, r: Resolution, found: Found[]): ResolvedReference {
 		if (r.kind === 'ignored') {
 			return { ...ref, status: 'ignored' };
 		}
@@ -226,13 +295,13 @@ export class RefIndex {
 			return { ...ref, status: 'outside', expected: r.path };
 		}
 		let wrongCase: string | undefined;
-		for (const candidate of r.candidates) {
-			const found = await this.listing.find(candidate);
-			if (found?.exact) {
+		for (const [i, candidate] of r.candidates.entries()) {
+			const f = found[i];
+			if (f?.exact) {
 				return { ...ref, status: 'ok', image: candidate };
 			}
-			if (found && !wrongCase) {
-				wrongCase = found.real;
+			if (f && !wrongCase) {
+				wrongCase = f.real;
 			}
 		}
 		if (wrongCase) {
@@ -241,13 +310,38 @@ export class RefIndex {
 		return { ...ref, status: 'missing', expected: r.candidates[0] };
 	}
 
-	/** Every reference with where it points now. */
+	/**
+	 * Every reference with where it points now. [Note: references kept up to date]: targets are
+	 * worked out when a file is read, and the listings' answers are kept until a change touches their
+	 * folder, so a question after a change costs a pass over the references, not a look at the disk.
+	 */
 	async resolveAll(): Promise<ResolvedReference[]> {
 		const out: ResolvedReference[] = [];
-		for (const ref of this.references()) {
-			out.push(await this.resolve(ref));
+		for (const file of this.textFiles()) {
+			for (const r of await this.resolvedIn(file)) {
+				out.push(r);
+			}
 		}
 		return out;
+	}
+
+	/** One file's references with where they point now, kept until the listings change. */
+	private async resolvedIn(file: string): Promise<ResolvedReference[]> {
+		const f = this.files.get(file)!;
+		if (f.resolved?.epoch === this.epoch) {
+			return f.resolved.refs;
+		}
+		const epoch = this.epoch;
+		const refs: ResolvedReference[] = [];
+		for (const [i, ref] of f.refs.entries()) {
+			const r = f.targets[i];
+			const found = this.findAll(r);
+			refs.push(this.resolveAs(ref, r, Array.isArray(found) ? found : await found));
+		}
+		if (epoch === this.epoch && this.files.get(file) === f) {
+			f.resolved = { epoch, refs };
+		}
+		return refs;
 	}
 
 	/** The references that name `image` (relative to the folder), exactly or in another case. */
@@ -258,28 +352,25 @@ export class RefIndex {
 
 	/** How many references name each image (its real path). */
 	async uses(): Promise<Map<string, number>> {
+		const version = this.version;
+		const kept = this.keptAnswers().uses;
+		if (kept) {
+			return kept;
+		}
 		const counts = new Map<string, number>();
 		for (const r of await this.resolveAll()) {
 			if ((r.status === 'ok' || r.status === 'wrong-case') && r.image) {
 				counts.set(r.image, (counts.get(r.image) ?? 0) + 1);
 			}
 		}
+		if (version === this.version) {
+			this.keptAnswers().uses = counts;
+		}
 		return counts;
 	}
 
-	/** The patterns (template literals, concatenations) with the path prefix they resolve to. */
-	patterns(): { ref: Reference; prefixes: string[]; suffix: string }[] {
-		const out: { ref: Reference; prefixes: string[]; suffix: string }[] = [];
-		for (const ref of this.references()) {
-			if (!ref.pattern) {
-				continue;
-			}
-			const { prefix, suffix } = ref.pattern;
-			// A prefix is resolved as a target would be (relative, root-relative, an alias); an empty one matches anywhere.
-			const r = prefix ? resolveTarget(ref.file, `${prefix}x`, 'string', this.options.rules) : undefined;
-			const prefixes = !prefix ? [''] : r?.kind === 'local' ? r.candidates.map(c => c.slice(0, -1)) : [];
-			out.push({ ref, prefixes, suffix: suffix.replace(/[?#].*$/, '') });
-		}
-		return out;
+	/** The patterns (template literals, concatenations) with the path prefixes they resolve to. */
+	patterns(): PatternRef[] {
+		return this.textFiles().flatMap(f => this.files.get(f)!.patterns);
 	}
 }

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { extractReferences } from '../../../src/core/refs/extract';
 import { brokenLinks, rewritesTo, targetFor, unusedImages } from '../../../src/core/refs/imageUse';
+import { FolderUses } from '../../../src/core/refs/folderUses';
 import { RefIndex } from '../../../src/core/refs/refIndex';
 import { loadResolveRules } from '../../../src/core/refs/resolve';
 import { walkImages } from '../../../src/core/index/walker';
@@ -131,6 +132,25 @@ describe('image references in a generated repository (issue 37)', () => {
 		await fs.writeFile(path.join(root, 'docs', 'diagram.png'), await fs.readFile(path.join(root, 'assets', 'bg.png')));
 		await refs.update(['docs/diagram.png']);
 		assert.equal((await brokenLinks(refs, undefined, refs.rulesOf())).filter(b => b.file === 'docs/guide.md').length, 0);
+	});
+
+	it('answers kept between questions follow each change: a new image, a text naming it, a folder gone', async () => {
+		const uses = await FolderUses.open(root);
+		const unusedPaths = async () => (await uses.unused()).unused.map(u => u.path);
+		const first = await unusedPaths();
+		assert.deepEqual(await unusedPaths(), first, 'asked again unchanged, the same answer');
+		await fs.mkdir(path.join(root, 'kept'), { recursive: true });
+		await fs.writeFile(path.join(root, 'kept', 'new.png'), await fs.readFile(path.join(root, 'assets', 'bg.png')));
+		await uses.refs.update(['kept/new.png']);
+		assert.ok((await unusedPaths()).includes('kept/new.png'), 'a new image nothing names is unused');
+		await fs.writeFile(path.join(root, 'kept', 'page.md'), '![new](new.png)\n');
+		await uses.refs.update(['kept/page.md']);
+		assert.ok(!(await unusedPaths()).includes('kept/new.png'), 'named by a new text file, it is used');
+		assert.equal((await uses.refs.uses()).get('kept/new.png'), 1);
+		await fs.rm(path.join(root, 'kept'), { recursive: true });
+		await uses.refs.update(['kept']);
+		assert.deepEqual(await unusedPaths(), first, 'the folder gone, its image and its use are gone');
+		assert.equal((await uses.refs.uses()).get('kept/new.png'), undefined);
 	});
 });
 

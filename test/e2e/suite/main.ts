@@ -169,13 +169,13 @@ test('where each image is used (issue 37): Find Image References, a broken one i
 		return found?.rows.map(r => r.file).join() === 'docs/guide.md,docs/page.html';
 	}, 30_000);
 	assert.equal(found?.shownIn, 'references-view', 'shown in the References view');
-	assert.deepEqual([found!.rows[0].line, found!.rows[0].column], [3, 10]);
+	assert.deepEqual([found!.rows[0].line, found!.rows[0].column], [3, 9]);
 
 	const ours = () => vscode.languages.getDiagnostics(vscode.Uri.file(guide)).filter(d => d.source === 'CLIP Image Search');
 	await eventually('Problems lists the wrong case and the missing image', async () => ours().length === 2, 30_000);
 	const wrongCase = ours().find(d => /letter case/.test(d.message))!;
 	assert.ok(wrongCase, ours().map(d => d.message).join(' | '));
-	assert.deepEqual([wrongCase.range.start.line, wrongCase.range.start.character], [3, 9]);
+	assert.deepEqual([wrongCase.range.start.line, wrongCase.range.start.character], [3, 8]);
 	const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', vscode.Uri.file(guide), wrongCase.range, vscode.CodeActionKind.QuickFix.value);
 	const fix = actions.find(a => a.title === 'Change to "../blue-star.png"');
 	assert.ok(fix?.edit, actions.map(a => a.title).join(' | '));
