@@ -7,7 +7,6 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { MAX_JSON_BYTES, readRegularTextIfExists } from '../common/confine';
-import type { DuplicateGroup } from '../search/duplicates';
 import type { IndexStore } from '../index/indexStore';
 import { walkImages } from '../index/walker';
 import { brokenLinks, type BrokenLink, type ImageFile, type Rewrite, rewritesTo, unusedImages, type UnusedAnswer } from './imageUse';
@@ -153,7 +152,7 @@ export class FolderUses {
 	}
 
 	/** Duplicate groups with how many places use each image. */
-	async withUses(groups: DuplicateGroup[]): Promise<(DuplicateGroup & { images: { path: string; uses: number }[] })[]> {
+	async withUses<G extends { paths: string[] }>(groups: G[]): Promise<(G & { images: { path: string; uses: number }[] })[]> {
 		const uses = await this.refs.uses();
 		return groups.map(g => ({ ...g, images: g.paths.map(p => ({ path: p, uses: uses.get(p) ?? 0 })) }));
 	}
