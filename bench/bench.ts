@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { type ModelVariant } from '../src/core/model/layouts/modelSpec';
 import { loadModelSpec } from '../src/core/model/layouts/loadModelSpec';
-import { decodeAll, opt, repo, results, rows, RUNS, say } from './common';
+import { cpuFlags, decodeAll, opt, repo, results, rows, RUNS, say } from './common';
 import { figureShrinkOnLoad } from './parts/decode';
 import { figureDecode, figureEndToEnd, figureInference, figurePeakRss, figurePeer } from './parts/e2e';
 import { figureFamilies } from './parts/families';
@@ -21,6 +21,7 @@ import { figureGpu } from './parts/gpu';
 import { figureIncremental } from './parts/incremental';
 import { figureMemory } from './parts/memory';
 import { figureInt8Conversion } from './parts/int8';
+import { figureBatching } from './parts/batching';
 import { figureOcr } from './parts/ocr';
 import { figureHnswAndQueries } from './parts/queries';
 import { figureReindex } from './parts/reindex';
@@ -78,6 +79,7 @@ const PARTS: Record<string, (ctx: Context) => Promise<void>> = {
 	incremental: () => figureIncremental(),
 	ocr: () => figureOcr(),
 	families: async ctx => figureFamilies(await ctx.files()),
+	batching: async ctx => figureBatching(await ctx.files()),
 	fewshot: () => figureFewShot(),
 	store: ctx => figureStore(ctx.modelDir),
 	refs: () => figureRefs(),
@@ -125,7 +127,7 @@ async function main(): Promise<void> {
 	}
 	if (!only) {
 		results.rows = rows;
-		results.machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, node: process.version, date: new Date().toISOString() };
+		results.machine = { cpus: os.cpus().length, model: os.cpus()[0]?.model, flags: cpuFlags(), node: process.version, date: new Date().toISOString() };
 		await fs.writeFile(path.join(repo, 'bench', 'results.json'), JSON.stringify(results, null, 2));
 	}
 	printRows(started);
@@ -133,7 +135,7 @@ async function main(): Promise<void> {
 
 function printRows(started: number): void {
 	const w = Math.max(...rows.map(r => r.figure.length));
-	console.log(`\nCLIP Image Search benchmark (${os.cpus().length} × ${os.cpus()[0]?.model}, ${process.version}, ${RUNS} run(s) each, median)\n`);
+	console.log(`\nCLIP Image Search benchmark (${os.cpus().length} × ${os.cpus()[0]?.model}, ${cpuFlags()}, ${process.version}, ${RUNS} run(s) each, median)\n`);
 	for (const r of rows) {
 		const verdict = r.pass === undefined ? '' : r.pass ? 'PASS' : 'MISS';
 		console.log(`${r.figure.padEnd(w)}  ${r.value}${r.target ? `   [target ${r.target}: ${verdict}]` : ''}`);

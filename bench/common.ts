@@ -2,7 +2,7 @@
  * @file What every bench part shares: the command line (--quick, --runs, --model, --images), the
  * table of rows the runner prints, results.json's record, and small statistics.
  */
-import { promises as fs } from 'node:fs';
+import { promises as fs, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { cacheHome } from '../src/core/common/paths';
 import type { ModelSpec } from '../src/core/model/layouts/modelSpec';
@@ -29,6 +29,19 @@ export const rows: Row[] = [];
 /** What bench/results.json records beside the rows. */
 export const results: Record<string, unknown> = {};
 export const say = (m: string): void => console.error(`[bench] ${m}`);
+
+/** The CPU features int8 speed depends on (from /proc/cpuinfo; empty elsewhere): printed beside int8 figures. */
+export function cpuFlags(): string {
+	let flags: string[] = [];
+	try {
+		flags = /^flags\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1].split(/\s+/) ?? [];
+	} catch {
+		return 'flags unknown';
+	}
+	const has = (f: string): boolean => flags.includes(f);
+	const named = [has('avx2') && 'AVX2', has('avx512f') && 'AVX-512', has('avx512_vnni') && 'AVX-512 VNNI', has('avx_vnni') && 'AVX-VNNI'].filter(Boolean);
+	return `${named.join(', ') || 'no AVX2'}${has('avx512_vnni') || has('avx_vnni') ? '' : ', no VNNI'}`;
+}
 export const median = (xs: number[]): number => {
 	const s = [...xs].sort((a, b) => a - b);
 	return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;

@@ -26,6 +26,13 @@ export function table(headers: string[], cells: string[][]): string {
 	return `${[line(headers), ...rows.map(line)].join('\n')}\n`;
 }
 
+/** A stage the engine says while it prepares something once (an int8 twin): one line on stderr. */
+export const stage = (m: string | undefined): void => {
+	if (m) {
+		process.stderr.write(`clip-search: ${printable(m)}\n`);
+	}
+};
+
 /** The engine's log, on stderr when CLIP_SEARCH_VERBOSE is set (stdout is for results). */
 export const log = (m: string): void => {
 	if (process.env.CLIP_SEARCH_VERBOSE) {

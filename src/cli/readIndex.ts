@@ -3,7 +3,7 @@ import { printable } from '../core/common/printable';
 import { ClipEncoder } from '../core/model/runtime/encoder';
 import { openIndexForReading } from '../core/index/indexSession';
 import { readIndexDir, providerOption, threadsOption, type Values } from './args';
-import { downloadReporter, log } from './output';
+import { downloadReporter, log, stage } from './output';
 
 export type ReadIndex = Awaited<ReturnType<typeof openIndexForReading>> & { encoder: ClipEncoder; dir: string };
 
@@ -15,7 +15,7 @@ export async function withReadIndex<T>(values: Values, fn: (ctx: ReadIndex) => P
 	if (ctx.store.nativeProblem) {
 		process.stderr.write(`clip-search: ${ctx.store.nativeProblem}\n`);
 	}
-	const encoder = new ClipEncoder(ctx.spec, { provider, threads, log });
+	const encoder = new ClipEncoder(ctx.spec, { provider, threads, log, onStage: stage });
 	try {
 		return await fn({ ...ctx, encoder, dir });
 	} finally {

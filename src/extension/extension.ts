@@ -62,6 +62,7 @@ async function workerConfig(context: vscode.ExtensionContext, teamStore: TeamSto
 		store: await teamStore.workerStore(),
 		unloadAfterIdleMinutes: s.unloadAfterIdleMinutes,
 		publicFolders: s.publicFolders,
+		int8Kernels: s.int8Kernels,
 	};
 }
 
@@ -92,6 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	const tags = new TagsModel();
 	const panel = new ResultsPanel(context.extensionUri, vscode.Uri.file(path.join(context.globalStorageUri.fsPath, 'thumbnails')), client);
 	const statusBar = new StatusBar(index);
+	context.subscriptions.push(client.onEvent(e => e.type === 'stage' && statusBar.setStage(e.message)));
 	const tagsSync = new TagsSync(tags, log);
 	context.subscriptions.push(index, tags, panel, statusBar, tagsSync);
 	const tree = new TagsTreeProvider(tags);

@@ -22,7 +22,7 @@ import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { recognizeText, type TextPassResult } from '../../core/ocr/ocrPass';
 import { PgVectorStore } from '../../core/store/pgStore';
 import { type CommandDef, indexDirFor, numberOption, providerOption, RANGES, storeOption, threadsOption, UsageError, type Values, variantOption } from '../args';
-import { downloadReporter, log, printFailures, progressBar } from '../output';
+import { downloadReporter, log, printFailures, progressBar, stage } from '../output';
 
 export const indexCommand: CommandDef = {
 	name: 'index',
@@ -142,7 +142,7 @@ async function runIndex(root: string | undefined, values: Values): Promise<numbe
 	};
 	process.on('SIGINT', onSignal);
 	process.on('SIGTERM', onSignal);
-	const encoder = new ClipEncoder(spec, { provider, threads, log });
+	const encoder = new ClipEncoder(spec, { provider, threads, log, onStage: stage });
 	let remote: PgVectorStore | undefined;
 	// The store's own lines are for the person; the rest of the engine's log is verbose only.
 	const storeLog = (m: string): void => (/^team store/.test(m) ? void process.stderr.write(`clip-search: ${printable(m)}\n`) : log(m));

@@ -22,6 +22,7 @@ import { modelKey, type ModelVariant } from '../../core/model/layouts/modelSpec'
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { FolderUsesCache } from '../../core/refs/folderUses';
 import { type CommandDef, indexDirFor, providerOption, threadsOption, UsageError } from '../args';
+import { stage } from '../output';
 import { packageVersion } from '../version';
 
 const INSTRUCTIONS =
@@ -81,7 +82,7 @@ export const mcpCommand: CommandDef = {
 						if (!sameModel(stampOf(spec), store.model)) {
 							throw new ClipError('ModelMismatch', `The index was made with ${store.model.key}, but ${values.model ? `--model ${values.model}` : 'that model now'} is ${modelKey(spec)}: run \`clip-search index ${root}\` to index again.`);
 						}
-						const made = new ClipEncoder(spec, { provider, threads, log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined });
+						const made = new ClipEncoder(spec, { provider, threads, log: process.env.CLIP_SEARCH_VERBOSE ? log : undefined, onStage: stage });
 						loadedEncoders.push(made);
 						return made;
 					})();

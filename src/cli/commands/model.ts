@@ -8,7 +8,7 @@ import { DEFAULT_KNOWN_VARIANT, resolveModel } from '../../core/model/hub/modelR
 import { decodeImage, DEFAULT_MAX_PIXELS } from '../../core/model/inputs/preprocess';
 import { ClipTokenizer, tokenizerFilesOf } from '../../core/model/inputs/tokenizer';
 import { type CommandDef, providerOption, threadsOption, UsageError, variantOption } from '../args';
-import { downloadReporter, log, table } from '../output';
+import { downloadReporter, log, table, stage } from '../output';
 
 export const modelsCommand: CommandDef = {
 	name: 'models',
@@ -89,7 +89,7 @@ export const embedCommand: CommandDef = {
 			onProgress: downloadReporter(values.json ?? false),
 			log,
 		});
-		const encoder = new ClipEncoder(spec, { provider, threads, log });
+		const encoder = new ClipEncoder(spec, { provider, threads, log, onStage: stage });
 		try {
 			let vector: Float32Array;
 			if (values.text !== undefined) {

@@ -21,7 +21,7 @@ import { PgVectorStore } from '../../core/store/pgStore';
 import { type StoreFilter } from '../../core/store/remoteSearch';
 import { storeModelKey } from '../../core/store/storeNames';
 import { type CommandDef, numberOption, providerOption, RANGES, storeOption, threadsOption, UsageError, type Values } from '../args';
-import { downloadReporter, log, printResults } from '../output';
+import { downloadReporter, log, printResults, stage } from '../output';
 import { withReadIndex } from '../readIndex';
 
 const SEARCH_OPTIONS = ['index', 'model', 'k', 'min-score', 'relative', 'scope', 'provider', 'threads', 'json'] as const;
@@ -129,7 +129,7 @@ async function searchRemote(query: string, values: Values, options: SearchOption
 	}
 	const spec = await resolveModel(ref, { variant: model.variant as ModelVariant, onProgress: downloadReporter(values.json ?? false), log });
 	const remote = await PgVectorStore.open({ ...at, log }, stampOf(spec));
-	const encoder = new ClipEncoder(spec, { provider: providerOption(values), threads: threadsOption(values), log });
+	const encoder = new ClipEncoder(spec, { provider: providerOption(values), threads: threadsOption(values), log, onStage: stage });
 	try {
 		if (remote.modelKey !== storeModelKey({ ...model })) {
 			throw new ClipError('ModelMismatch', `The library "${values.library}" was pushed with ${storeModelKey(model)}, but this model is ${remote.modelKey}: give --model the same model.`);

@@ -47,7 +47,7 @@ function failure(file: string, err: unknown): Error {
  * inside that folder ([Note: confinement] in confine.ts): a tags file is never written through
  * `.vscode -> /outside`. The folder is created when missing (inside `within` only).
  */
-export async function writeFileAtomic(file: string, data: string | Uint8Array, options: { within?: string } = {}): Promise<void> {
+export async function writeFileAtomic(file: string, data: string | Uint8Array | readonly Uint8Array[], options: { within?: string } = {}): Promise<void> {
 	if (options.within !== undefined) {
 		await confinePath(options.within, file, 'file');
 	}
@@ -76,7 +76,16 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array, o
 	let handle: fs.FileHandle | undefined;
 	try {
 		handle = await fs.open(tmp, 'wx', mode);
-		await handle.writeFile(data);
+		if (Array.isArray(data)) {
+			// A file given in parts (a large model with a few fields replaced): written in turn, never joined.
+			for (const part of data as readonly Uint8Array[]) {
+				for (let at = 0; at < part.length; ) {
+					at += (await handle.write(part, at, part.length - at)).bytesWritten;
+				}
+			}
+		} else {
+			await handle.writeFile(data as string | Uint8Array);
+		}
 		if (existing) {
 			await handle.chmod(mode); // the umask may have taken bits away
 		}

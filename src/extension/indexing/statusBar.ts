@@ -11,6 +11,8 @@ export class StatusBar extends Disposable {
 	private readonly item = this.register(vscode.window.createStatusBarItem('clipSearch.status', vscode.StatusBarAlignment.Left, 10));
 	/** What is loading now (a model released when idle, brought back for a search), shown while nothing indexes. */
 	private loading?: string;
+	/** What the worker prepares before it can go on (an int8 twin made once), shown above everything else. */
+	private stage?: string;
 
 	constructor(private readonly index: WorkspaceIndex) {
 		super();
@@ -38,6 +40,12 @@ export class StatusBar extends Disposable {
 		return work;
 	}
 
+	/** The worker's stage (undefined when it is done). */
+	setStage(message: string | undefined): void {
+		this.stage = message;
+		this.update();
+	}
+
 	update(): void {
 		const folders = this.index.folders();
 		if (!folders.length) {
@@ -45,6 +53,12 @@ export class StatusBar extends Disposable {
 			return;
 		}
 		this.item.command = 'clipSearch.quickMenu';
+		if (this.stage) {
+			this.item.text = `$(sync~spin) CLIP: ${this.stage}`;
+			this.item.tooltip = vscode.l10n.t('Made once for this model and this CPU, then kept in the cache.');
+			this.item.show();
+			return;
+		}
 		const provider = folders.map(f => f.provider).find(Boolean);
 		const { images, failed } = committedImages(folders);
 		const indexing = folders.filter(f => f.state === 'indexing');

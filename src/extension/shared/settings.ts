@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import type { LabelClass } from '../../core/labels/labeler';
 import type { ProviderSetting } from '../../core/model/runtime/providers';
 import { isProviderSetting } from '../../core/model/runtime/providers';
+import { INT8_KERNELS, type Int8Kernels } from '../../core/model/int8/int8Kernels';
 
 export const SECTION = 'clipSearch';
 
@@ -33,6 +34,7 @@ export const SettingKeys = {
 	storeCaFile: 'storeCaFile',
 	referencesEnabled: 'references.enabled',
 	publicFolders: 'references.publicFolders',
+	int8Kernels: 'int8Kernels',
 } as const;
 
 export interface Settings {
@@ -68,6 +70,8 @@ export interface Settings {
 	referencesEnabled: boolean;
 	/** Folders root-relative references (/x.png) are served from, beside public/, static/ and the folder itself. */
 	publicFolders: string[];
+	/** Which int8 weights the CPU runs (core/model/int8/int8Kernels.ts); CLIP_SEARCH_INT8_KERNELS wins. */
+	int8Kernels: Int8Kernels;
 }
 
 /** The globs set to true in a files.exclude-style object. */
@@ -111,6 +115,7 @@ export function readSettings(scope?: vscode.ConfigurationScope): Settings {
 		storeCaFile: c.get<string>(SettingKeys.storeCaFile, '').trim(),
 		referencesEnabled: c.get<boolean>(SettingKeys.referencesEnabled, true),
 		publicFolders: c.get<string[]>(SettingKeys.publicFolders, []).filter(p => typeof p === 'string' && p.trim() !== ''),
+		int8Kernels: INT8_KERNELS.find(v => v === c.get<string>(SettingKeys.int8Kernels, 'auto')) ?? 'auto',
 	};
 }
 

@@ -107,7 +107,7 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 		);
 	}
 	const spec = await specPromise;
-	encoder ??= new ClipEncoder(spec, { provider: cfg.provider, threads: cfg.threads, log });
+	encoder ??= new ClipEncoder(spec, { provider: cfg.provider, threads: cfg.threads, log, int8Kernels: cfg.int8Kernels, onStage: message => send({ kind: 'event', type: 'stage', message }) });
 	return { spec, encoder };
 }
 
@@ -240,7 +240,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		if (JSON.stringify([config?.exclude, config?.publicFolders]) !== JSON.stringify([params.exclude, params.publicFolders])) {
 			uses.forget(); // read again, with the new rules, on the next question
 		}
-		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads;
+		const modelChanged = !config || config.model !== params.model || config.variant !== params.variant || config.provider !== params.provider || config.threads !== params.threads || config.int8Kernels !== params.int8Kernels;
 		config = params;
 		const limits = idleLimits(params.unloadAfterIdleMinutes);
 		if (idle) {

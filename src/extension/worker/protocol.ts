@@ -3,6 +3,7 @@
  * an id and get exactly one response; the worker also sends events (progress, logs) unasked.
  * Only plain data crosses: paths, numbers, strings.
  */
+import type { Int8Kernels } from '../../core/model/int8/int8Kernels';
 import type { ToolOutput } from '../../core/agent/agentTools';
 import type { TagUpdate } from '../../core/labels/autoTag';
 import type { DuplicateGroup } from '../../core/search/duplicates';
@@ -40,6 +41,8 @@ export interface WorkerConfig {
 	unloadAfterIdleMinutes: number;
 	/** Folders root-relative image references (/x.png) are served from, beside public/, static/ and the folder (clipSearch.references.publicFolders). */
 	publicFolders?: string[];
+	/** Which int8 weights the CPU runs (clipSearch.int8Kernels). */
+	int8Kernels?: Int8Kernels;
 }
 
 /** Names a workspace folder in every request: the worker opens its session from this on first use. */
@@ -124,6 +127,8 @@ export type ResponseMessage =
 export type EventMessage =
 	| { kind: 'event'; type: 'progress'; root: string; progress: IndexProgress }
 	| { kind: 'event'; type: 'download'; file: string; loaded: number; total: number | undefined; status: string }
-	| { kind: 'event'; type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+	| { kind: 'event'; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+	/** What the worker prepares before it can answer (an int8 twin made once); no message when done. */
+	| { kind: 'event'; type: 'stage'; message?: string };
 
 export type WorkerMessage = ResponseMessage | EventMessage;

@@ -43,6 +43,21 @@ function probeModel(): Uint8Array {
 	return onnx.ModelProto.encode(model).finish();
 }
 
+/**
+ * Which int8 weights the CPU runs ([Note: U8U8 → U8S8] in int8Weights.ts): `auto` chooses by the probe
+ * below (the full-range twin where U8S8 is exact, else the reduced-range one); `full`, `reduced` and
+ * `off` (the uint8 file as it is) force one, so that every path can be tested on any CPU.
+ */
+export type Int8Kernels = 'auto' | 'full' | 'reduced' | 'off';
+
+export const INT8_KERNELS: readonly Int8Kernels[] = ['auto', 'full', 'reduced', 'off'];
+
+/** CLIP_SEARCH_INT8_KERNELS, when it names a choice (else undefined: the caller's setting, or auto). */
+export function int8KernelsFromEnv(env: NodeJS.ProcessEnv = process.env): Int8Kernels | undefined {
+	const v = env.CLIP_SEARCH_INT8_KERNELS?.trim().toLowerCase();
+	return v && (INT8_KERNELS as readonly string[]).includes(v) ? (v as Int8Kernels) : undefined;
+}
+
 let verdict: Promise<boolean> | undefined;
 
 /** True when U8S8 MatMulInteger gives exact sums on this CPU (see the note); measured once a process. */

@@ -14,7 +14,9 @@
 import * as os from 'node:os';
 import * as ort from 'onnxruntime-node';
 import { ClipError, describeError } from '../../common/errors';
-import { fastInt8Model } from '../int8/int8Weights';
+import type { Int8Kernels } from '../int8/int8Kernels';
+import { fastInt8Model } from '../int8/int8Twin';
+import { batchedImageGraph } from './batchTwin';
 import { modelKey, type ModelSpec } from '../layouts/modelSpec';
 import { quietDawn } from './dawn';
 import { chooseAutoProvider, forgetVerdicts, probeStarts, type ProviderVerdict } from './providerChoice';
@@ -31,10 +33,17 @@ export interface EncoderOptions {
 	/** Receives one line per notable event (provider chosen, provider failures, timings). */
 	log?: (message: string) => void;
 	/**
-	 * For a quantized model on the CPU, load its weights converted to int8 (see int8Weights.ts;
-	 * lossless, made once). Default true; the bench turns it off to measure the difference.
+	 * For a quantized model on the CPU, load its weights converted to int8 (int8Twin.ts): `auto` (the
+	 * default) as this CPU's kernels allow, `full`/`reduced` force a twin, `off` (or
+	 * int8Conversion: false, as the bench measures the difference) loads the uint8 file as it is.
+	 * CLIP_SEARCH_INT8_KERNELS wins over both.
 	 */
+	int8Kernels?: Int8Kernels;
 	int8Conversion?: boolean;
+	/** For a batch-1 image graph (Immich's), load its batched twin where it checks out (batchTwin.ts). Default true. */
+	batchTwin?: boolean;
+	/** Said while a model is prepared for the first time (an int8 twin); undefined when done. */
+	onStage?: (message: string | undefined) => void;
 	/** Where `auto`'s verdicts are remembered (default: the cache folder). */
 	cacheDir?: string;
 	/** Called before every inference (tests inject a device that fails after N batches). */
@@ -74,6 +83,8 @@ export class ClipEncoder {
 	/** Pixel blocks no request holds now, kept for the next batch of the same size (see [Note: one request, one buffer]). */
 	private readonly freePixelBlocks: Float32Array[] = [];
 	private disposed = false;
+	/** Whether the image graph loaded takes batches although the model's is batch-1 (its batched twin). */
+	private visionBatched = false;
 	/** The providers the towers actually run on, once created. */
 	readonly providersUsed: { text?: ConcreteProvider; vision?: ConcreteProvider } = {};
 	readonly providerFailures: string[] = [];
@@ -218,16 +229,16 @@ export class ClipEncoder {
 		if (images.length === 0) {
 			return [];
 		}
-		if (this.spec.batchOne && images.length > 1) {
-			// [Note: one at a time] Immich's graphs take a batch of one: the images go in turn (the bench
-			// part `families` measures what that costs against a batched graph of the same model).
+		const tower = await this.visionTower();
+		if (this.spec.batchOne && !this.visionBatched && images.length > 1) {
+			// [Note: one at a time] Immich's graphs take a batch of one; where no batched twin could be made
+			// (batchTwin.ts), the images go in turn (the bench part `families` measures what that costs).
 			const out: Float32Array[] = [];
 			for (const image of images) {
 				out.push(...(await this.encodeImages([image])));
 			}
 			return out;
 		}
-		const tower = await this.visionTower();
 		if (this.spec.parts !== 'all') {
 			throw new ClipError('ModelNotFound', `${this.spec.dir} was loaded without its image part (preprocessor_config.json and the vision model): it cannot embed images.`, {
 				file: this.spec.dir,
@@ -339,8 +350,21 @@ export class ClipEncoder {
 
 	private visionTower(): Promise<Tower> {
 		this.lastUsed.vision = this.now();
-		this.vision ??= this.createTower(this.spec.visionModelPath, 'vision');
+		this.vision ??= this.visionFile().then(file => this.createTower(file, 'vision'));
 		return this.vision;
+	}
+
+	/** The image graph to load: a batch-1 graph's batched twin where it checks out ([Note: batching a batch-1 graph]). */
+	private async visionFile(): Promise<string> {
+		if (!this.spec.batchOne || this.options.batchTwin === false) {
+			return this.spec.visionModelPath;
+		}
+		const twin = await batchedImageGraph(this.spec.visionModelPath, [1, 3, this.spec.preprocess.height, this.spec.preprocess.width], {
+			log: this.options.log,
+			onStage: this.options.onStage,
+		});
+		this.visionBatched = twin !== undefined;
+		return twin ?? this.spec.visionModelPath;
 	}
 
 	/** Threads one inference uses (onnxruntime's intra-op pool). */
@@ -386,7 +410,11 @@ export class ClipEncoder {
 
 	/** The file the CPU loads: for int8 weights, their int8 (U8S8) twin where that conversion is on. */
 	private async cpuFile(file: string): Promise<string> {
-		return this.spec.variant === 'quantized' && this.options.int8Conversion !== false ? fastInt8Model(file, { log: this.options.log ?? (() => undefined) }) : file;
+		if (this.spec.variant !== 'quantized') {
+			return file;
+		}
+		const kernels = this.options.int8Conversion === false ? 'off' : (this.options.int8Kernels ?? 'auto');
+		return fastInt8Model(file, { log: this.options.log ?? (() => undefined), kernels, onStage: this.options.onStage, env: this.options.env });
 	}
 
 	private async createTower(file: string, which: 'text' | 'vision', only?: ConcreteProvider[]): Promise<Tower> {
