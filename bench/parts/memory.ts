@@ -14,6 +14,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import sharp from 'sharp';
 import type { ModelVariant } from '../../src/core/model/layouts/modelSpec';
+import { lowMemoryEnv } from '../../src/core/model/runtime/idleRelease';
 import { repo, results, rows, say } from '../common';
 
 const cli = path.join(repo, 'dist', 'cli.js');
@@ -27,14 +28,18 @@ function statusKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 	}
 }
 
-/** The process that does the work: `mcp` runs in a child of the command (lowMemoryEnv), else the command itself. */
-function workerPid(pid: number): number {
-	try {
-		const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-		return children.length ? children[0] : pid;
-	} catch {
-		return pid;
+/** A process and every process below it (the whole tree an MCP client starts). */
+function processTree(pid: number): number[] {
+	const out = [pid];
+	for (let i = 0; i < out.length; i++) {
+		try {
+			const children = readFileSync(`/proc/${out[i]}/task/${out[i]}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+			out.push(...children);
+		} catch {
+			// gone
+		}
 	}
+	return out;
 }
 
 /** Runs a CLI command to the end, sampling its peak resident memory (VmHWM) until it exits. */
@@ -86,15 +91,17 @@ export async function figureMemory(modelDir: string, imagesDir: string): Promise
 		const transport = new StdioClientTransport({
 			command: process.execPath,
 			args: [cli, 'mcp', images, '--index', index, '--provider', 'cpu'],
-			env: { ...(process.env as Record<string, string>), CLIP_SEARCH_IDLE_UNLOAD_S: String(idleS) },
+			// As the extension's MCP definition and the README's configurations start it: the allocator setting from the client.
+			env: { ...(lowMemoryEnv(process.env) as Record<string, string>), CLIP_SEARCH_IDLE_UNLOAD_S: String(idleS) },
 			stderr: 'pipe',
 		});
 		let stderr = '';
 		transport.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
 		const client = new Client({ name: 'bench', version: '1' });
 		await client.connect(transport);
-		const pid = (): number => workerPid(transport.pid!);
-		const rss = (): number => MB(statusKb(pid(), 'VmRSS'));
+		// Over the whole tree the client started (one process: src/cli/lowMemoryExec.ts).
+		const tree = (): number[] => processTree(transport.pid!);
+		const rss = (): number => MB(tree().reduce((kb, p) => kb + (statusKb(p, 'VmRSS') || 0), 0));
 		const settle = (): Promise<void> => new Promise(resolve => setTimeout(resolve, 1000));
 		const waitFor = async (re: RegExp, seconds: number): Promise<boolean> => {
 			for (let t = 0; t < seconds * 10; t++) {
@@ -109,6 +116,7 @@ export async function figureMemory(modelDir: string, imagesDir: string): Promise
 			await client.callTool({ name: 'search_images', arguments: { query: 'a photo of a mountain lake' } });
 			await settle();
 			mem.afterTextSearch_MB = rss();
+			mem.processes = tree().length;
 			await client.callTool({ name: 'find_similar_images', arguments: { path: 'not-indexed.png' } });
 			await settle();
 			mem.withBothTowers_MB = rss();
@@ -126,7 +134,12 @@ export async function figureMemory(modelDir: string, imagesDir: string): Promise
 			await client.close();
 		}
 		rows.push(
-			{ figure: 'memory: long-running server after one text search (int8)', value: `${mem.afterTextSearch_MB.toFixed(0)} MB`, target: '≤ 250 MB', pass: mem.afterTextSearch_MB <= 250 },
+			{
+				figure: `memory: long-running server after one text search (int8; ${mem.processes} process${mem.processes === 1 ? '' : 'es'}, the whole tree)`,
+				value: `${mem.afterTextSearch_MB.toFixed(0)} MB`,
+				target: '≤ 250 MB',
+				pass: mem.afterTextSearch_MB <= 250,
+			},
 			{ figure: 'memory: … after an image needed the vision tower', value: `${mem.withBothTowers_MB.toFixed(0)} MB` },
 			{
 				figure: `memory: … after ${idleS} s idle (vision tower released)`,

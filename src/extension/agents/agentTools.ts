@@ -4,6 +4,7 @@
  * when clipSearch.agents.mcpServer is on, the same tools as an MCP server definition (`clip-search
  * mcp` per workspace folder) for VS Code's MCP clients. Off by default: chat would list each tool twice.
  */
+import { lowMemoryEnv } from '../../core/model/runtime/idleRelease';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { TOOL_DEFS, type ToolName } from '../../core/agent/toolDefs';
@@ -98,6 +99,11 @@ export class AgentTools extends Disposable {
 		// In desktop VS Code process.execPath is Electron: ELECTRON_RUN_AS_NODE makes it Node. In
 		// code-server and VS Code Server it is Node already.
 		const env: Record<string, string> = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
+		// [Note: giving memory back]: the allocator setting from the start, so the server is one process.
+		const tunables = lowMemoryEnv({}).GLIBC_TUNABLES;
+		if (tunables && process.env.GLIBC_TUNABLES === undefined) {
+			env.GLIBC_TUNABLES = tunables;
+		}
 		return (vscode.workspace.workspaceFolders ?? [])
 			.filter(f => f.uri.scheme === 'file')
 			.map(f => {
