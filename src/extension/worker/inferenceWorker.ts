@@ -12,7 +12,6 @@
  * answered from what has been indexed so far. The text tower and the image tower are separate
  * sessions, so a query does not wait for an image batch to finish.
  */
-import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { runAgentTool } from '../../core/agent/agentTools';
 import { findDuplicates } from '../../core/search/duplicates';
@@ -28,9 +27,6 @@ import { IndexStore } from '../../core/index/indexStore';
 import { describeWarning, Labeler } from '../../core/labels/labeler';
 import { bundledOcrModels, OcrEngine } from '../../core/ocr/ocrEngine';
 import { recognizeText } from '../../core/ocr/ocrPass';
-import { dot, softmax } from '../../core/common/vectors';
-import { updateTagsFile } from '../../core/labels/autoTag';
-import { readClassesFile } from '../../core/labels/classesFile';
 import { currentLockHolder } from '../../core/index/lock';
 import { downloadSize, findKnownModel, offeredVariant } from '../../core/model/hub/modelRegistry';
 import { needsDownload, resolveModel } from '../../core/model/hub/modelResolver';
@@ -44,7 +40,9 @@ import { RetryAfterFailure, STORE_RETRY_MS } from '../../core/store/retryAfterFa
 import { thumbnail } from '../../core/search/thumbnail';
 import { outsideFolder } from '../../core/common/confine';
 import { isInside } from '../../core/common/safePaths';
-import type { AutoTagOutcome, AutoTagRef, EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
+import { autoTagStore } from './autoTagStore';
+import { likelyText } from './likelyText';
+import type { EventMessage, FolderRef, RequestMap, RequestMessage, RequestType, WorkerConfig, WorkerMessage } from './protocol';
 
 /** The channel to the extension host: the IPC of the forked process. */
 const port = process.send ? { postMessage: (m: WorkerMessage) => process.send!(m), on: (e: 'message', f: (m: RequestMessage) => void) => process.on(e, f) } : undefined;
@@ -112,23 +110,6 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 }
 
 let ocrEngine: OcrEngine | undefined;
-/**
- * [Note: which images have text] clipSearch.ocr "auto" reads the text of the images CLIP's own
- * zero-shot classifier takes for text-bearing (a screenshot, a document, a diagram, a sign, a slide,
- * text) rather than a photo, an icon, a drawing or a pattern: the vectors are there already, so
- * choosing costs nothing, and recognition (the expensive part) is spent where text is likely.
- */
-const TEXT_LIKE = ['a screenshot', 'a document', 'a diagram', 'a sign', 'a slide', 'text'];
-const NOT_TEXT = ['a photo', 'an icon', 'a drawing', 'a pattern'];
-
-async function likelyText(enc: ClipEncoder): Promise<(vector: Float32Array) => boolean> {
-	const prompts = await enc.encodeTexts([...TEXT_LIKE, ...NOT_TEXT]); // remembered by the encoder
-	return vector => {
-		const p = softmax(prompts.map(v => enc.spec.logitScale * dot(v, vector)));
-		return p.slice(0, TEXT_LIKE.length).reduce((a, b) => a + b, 0) >= 0.5;
-	};
-}
-
 /** The folder's session, created on first use (moving an index an older version kept elsewhere). */
 function session(folder: FolderRef): Promise<FolderSession> {
 	let s = sessions.get(folder.root);
@@ -178,38 +159,6 @@ async function readable(folder: FolderRef): Promise<{ store: IndexStore; encoder
 		);
 	}
 	return { store, encoder: enc };
-}
-
-/** Auto-tags a folder after an index run or a change of its classes file; never throws (a bad classes file is reported). */
-async function autoTagStore(store: IndexStore, ref: AutoTagRef, changed: string[]): Promise<AutoTagOutcome> {
-	try {
-		if (!(await fs.access(ref.classesFile).then(() => true, () => false))) {
-			return { kind: 'noClasses' };
-		}
-		const classes = await readClassesFile(ref.classesFile, { within: store.root });
-		const ready = await model(false).catch((err: unknown) => {
-			if (ClipError.is(err, 'ModelNotFound')) {
-				return undefined; // tagged once the model is there (the next index run)
-			}
-			throw err;
-		});
-		if (!ready) {
-			return { kind: 'noModel' };
-		}
-		const { encoder: enc, spec } = ready;
-		if (!sameModel(store.model, stampOf(spec))) {
-			return { kind: 'failed', error: `The index of ${store.root} was made with another model: the tags are updated once it is indexed again.` };
-		}
-		const labeler = await Labeler.create(enc, classes, { store });
-		log(`auto-tag ${store.root}: ${labeler.describeChoice()}`);
-		const update = await updateTagsFile(ref.tagsFile, store, labeler, { changed, threshold: ref.threshold, classesFile: ref.classesFile, within: store.root });
-		if (update.written) {
-			log(`auto-tag ${store.root}: ${update.full ? 'all images' : `${update.labelled} new or changed image(s)`} labelled, ${update.dropped} dropped, ${update.images} tagged → ${ref.tagsFile}`);
-		}
-		return { kind: 'updated', update, warnings: labeler.warnings.map(w => describeWarning(w, ref.classesFile)) };
-	} catch (err) {
-		return { kind: 'failed', error: describeError(err), file: ClipError.is(err) ? err.file : undefined };
-	}
 }
 
 /**
@@ -295,7 +244,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 			return { kind: 'noClasses' };
 		}
 		// Nothing changed in the images: the key decides (new classes → all again; same → only what the tags file lacks).
-		return autoTagStore(store, autoTag, []);
+		return autoTagStore(store, autoTag, [], { model, log });
 	},
 
 	async index({ folder, paths, rebuild, autoTag }) {
@@ -329,7 +278,7 @@ const handlers: { [T in RequestType]: (params: RequestMap[T]['params']) => Promi
 		log(
 			`index ${folder.root}: ${result.scanned} images${result.incremental ? ' (changed paths only)' : ''}, ${result.embedded} embedded, ${remote ? `${result.pulled ?? 0} pulled from the team store, ` : ''}${result.reused} reused, ${result.removed} removed, ${result.failed.length} failed in ${result.seconds.toFixed(1)} s (${enc.providersUsed.vision ?? 'no'} provider)`,
 		);
-		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed) : undefined;
+		const tags = autoTag && !result.cancelled ? await autoTagStore(outcome.value.store, autoTag, changed, { model, log }) : undefined;
 		if (cfg.ocr !== 'off' && !result.cancelled) {
 			// The text pass never fails the index run: its images stay searchable by what they show.
 			await s.write(`VS Code: reading text in ${folder.root}`, async current => current ?? IndexStore.load(folder.indexDir), async (store, signal) => {

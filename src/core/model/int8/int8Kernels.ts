@@ -50,6 +50,9 @@ function probeModel(): Uint8Array {
  */
 export type Int8Kernels = 'auto' | 'full' | 'reduced' | 'off';
 
+/** The two twins int8Weights.ts makes: full-range int8 weights, or 7-bit ones. */
+export type TwinKind = 'full' | 'reduced';
+
 export const INT8_KERNELS: readonly Int8Kernels[] = ['auto', 'full', 'reduced', 'off'];
 
 /** CLIP_SEARCH_INT8_KERNELS, when it names a choice (else undefined: the caller's setting, or auto). */

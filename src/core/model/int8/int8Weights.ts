@@ -27,13 +27,15 @@
  * 4.8 ms for a batch of 8 ViT-B/32 patch embeddings, Python onnxruntime 1.30, 2-core AMD EPYC).
  */
 import { onnx } from 'onnx-proto';
-import { Reader, Writer } from 'protobufjs/minimal';
-import { concat, field, type Located, locate, sameBytes, type TensorSpan } from './onnxBytes';
+import { Writer } from 'protobufjs/minimal';
+import { byteValues, concat, count, field, type Located, locate, type TensorSpan } from './onnxBytes';
+import { snapshot, verify } from './int8Verify';
+import type { TwinKind } from './int8Kernels';
 
 /** Bumped whenever a conversion changes: twins of another version are not reused. */
 export const CONVERTER_VERSION = 2;
 
-export type TwinKind = 'full' | 'reduced';
+export type { TwinKind } from './int8Kernels';
 
 const T = onnx.TensorProto.DataType;
 
@@ -111,12 +113,7 @@ function readGraph(bytes: Uint8Array): Graph | undefined {
 	return { located, nodes, inits, readers, writer, nested };
 }
 
-const count = (t: onnx.ITensorProto): number => (t.dims ?? []).reduce<number>((n, d) => n * Number(d), 1);
 
-/** A uint8 or int8 initializer's values as stored (raw bytes, or int32_data). */
-function byteValues(t: onnx.TensorProto): ArrayLike<number> {
-	return t.rawData?.length ? t.rawData : t.int32Data;
-}
 
 /** A float initializer's values (raw little-endian bytes, or float_data). */
 function floatValues(t: onnx.TensorProto): Float32Array | undefined {
@@ -362,92 +359,6 @@ function flipHighBits(bytes: Uint8Array, start: number, end: number): void {
 	for (p += words * 4; p < end; p++) {
 		bytes[p] ^= 0x80;
 	}
-}
-
-interface Snapshot {
-	/** The graph's fields: their kind, length, and (not initializers) their bytes. */
-	fields: { number: number; length: number; bytes?: Uint8Array; tensor?: { name: string; dataType: number; values: number[] } }[];
-	head: Uint8Array;
-	tail: Uint8Array;
-}
-
-/** What verify compares the result with, taken before any byte changes (small: no weights). */
-function snapshot(bytes: Uint8Array, located: Located): Snapshot {
-	return {
-		head: bytes.slice(0, located.graph.fieldStart),
-		tail: bytes.slice(located.graph.end),
-		fields: located.fields.map(f => {
-			if (f.number !== 5) {
-				return { number: f.number, length: f.end - f.start, bytes: bytes.slice(f.start, f.end) };
-			}
-			const t = onnx.TensorProto.decode(bytes.subarray(f.contentStart, f.end));
-			// Small uint8 tensors (zero points) keep their values for the check; weights only their kind.
-			const values = t.dataType === T.UINT8 && count(t) <= 65536 ? Array.from(byteValues(t)) : [];
-			return { number: 5, length: f.end - f.start, tensor: { name: t.name, dataType: t.dataType, values } };
-		}),
-	};
-}
-
-/** A length-delimited field's content (after its tag and length). */
-function contentOf(fieldBytes: Uint8Array): Uint8Array {
-	const r = new Reader(fieldBytes);
-	r.uint32();
-	const len = r.uint32();
-	return fieldBytes.subarray(r.pos, r.pos + len);
-}
-
-/**
- * Checks the result field by field against the snapshot taken before: the graph's other fields keep
- * their bytes, tensors not converted their length, name and kind; converted weights are int8, zero
- * points shifted (full) or weights within [−64, 63] (reduced).
- */
-function verify(before: Snapshot, out: Uint8Array, located: Located, replaced: Map<number, Uint8Array>, converted: Set<string>, kind: TwinKind): void {
-	if (!sameBytes(before.head, out.subarray(0, located.graph.fieldStart)) || !sameBytes(before.tail, out.subarray(located.graph.end))) {
-		throw new Error('the converted file differs outside its graph');
-	}
-	located.fields.forEach((f, i) => {
-		const fa = before.fields[i];
-		const now = replaced.get(f.start) ?? out.subarray(f.start, f.end);
-		if (fa.bytes) {
-			if (!sameBytes(fa.bytes, now)) {
-				throw new Error(`graph field ${i} changed although it is not a tensor`);
-			}
-			return;
-		}
-		const o = fa.tensor!;
-		const t = onnx.TensorProto.decode(contentOf(now));
-		if (t.name !== o.name) {
-			throw new Error(`initializer ${o.name} changed its name`);
-		}
-		if (!converted.has(o.name)) {
-			if (now.length !== fa.length || t.dataType !== o.dataType) {
-				throw new Error(`${o.name}: changed although it was not converted`);
-			}
-			return;
-		}
-		if (o.dataType === T.FLOAT) {
-			if (kind !== 'reduced' || t.dataType !== T.FLOAT) {
-				throw new Error(`${t.name}: its scale was not rewritten as intended`);
-			}
-			return;
-		}
-		const values = byteValues(t);
-		if (t.dataType !== T.INT8) {
-			throw new Error(`${t.name}: not converted as intended`);
-		}
-		if (kind === 'full' && o.values.length) {
-			if (values.length !== o.values.length || o.values.some((v, j) => ((values[j] << 24) >> 24) !== v - 128)) {
-				throw new Error(`${t.name}: not converted as intended`);
-			}
-		} else if (kind === 'reduced' && t.dims.length === 2) {
-			const signed = new Int8Array(t.rawData.buffer, t.rawData.byteOffset, t.rawData.length);
-			for (let j = 0; j < signed.length; j++) {
-				if (signed[j] < -64 || signed[j] > 63) {
-					throw new Error(`${t.name}: a weight outside the reduced range`);
-				}
-			}
-		}
-	});
 }
 
 /** The lossless twin's conversion (kept for its callers and tests). */

@@ -258,3 +258,11 @@ function readVarintAfterTag(bytes: Uint8Array): number {
 	r.uint32();
 	return r.uint32();
 }
+
+/** How many values a tensor holds (the product of its dims). */
+export const count = (t: onnx.ITensorProto): number => (t.dims ?? []).reduce<number>((n, d) => n * Number(d), 1);
+
+/** A uint8 or int8 initializer's values as stored (raw bytes, or int32_data). */
+export function byteValues(t: onnx.TensorProto): ArrayLike<number> {
+	return t.rawData?.length ? t.rawData : t.int32Data;
+}

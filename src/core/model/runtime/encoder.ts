@@ -7,7 +7,7 @@
  * A tower idle for long enough is released (releaseIdle: [Note: light in the background] in
  * idleRelease.ts) and created again on its next use.
  *
- * This file stays whole (about 470 lines, one of the two past 450): the two towers' sessions, the
+ * This file stays whole (about 500 lines, one of the two past 450): the two towers' sessions, the
  * provider each runs on, its fallback to the CPU mid-run and its idle release share one state
  * (which tower exists, what runs on it now), and every inference path goes through it.
  */

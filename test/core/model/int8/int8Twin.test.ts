@@ -7,6 +7,7 @@ import { ClipEncoder } from '../../../../src/core/model/runtime/encoder';
 import { convertMatMulWeights, shiftMatMulWeightsToInt8 } from '../../../../src/core/model/int8/int8Weights';
 import { fastInt8Model, twinKindFor } from '../../../../src/core/model/int8/int8Twin';
 import { hasUint8MatMulWeights } from '../../../../src/core/model/int8/onnxBytes';
+import { forgetVerified } from '../../../../src/core/model/files/verifiedFiles';
 import { u8s8IsExact } from '../../../../src/core/model/int8/int8Kernels';
 import { loadModelSpec } from '../../../../src/core/model/layouts/loadModelSpec';
 import { decodeImage } from '../../../../src/core/model/inputs/preprocess';
@@ -160,6 +161,16 @@ describe('int8 weights for MatMulInteger (U8U8 → U8S8)', () => {
 		assert.equal(await fastInt8Model(vision, { ...opts, log: m => again.push(m) }), first);
 		assert.match(again.join('\n'), /not what the conversion makes/);
 		assert.deepEqual(await fs.readFile(first), good, 'made again');
+		// A later process (nothing checked yet in it) finds a twin planted under the expected name, with
+		// its own size and times: it is checked against the model, not trusted for its name.
+		const planted = Buffer.from(good);
+		planted[planted.length >> 1] ^= 0x55;
+		await fs.writeFile(first, planted);
+		forgetVerified();
+		const later: string[] = [];
+		assert.equal(await fastInt8Model(vision, { ...opts, log: m => later.push(m) }), first);
+		assert.match(later.join('\n'), /not what the conversion makes/);
+		assert.deepEqual(await fs.readFile(first), good, 'made again from the model');
 		assert.equal(await fastInt8Model(text, opts), text);
 		assert.ok((await fs.readdir(cacheDir)).some(f => f.endsWith('.none')), 'a marker says there was nothing to convert');
 		assert.deepEqual((await fs.readdir(dir)).sort(), ['text_model_quantized.onnx', 'vision_model_quantized.onnx'], 'nothing written beside the model');
