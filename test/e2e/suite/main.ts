@@ -176,6 +176,8 @@ test('where each image is used (issue 37): Find Image References, a broken one i
 	const wrongCase = ours().find(d => /letter case/.test(d.message))!;
 	assert.ok(wrongCase, ours().map(d => d.message).join(' | '));
 	assert.deepEqual([wrongCase.range.start.line, wrongCase.range.start.character], [3, 8]);
+	// Quick fixes are asked of an open document (the workbench answers for the text models it holds).
+	await vscode.workspace.openTextDocument(guide);
 	const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', vscode.Uri.file(guide), wrongCase.range, vscode.CodeActionKind.QuickFix.value);
 	const fix = actions.find(a => a.title === 'Change to "../blue-star.png"');
 	assert.ok(fix?.edit, actions.map(a => a.title).join(' | '));
