@@ -24,17 +24,7 @@ export async function copyFixtureImages(dest: string): Promise<void> {
 	await fs.cp(fixtureImagesDir, dest, { recursive: true });
 }
 
-export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-	let d = 0;
-	let na = 0;
-	let nb = 0;
-	for (let i = 0; i < a.length; i++) {
-		d += a[i] * b[i];
-		na += a[i] * a[i];
-		nb += b[i] * b[i];
-	}
-	return d / Math.sqrt(na * nb);
-}
+export { cosine } from '../src/core/common/vectors';
 
 /**
  * A real GPU API without a GPU: onnxruntime-node's WebGPU (Dawn on Vulkan) on SwiftShader, the

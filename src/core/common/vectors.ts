@@ -27,6 +27,22 @@ export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
 	return s;
 }
 
+/** The cosine of two vectors of any length (0 when either is zero, or their lengths differ). */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+	if (a.length !== b.length) {
+		return 0;
+	}
+	let d = 0;
+	let na = 0;
+	let nb = 0;
+	for (let i = 0; i < a.length; i++) {
+		d += a[i] * b[i];
+		na += a[i] * a[i];
+		nb += b[i] * b[i];
+	}
+	return na && nb ? d / Math.sqrt(na * nb) : 0;
+}
+
 /** Splits a [n, dim] row-major buffer into n L2-normalised rows. */
 export function normalizedRows(data: Float32Array, dim: number): Float32Array[] {
 	const n = data.length / dim;

@@ -8,24 +8,17 @@ import * as vscode from 'vscode';
 import { printable } from '../../core/common/printable';
 import { describeError } from '../../core/common/errors';
 import { compareBy, SORT_KEYS, type SortKey, whyText } from '../../core/search/hitOrder';
-import type { SearchAnswer } from '../../core/search/search';
-import type { Why } from '../../core/search/why';
+import type { SearchAnswer, SearchResult } from '../../core/search/search';
 import { formatReference, relativeReference } from './references';
 import { readSettings } from '../shared/settings';
 import type { WorkerClient } from '../worker/workerClient';
 import type { WorkspaceIndex } from '../indexing/workspaceIndex';
 
-export interface ImageHit {
+/** A search result (core/search/search.ts) placed in its workspace folder. */
+export interface ImageHit extends Omit<SearchResult, 'path'> {
 	file: string;
 	root: string;
 	rel: string;
-	score: number;
-	/** The line of text in the image that matched the query's words, and how well (0–1]. */
-	text?: string;
-	textScore?: number;
-	mtimeMs?: number;
-	size?: number;
-	why?: Why;
 }
 
 /** What a search box adds to the words: the order, and images to search more or less like (absolute paths). */

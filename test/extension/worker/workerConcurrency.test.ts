@@ -15,6 +15,7 @@ import type { FolderRef } from '../../../src/extension/worker/protocol';
 import { cli, clip } from '../../cli/runCli';
 import { cosine, fixturesDir, repoRoot, tempDir } from '../../helpers';
 import { COLOUR_RGB, SHAPE_NAMES, seeded, shapeImage } from '../../shapes';
+import { testWorkerConfig } from './workerConfig';
 
 const dist = path.join(repoRoot, 'dist');
 
@@ -68,7 +69,7 @@ for (const [model, batches] of [
 
 			const client = new WorkerClient(dist);
 			try {
-				await client.configure({ model: modelDir, variant: 'fp32', provider: 'cpu', threads: 2, modelCacheDir: path.join(cache, 'models'), legacyModelCacheDirs: [], thumbnailDir: path.join(cache, 'thumbs'), maxImagePixels: 100e6, include: [], exclude: [], ocr: 'off', unloadAfterIdleMinutes: 0 });
+				await client.configure(testWorkerConfig(cache, { model: modelDir }));
 				const folder: FolderRef = { root, indexDir: path.join(cache, 'index') };
 				const similarOf = async (file: string): Promise<string> =>
 					JSON.stringify((await client.request('similar', { folder, file, k: 5 })).map(h => [h.path, h.score.toFixed(4)]));

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test';
 import { WorkerClient } from '../../../src/extension/worker/workerClient';
 import { cli, clip } from '../../cli/runCli';
 import { copyFixtureImages, fixtureImagesDir, repoRoot, tempDir, tinyModelDir } from '../../helpers';
+import { testWorkerConfig } from './workerConfig';
 
 const dist = path.join(repoRoot, 'dist');
 
@@ -22,20 +23,7 @@ describe('the inference worker holds only what it uses', { skip: existsSync(path
 		const cache = await tempDir('clip-worker-mem-cache-');
 		const client = new WorkerClient(dist);
 		try {
-			await client.configure({
-				model: tinyModelDir,
-				variant: 'fp32',
-				provider: 'cpu',
-				threads: 1,
-				modelCacheDir: path.join(cache, 'models'),
-				legacyModelCacheDirs: [],
-				thumbnailDir: path.join(cache, 'thumbs'),
-				maxImagePixels: 100e6,
-				include: [],
-				exclude: [],
-				ocr: 'off',
-				unloadAfterIdleMinutes: 5,
-			});
+			await client.configure(testWorkerConfig(cache, { threads: 1, unloadAfterIdleMinutes: 5 }));
 			const folder = { root, indexDir };
 			assert.deepEqual({ ...(await client.request('loadedModels', {})), rssBytes: 0 }, { text: false, vision: false, ocr: false, rssBytes: 0 }, 'nothing loaded before it is needed');
 			const hits = (await client.request('search', { folder, query: 'a red circle', k: 3 })).results;

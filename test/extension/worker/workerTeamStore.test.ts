@@ -12,6 +12,7 @@ import type { EventMessage, WorkerConfig } from '../../../src/extension/worker/p
 import { cli, clip } from '../../cli/runCli';
 import { copyFixtureImages, repoRoot, tempDir, tinyModelDir } from '../../helpers';
 import { startPostgres, type TestPostgres } from '../../pglite';
+import { testWorkerConfig } from './workerConfig';
 
 const dist = path.join(repoRoot, 'dist');
 
@@ -38,7 +39,7 @@ describe('the inference worker with a team store', { skip: existsSync(path.join(
 		const logs: EventMessage[] = [];
 		client.onEvent(e => e.type === 'log' && logs.push(e));
 		try {
-			await client.configure({ model: tinyModelDir, variant: 'fp32', provider: 'cpu', threads: 2, modelCacheDir: path.join(cache, 'models'), legacyModelCacheDirs: [], thumbnailDir: path.join(cache, 'thumbs'), maxImagePixels: 100e6, include: [], exclude: [], ocr: 'off', unloadAfterIdleMinutes: 0, store });
+			await client.configure(testWorkerConfig(cache, { store }));
 			const folder = { root, indexDir: path.join(cache, 'index') };
 			const outcome = await client.request('index', { folder });
 			assert.equal(outcome.kind, 'done');

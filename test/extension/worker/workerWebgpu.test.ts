@@ -14,8 +14,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { WorkerClient } from '../../../src/extension/worker/workerClient';
-import type { WorkerConfig } from '../../../src/extension/worker/protocol';
-import { copyFixtureImages, repoRoot, tempDir, tinyModelDir } from '../../helpers';
+import { copyFixtureImages, repoRoot, tempDir } from '../../helpers';
+import { testWorkerConfig } from './workerConfig';
 
 const dist = path.join(repoRoot, 'dist');
 
@@ -26,20 +26,7 @@ describe('the inference worker on WebGPU', { skip: swiftShaderMissing() ?? (exis
 		const tops: string[][] = [];
 		for (const provider of ['webgpu', 'cpu'] as const) {
 			const cache = await tempDir('clip-worker-gpu-cache-');
-			const config: WorkerConfig = {
-				model: tinyModelDir,
-				variant: 'fp32',
-				provider,
-				threads: 2,
-				modelCacheDir: path.join(cache, 'models'),
-				legacyModelCacheDirs: [],
-				thumbnailDir: path.join(cache, 'thumbs'),
-				maxImagePixels: 100e6,
-				include: [],
-				exclude: [],
-				ocr: 'off',
-			unloadAfterIdleMinutes: 0,
-			};
+			const config = testWorkerConfig(cache, { provider });
 			const client = new WorkerClient(dist);
 			try {
 				await client.configure(config);

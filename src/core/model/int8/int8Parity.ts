@@ -7,6 +7,7 @@
  * on every machine for the same model.
  */
 import * as ort from 'onnxruntime-node';
+import { cosine } from '../../common/vectors';
 
 export const PARITY_MEAN = 0.995;
 export const PARITY_MIN = 0.98;
@@ -61,15 +62,7 @@ export async function checkTwinParity(original: string, twin: string, threads = 
 			const feeds = { [a.inputNames[0]]: new ort.Tensor('float32', generatedImage(i, h, w), [1, 3, h, w]) };
 			const x = (await a.run(feeds))[a.outputNames[0]].data as Float32Array;
 			const y = (await b.run(feeds))[b.outputNames[0]].data as Float32Array;
-			let dot = 0;
-			let nx = 0;
-			let ny = 0;
-			for (let j = 0; j < x.length; j++) {
-				dot += x[j] * y[j];
-				nx += x[j] * x[j];
-				ny += y[j] * y[j];
-			}
-			cosines.push(nx && ny ? dot / Math.sqrt(nx * ny) : 0);
+			cosines.push(cosine(x, y));
 		}
 		const mean = cosines.reduce((s, c) => s + c, 0) / cosines.length;
 		const min = Math.min(...cosines);

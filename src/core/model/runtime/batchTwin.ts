@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { writeFileAtomic } from '../../common/atomicFile';
+import { cosine } from '../../common/vectors';
 import { describeError } from '../../common/errors';
 import { cachedSha256 } from '../files/fileDigest';
 import { MAX_GRAPH_BYTES, readModelBytes } from '../files/modelFiles';
@@ -235,15 +236,7 @@ async function sameAsOneAtATime(original: string, twin: string, shape: number[])
 		for (let k = 0; k < 3; k++) {
 			const alone = (await a.run({ [input]: new ort.Tensor('float32', batch.slice(k * one, (k + 1) * one), [1, c, h, w]) }))[a.outputNames[0]].data as Float32Array;
 			const x = (out.data as Float32Array).subarray(k * width, (k + 1) * width);
-			let dot = 0;
-			let nx = 0;
-			let ny = 0;
-			for (let j = 0; j < width; j++) {
-				dot += x[j] * alone[j];
-				nx += x[j] * x[j];
-				ny += alone[j] * alone[j];
-			}
-			worst = Math.min(worst, alone.length === width && nx && ny ? dot / Math.sqrt(nx * ny) : 0);
+			worst = Math.min(worst, cosine(x, alone));
 		}
 		return { ok: worst >= 0.99999, worst };
 	} finally {
