@@ -93,7 +93,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<unknow
 	const tags = new TagsModel();
 	const panel = new ResultsPanel(context.extensionUri, vscode.Uri.file(path.join(context.globalStorageUri.fsPath, 'thumbnails')), client);
 	const statusBar = new StatusBar(index);
-	context.subscriptions.push(client.onEvent(e => e.type === 'stage' && statusBar.setStage(e.message)));
+	context.subscriptions.push(client.onEvent(e => e.type === 'stage' && statusBar.setStage(e.key, e.message)));
 	const tagsSync = new TagsSync(tags, log);
 	context.subscriptions.push(index, tags, panel, statusBar, tagsSync);
 	const tree = new TagsTreeProvider(tags);

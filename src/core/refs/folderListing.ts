@@ -22,6 +22,8 @@ export class FolderListing {
 	private readonly listings = new Map<string, Promise<Listing | undefined>>();
 	/** Answers of find(), kept until a change touches their folder (forget): most questions are asked again unchanged. */
 	private readonly finds = new Map<string, Found>();
+	/** Raised by every forget and clear: an answer looked up before one is not kept after it. */
+	private generation = 0;
 
 	constructor(readonly root: string) {}
 
@@ -56,8 +58,11 @@ export class FolderListing {
 		if (this.finds.has(rel)) {
 			return this.finds.get(rel);
 		}
+		const generation = this.generation;
 		const found = await this.lookUp(rel);
-		this.finds.set(rel, found);
+		if (generation === this.generation) {
+			this.finds.set(rel, found);
+		}
 		return found;
 	}
 
@@ -102,6 +107,7 @@ export class FolderListing {
 	 * names the real path).
 	 */
 	forget(rels: Iterable<string>): void {
+		this.generation++;
 		const prefixes: string[] = [];
 		for (const rel of rels) {
 			const parent = path.posix.dirname(rel);
@@ -130,6 +136,7 @@ export class FolderListing {
 
 	/** Forgets every listing. */
 	clear(): void {
+		this.generation++;
 		this.listings.clear();
 		this.finds.clear();
 	}

@@ -190,12 +190,17 @@ export class FolderUsesCache {
 		let opened = this.open.get(key);
 		const first = !opened;
 		if (!opened) {
-			opened = this.serial(key, () => FolderUses.open(key, { ...this.optionsFor(key), index }));
-			this.open.set(key, opened);
-			opened.catch(() => this.open.delete(key));
+			const opening = this.serial(key, () => FolderUses.open(key, { ...this.optionsFor(key), index }));
+			this.open.set(key, opening);
+			// Forgotten when it fails, unless a newer one took its place meanwhile (forget(), then a new get()).
+			opening.catch(() => this.open.get(key) === opening && this.open.delete(key));
+			opened = opening;
 		}
 		const uses = await opened;
-		uses.setIndex(index);
+		if (index) {
+			// A caller whose read of the index failed does not take it away from the others in flight.
+			uses.setIndex(index);
+		}
 		if (!first && !this.watched) {
 			await this.serial(key, () => uses.refs.refresh());
 		}

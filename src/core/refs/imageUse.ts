@@ -95,7 +95,8 @@ export interface BrokenLink {
 const URL_SYNTAX = new Set<ReferenceSyntax>(['markdown', 'markdown-image', 'html', 'srcset', 'css']);
 
 /** A relative path as a URL path: `%`, spaces, quotes, parentheses, `#` and `?` encoded, the rest as it is. */
-function asUrlPath(p: string): string {
+/** A path as a URL path: the characters a Markdown, HTML or CSS reader would take as something else, percent-encoded. */
+export function asUrlPath(p: string): string {
 	return p.replace(/[% "'()#?<>]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
 }
 
@@ -169,7 +170,7 @@ export async function rewritesTo(refs: RefIndex, keep: string, others: readonly 
 }
 
 /** The image of the index nearest to what a missing path held ([Note: a broken link's suggestion]). */
-function suggestFromIndex(index: IndexStore | undefined, expected: string): BrokenLink['suggested'] | undefined {
+function suggestFromIndex(index: IndexStore | undefined, expected: string, byName: () => Map<string, string[]>): BrokenLink['suggested'] | undefined {
 	if (!index) {
 		return undefined;
 	}
@@ -186,8 +187,7 @@ function suggestFromIndex(index: IndexStore | undefined, expected: string): Brok
 			return { path: index.filesOfLabel(best.label)[0], why: 'similar', cosine: Math.round(best.score * 1e4) / 1e4 };
 		}
 	}
-	const base = path.posix.basename(expected).toLowerCase();
-	const same = [...index.files.keys()].filter(p => path.posix.basename(p).toLowerCase() === base).sort();
+	const same = byName().get(path.posix.basename(expected).toLowerCase()) ?? [];
 	return same.length === 1 ? { path: same[0], why: 'same name' } : undefined;
 }
 
@@ -195,6 +195,20 @@ function suggestFromIndex(index: IndexStore | undefined, expected: string): Brok
 export async function brokenLinks(refs: RefIndex, index: IndexStore | undefined, rules: Pick<ResolveRules, 'publicRoots'> & Partial<Pick<ResolveRules, 'aliases'>>): Promise<BrokenLink[]> {
 	const out: BrokenLink[] = [];
 	const resolved: ResolvedReference[] = await refs.resolveAll();
+	// The index's images by file name, made once for this answer (when a missing reference needs it).
+	let names: Map<string, string[]> | undefined;
+	const byName = (): Map<string, string[]> => {
+		if (!names) {
+			names = new Map();
+			for (const p of index?.files.keys() ?? []) {
+				const base = path.posix.basename(p).toLowerCase();
+				const list = names.get(base) ?? [];
+				list.push(p);
+				names.set(base, list);
+			}
+		}
+		return names;
+	};
 	for (const r of resolved) {
 		if (r.status === 'ok' || r.status === 'ignored') {
 			continue;
@@ -205,7 +219,7 @@ export async function brokenLinks(refs: RefIndex, index: IndexStore | undefined,
 			continue;
 		}
 		base.expected = r.expected;
-		const suggested = r.status === 'wrong-case' ? { path: r.image!, why: 'real case' as const } : suggestFromIndex(index, r.expected!);
+		const suggested = r.status === 'wrong-case' ? { path: r.image!, why: 'real case' as const } : suggestFromIndex(index, r.expected!, byName);
 		out.push({
 			...base,
 			reason: r.status === 'wrong-case' ? 'wrong case' : r.syntax === 'srcset' ? 'missing srcset candidate' : 'missing',

@@ -248,11 +248,6 @@ export class RefIndex {
 		return this.options.rules;
 	}
 
-	/** Every reference read, by file and position. */
-	references(): Reference[] {
-		return this.textFiles().flatMap(f => this.files.get(f)!.refs);
-	}
-
 	/** The text files read. */
 	textFiles(): string[] {
 		const kept = this.keptAnswers();
@@ -265,17 +260,6 @@ export class RefIndex {
 			this.kept = { version: this.version };
 		}
 		return this.kept;
-	}
-
-	/** The references of one file (none for a file not read). */
-	referencesIn(file: string): Reference[] {
-		return this.files.get(file)?.refs ?? [];
-	}
-
-	/** Where a reference points now ([Note: resolving references] in resolve.ts, [Note: case on every disk]). */
-	async resolve(ref: Reference): Promise<ResolvedReference> {
-		const r = ref.pattern ? PATTERN : resolveTarget(ref.file, ref.target, ref.syntax, this.options.rules);
-		return this.resolveAs(ref, r, await this.findAll(r));
 	}
 
 	/** The listings' answers for a resolution's candidates, without waiting when they are known. */
@@ -316,9 +300,12 @@ export class RefIndex {
 	 * folder, so a question after a change costs a pass over the references, not a look at the disk.
 	 */
 	async resolveAll(): Promise<ResolvedReference[]> {
+		// The files as they are now, taken before any await: a change that lands meanwhile (update,
+		// refresh) replaces entries of the map, never these.
+		const files = this.textFiles().map(name => this.files.get(name)!);
 		const out: ResolvedReference[] = [];
-		for (const file of this.textFiles()) {
-			for (const r of await this.resolvedIn(file)) {
+		for (const f of files) {
+			for (const r of await this.resolvedIn(f)) {
 				out.push(r);
 			}
 		}
@@ -326,8 +313,7 @@ export class RefIndex {
 	}
 
 	/** One file's references with where they point now, kept until the listings change. */
-	private async resolvedIn(file: string): Promise<ResolvedReference[]> {
-		const f = this.files.get(file)!;
+	private async resolvedIn(f: FileRefs): Promise<ResolvedReference[]> {
 		if (f.resolved?.epoch === this.epoch) {
 			return f.resolved.refs;
 		}
@@ -338,7 +324,7 @@ export class RefIndex {
 			const found = this.findAll(r);
 			refs.push(this.resolveAs(ref, r, Array.isArray(found) ? found : await found));
 		}
-		if (epoch === this.epoch && this.files.get(file) === f) {
+		if (epoch === this.epoch) {
 			f.resolved = { epoch, refs };
 		}
 		return refs;

@@ -100,9 +100,9 @@ export class AgentTools extends Disposable {
 		// code-server and VS Code Server it is Node already.
 		const env: Record<string, string> = process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {};
 		// [Note: giving memory back]: the allocator setting from the start, so the server is one process.
-		const tunables = lowMemoryEnv({}).GLIBC_TUNABLES;
-		if (tunables && process.env.GLIBC_TUNABLES === undefined) {
-			env.GLIBC_TUNABLES = tunables;
+		const wanted = lowMemoryEnv(process.env);
+		if (wanted !== process.env && wanted.GLIBC_TUNABLES) {
+			env.GLIBC_TUNABLES = wanted.GLIBC_TUNABLES;
 		}
 		return (vscode.workspace.workspaceFolders ?? [])
 			.filter(f => f.uri.scheme === 'file')

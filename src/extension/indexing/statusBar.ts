@@ -11,8 +11,8 @@ export class StatusBar extends Disposable {
 	private readonly item = this.register(vscode.window.createStatusBarItem('clipSearch.status', vscode.StatusBarAlignment.Left, 10));
 	/** What is loading now (a model released when idle, brought back for a search), shown while nothing indexes. */
 	private loading?: string;
-	/** What the worker prepares before it can go on (an int8 twin made once), shown above everything else. */
-	private stage?: string;
+	/** What the worker prepares before it can go on (int8 or batched twins made once), by file; shown above everything else. */
+	private readonly stages = new Map<string, string>();
 
 	constructor(private readonly index: WorkspaceIndex) {
 		super();
@@ -40,9 +40,15 @@ export class StatusBar extends Disposable {
 		return work;
 	}
 
-	/** The worker's stage (undefined when it is done). */
-	setStage(message: string | undefined): void {
-		this.stage = message;
+	/** A stage of the worker's for `key` (a file); no message when it is done; no key: the worker stopped, nothing is being prepared. */
+	setStage(key: string | undefined, message: string | undefined): void {
+		if (key === undefined) {
+			this.stages.clear();
+		} else if (message) {
+			this.stages.set(key, message);
+		} else {
+			this.stages.delete(key);
+		}
 		this.update();
 	}
 
@@ -53,8 +59,9 @@ export class StatusBar extends Disposable {
 			return;
 		}
 		this.item.command = 'clipSearch.quickMenu';
-		if (this.stage) {
-			this.item.text = `$(sync~spin) CLIP: ${this.stage}`;
+		const stage = [...this.stages.values()].pop();
+		if (stage) {
+			this.item.text = `$(sync~spin) CLIP: ${stage}`;
 			this.item.tooltip = vscode.l10n.t('Made once for this model and this CPU, then kept in the cache.');
 			this.item.show();
 			return;

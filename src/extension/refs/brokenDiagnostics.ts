@@ -55,6 +55,8 @@ export class BrokenDiagnostics extends Disposable implements vscode.CodeActionPr
 	/** The files each folder has diagnostics in (cleared when the folder's answer is replaced). */
 	private readonly filesOf = new Map<string, vscode.Uri[]>();
 	private readonly running = new Map<string, Promise<void>>();
+	/** The read queued behind the running one, not started yet. */
+	private readonly queued = new Map<string, Promise<void>>();
 
 	constructor(
 		private readonly worker: WorkerClient,
@@ -77,9 +79,22 @@ export class BrokenDiagnostics extends Disposable implements vscode.CodeActionPr
 		await Promise.all(this.index.folders().map(f => this.refresh(f.folder.uri.fsPath)));
 	}
 
-	/** Reads one folder's broken references again; one read at a time a folder (the latest wins). */
+	/**
+	 * Reads one folder's broken references again: one read at a time a folder, and refreshes asked for
+	 * while one runs share the one read queued after it (it sees every change before it starts).
+	 */
 	refresh(root: string): Promise<void> {
-		const next = (this.running.get(root) ?? Promise.resolve()).then(() => this.read(root));
+		const queued = this.queued.get(root);
+		if (queued) {
+			return queued;
+		}
+		const next = (this.running.get(root) ?? Promise.resolve())
+			.catch(() => undefined)
+			.then(() => {
+				this.queued.delete(root);
+				return this.read(root);
+			});
+		this.queued.set(root, next);
 		this.running.set(root, next);
 		return next;
 	}
@@ -107,7 +122,9 @@ export class BrokenDiagnostics extends Disposable implements vscode.CodeActionPr
 			d.source = DIAGNOSTIC_SOURCE;
 			d.code = DIAGNOSTIC_CODE;
 			this.links.set(d, { root, link });
-			byFile.set(link.file, [...(byFile.get(link.file) ?? []), d]);
+			const list = byFile.get(link.file) ?? [];
+			list.push(d);
+			byFile.set(link.file, list);
 		}
 		const uris: vscode.Uri[] = [];
 		for (const [file, diagnostics] of byFile) {

@@ -67,7 +67,12 @@ export class UnusedImagesView extends Disposable implements vscode.TreeDataProvi
 			this.view.description = count ? vscode.l10n.t('{0} · {1}', count, formatBytes(bytes)) : '';
 			this.view.message = count ? undefined : vscode.l10n.t('Every image is referenced by a text file of the workspace.');
 			this.log.info(`unused images: ${count} (${formatBytes(bytes)}) in ${(performance.now() - started).toFixed(0)} ms`);
-		})().finally(() => (this.loading = undefined));
+		})().finally(() => {
+			this.loading = undefined;
+			if (this.stale && this.view.visible) {
+				this.changed.fire(undefined); // invalidated while it read: read again
+			}
+		});
 		return this.loading;
 	}
 

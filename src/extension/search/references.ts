@@ -3,6 +3,7 @@
  * HTML img, CSS url(), else the bare relative path. No vscode import: unit-tested.
  */
 import * as path from 'node:path';
+import { asUrlPath } from '../../core/refs/imageUse';
 
 /** The path of `image` relative to the folder of `fromFile`, with '/' separators. */
 export function relativeReference(fromFile: string, image: string): string {
@@ -10,16 +11,12 @@ export function relativeReference(fromFile: string, image: string): string {
 	return rel.startsWith('.') ? rel : `./${rel}`;
 }
 
-function encodePath(p: string): string {
-	return p.replace(/ /g, '%20').replace(/\(/g, '%28').replace(/\)/g, '%29');
-}
-
 export function formatReference(languageId: string, relPath: string): string {
 	const name = path.posix.basename(relPath).replace(/\.[^.]+$/, '');
 	switch (languageId) {
 		case 'markdown':
 		case 'mdx':
-			return `![${name}](${encodePath(relPath)})`;
+			return `![${name}](${asUrlPath(relPath)})`; // as the reference checker reads it back (core/refs)
 		case 'html':
 		case 'vue':
 		case 'svelte':

@@ -105,7 +105,7 @@ async function model(allowDownload: boolean): Promise<{ spec: ModelSpec; encoder
 		);
 	}
 	const spec = await specPromise;
-	encoder ??= new ClipEncoder(spec, { provider: cfg.provider, threads: cfg.threads, log, int8Kernels: cfg.int8Kernels, onStage: message => send({ kind: 'event', type: 'stage', message }) });
+	encoder ??= new ClipEncoder(spec, { provider: cfg.provider, threads: cfg.threads, log, int8Kernels: cfg.int8Kernels, onStage: (message, key) => send({ kind: 'event', type: 'stage', key, message }) });
 	return { spec, encoder };
 }
 

@@ -128,7 +128,7 @@ export type EventMessage =
 	| { kind: 'event'; type: 'progress'; root: string; progress: IndexProgress }
 	| { kind: 'event'; type: 'download'; file: string; loaded: number; total: number | undefined; status: string }
 	| { kind: 'event'; type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
-	/** What the worker prepares before it can answer (an int8 twin made once); no message when done. */
-	| { kind: 'event'; type: 'stage'; message?: string };
+	/** What the worker prepares before it can answer (an int8 twin made once), by file; no message when that is done, no key when the worker stopped. */
+	| { kind: 'event'; type: 'stage'; key?: string; message?: string };
 
 export type WorkerMessage = ResponseMessage | EventMessage;

@@ -93,6 +93,8 @@ export class WorkerClient {
 				this.worker = undefined;
 			}
 			this.failAll(`The inference worker stopped (${signal ? `signal ${signal}` : `exit code ${code}`}).`);
+			// Whatever it was preparing is not being prepared any more.
+			this.listeners.forEach(l => l({ kind: 'event', type: 'stage' }));
 		});
 		if (this.config) {
 			const id = this.nextId++;

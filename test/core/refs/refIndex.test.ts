@@ -152,6 +152,19 @@ describe('image references in a generated repository (issue 37)', () => {
 		assert.deepEqual(await unusedPaths(), first, 'the folder gone, its image and its use are gone');
 		assert.equal((await uses.refs.uses()).get('kept/new.png'), undefined);
 	});
+
+	it('a question asked while files change answers from the files as they were, and the next from the change', async () => {
+		await fs.mkdir(path.join(root, 'race'), { recursive: true });
+		const names = Array.from({ length: 60 }, (_, i) => `race/p${i}.md`);
+		await Promise.all(names.map(n => fs.writeFile(path.join(root, n), '![bg](../assets/bg.png)\n')));
+		const uses = await FolderUses.open(root);
+		const before = (await uses.refs.uses()).get('assets/bg.png')!;
+		await fs.rm(path.join(root, 'race'), { recursive: true });
+		await uses.refs.update(['assets/bg.png']); // the listings forgotten: the question below waits on the disk
+		const [during] = await Promise.all([uses.refs.resolveAll(), uses.refs.update(['race'])]);
+		assert.ok(during.length > 0);
+		assert.equal((await uses.refs.uses()).get('assets/bg.png'), before - 60);
+	});
 });
 
 describe('reading references', () => {

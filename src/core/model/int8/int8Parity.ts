@@ -9,8 +9,8 @@
 import * as ort from 'onnxruntime-node';
 import { cosine } from '../../common/vectors';
 
-export const PARITY_MEAN = 0.995;
-export const PARITY_MIN = 0.98;
+const PARITY_MEAN = 0.995;
+const PARITY_MIN = 0.98;
 const IMAGES = 8;
 
 export interface ParityResult {

@@ -23,9 +23,9 @@ import { cacheHome } from '../../common/paths';
 import { cachedSha256 } from '../files/fileDigest';
 import { MAX_GRAPH_BYTES, readModelBytes } from '../files/modelFiles';
 import { markVerified, stillVerified } from '../files/verifiedFiles';
-import { int8KernelsFromEnv, type Int8Kernels, u8s8IsExact } from './int8Kernels';
+import { int8KernelsFromEnv, type Int8Kernels, type TwinKind, u8s8IsExact } from './int8Kernels';
 import { checkTwinParity, type ParityResult } from './int8Parity';
-import { convertMatMulWeights, CONVERTER_VERSION, type TwinKind } from './int8Weights';
+import { convertMatMulWeights, CONVERTER_VERSION } from './int8Weights';
 import { fileEqualsParts, hasUint8MatMulWeights } from './onnxBytes';
 
 export interface FastInt8Options {
@@ -134,6 +134,7 @@ export async function fastInt8Model(file: string, options: FastInt8Options = {})
 					log(`int8 reduced twin of ${base}: cosine to the uint8 model on ${verdict.images} images mean ${verdict.mean.toFixed(4)}, worst ${verdict.min.toFixed(4)} (${(performance.now() - t).toFixed(0)} ms)`);
 				}
 				if (!verdict.pass) {
+					await fs.rm(twin, { force: true }); // never loaded: the verdict says so from now on
 					log(`int8 reduced twin of ${base}: not used, its vectors drift from the model's (cosine mean ${verdict.mean.toFixed(4)}, worst ${verdict.min.toFixed(4)}; needed ≥ 0.995 and ≥ 0.98); the uint8 weights run as they are`);
 					return file;
 				}

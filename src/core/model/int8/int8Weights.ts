@@ -35,7 +35,6 @@ import type { TwinKind } from './int8Kernels';
 /** Bumped whenever a conversion changes: twins of another version are not reused. */
 export const CONVERTER_VERSION = 2;
 
-export type { TwinKind } from './int8Kernels';
 
 const T = onnx.TensorProto.DataType;
 
@@ -158,12 +157,7 @@ function weightScaleOf(g: Graph, node: onnx.NodeProto): string | undefined {
 	return weightScale;
 }
 
-/**
- * Rewrites the uint8 weights of every MatMulInteger node that can be converted, as the `kind` of
- * twin says ([Note: U8U8 → U8S8]). Returns the new bytes and what was done; the input bytes when
- * nothing was. The input is not changed, unless `inPlace` (a buffer read for this alone: one
- * allocation of the model's size fewer, which is most of the time on a large file).
- */
+/** A conversion's result. */
 export interface Conversion {
 	/** The converted file, in parts to be written (or compared) in turn. */
 	parts: Uint8Array[];
@@ -172,6 +166,12 @@ export interface Conversion {
 	report: ConversionReport;
 }
 
+/**
+ * Rewrites the uint8 weights of every MatMulInteger node that can be converted, as the `kind` of
+ * twin says ([Note: U8U8 → U8S8]). Returns the file in parts and what was done; the input when
+ * nothing was. The input is not changed, unless `inPlace` (a buffer read for this alone: one
+ * allocation of the model's size fewer, which is most of the time on a large file).
+ */
 export function convertMatMulWeights(bytes: Uint8Array, kind: TwinKind, options: { inPlace?: boolean } = {}): Conversion {
 	const report: ConversionReport = { kind, nodes: 0, tensors: 0, skipped: [] };
 	const g = readGraph(bytes);
@@ -359,9 +359,4 @@ function flipHighBits(bytes: Uint8Array, start: number, end: number): void {
 	for (p += words * 4; p < end; p++) {
 		bytes[p] ^= 0x80;
 	}
-}
-
-/** The lossless twin's conversion (kept for its callers and tests). */
-export function shiftMatMulWeightsToInt8(bytes: Uint8Array): Conversion {
-	return convertMatMulWeights(bytes, 'full');
 }

@@ -30,7 +30,7 @@ import { fileEqualsParts, field, locate } from '../int8/onnxBytes';
 import { convertedCacheDir } from '../int8/int8Twin';
 
 /** Bumped whenever the rewrite changes: twins of another version are not reused. */
-export const BATCH_TWIN_VERSION = 1;
+const BATCH_TWIN_VERSION = 1;
 
 const INT64 = onnx.TensorProto.DataType.INT64;
 
@@ -89,7 +89,7 @@ function symbolicBatch(v: onnx.IValueInfoProto): onnx.IValueInfoProto {
  * The graph with a symbolic batch ([Note: batching a batch-1 graph]), or why not. Graph fields:
  * node = 1, initializer = 5, input = 11, output = 12, value_info = 13.
  */
-export function rewriteBatchOne(bytes: Uint8Array): { parts: Uint8Array[]; reshapes: number } | string {
+function rewriteBatchOne(bytes: Uint8Array): { parts: Uint8Array[]; reshapes: number } | string {
 	const located = locate(bytes);
 	if (!located) {
 		return 'no graph';
@@ -283,17 +283,27 @@ export async function batchedImageGraph(file: string, inputShape: number[], opti
 		}
 		options.onStage?.('preparing the image model for batches (once)…');
 		try {
+			// Checked under a name of this process's own, and given the twin's name only once it passed: a
+			// file under that name is always one that passed (a check that failed, threw or was killed
+			// leaves none for another loader to trust).
 			await fs.mkdir(dir, { recursive: true });
-			await writeFileAtomic(twin, rewritten.parts);
-			const check = await sameAsOneAtATime(file, twin, inputShape);
-			if (!check.ok) {
-				log(`batch-1 graph ${file}: kept one image at a time (a batch of 3 did not give each image's answer alone: worst cosine ${check.worst.toFixed(6)})`);
-				await fs.rm(twin, { force: true });
-				await writeFileAtomic(refused, `worst cosine ${check.worst}\n`);
-				return undefined;
+			const unchecked = `${twin}.unchecked-${process.pid}`;
+			let worst: number;
+			try {
+				await writeFileAtomic(unchecked, rewritten.parts);
+				const check = await sameAsOneAtATime(file, unchecked, inputShape);
+				if (!check.ok) {
+					log(`batch-1 graph ${file}: kept one image at a time (a batch of 3 did not give each image's answer alone: worst cosine ${check.worst.toFixed(6)})`);
+					await writeFileAtomic(refused, `worst cosine ${check.worst}\n`);
+					return undefined;
+				}
+				worst = check.worst;
+				await fs.rename(unchecked, twin);
+			} finally {
+				await fs.rm(unchecked, { force: true });
 			}
 			await markVerified(twin);
-			log(`batch-1 graph ${file}: batched (${rewritten.reshapes} reshapes carry the batch; a batch of 3 gave each image's answer alone, worst cosine ${check.worst.toFixed(6)}) → ${twin}`);
+			log(`batch-1 graph ${file}: batched (${rewritten.reshapes} reshapes carry the batch; a batch of 3 gave each image's answer alone, worst cosine ${worst.toFixed(6)}) → ${twin}`);
 			return twin;
 		} finally {
 			options.onStage?.(undefined);

@@ -34,16 +34,14 @@ export interface EncoderOptions {
 	log?: (message: string) => void;
 	/**
 	 * For a quantized model on the CPU, load its weights converted to int8 (int8Twin.ts): `auto` (the
-	 * default) as this CPU's kernels allow, `full`/`reduced` force a twin, `off` (or
-	 * int8Conversion: false, as the bench measures the difference) loads the uint8 file as it is.
-	 * CLIP_SEARCH_INT8_KERNELS wins over both.
+	 * default) as this CPU's kernels allow, `full`/`reduced` force a twin, `off` loads the uint8 file as
+	 * it is (the bench measures the difference). CLIP_SEARCH_INT8_KERNELS wins over it.
 	 */
 	int8Kernels?: Int8Kernels;
-	int8Conversion?: boolean;
 	/** For a batch-1 image graph (Immich's), load its batched twin where it checks out (batchTwin.ts). Default true. */
 	batchTwin?: boolean;
 	/** Said while a model is prepared for the first time (an int8 twin); undefined when done. */
-	onStage?: (message: string | undefined) => void;
+	onStage?: (message: string | undefined, key: string) => void;
 	/** Where `auto`'s verdicts are remembered (default: the cache folder). */
 	cacheDir?: string;
 	/** Called before every inference (tests inject a device that fails after N batches). */
@@ -63,6 +61,10 @@ const MAX_FREE_PIXEL_BLOCKS = 2;
 interface Tower {
 	session: ort.InferenceSession;
 	provider: ConcreteProvider;
+	/** The graph it was made from (before an int8 twin): a fallback to the CPU loads the same one. */
+	file: string;
+	/** Whether it takes batches although the model's graph is batch-1 (its batched twin: batchTwin.ts). */
+	batched: boolean;
 }
 
 let ortLogLevelSet = false;
@@ -83,8 +85,6 @@ export class ClipEncoder {
 	/** Pixel blocks no request holds now, kept for the next batch of the same size (see [Note: one request, one buffer]). */
 	private readonly freePixelBlocks: Float32Array[] = [];
 	private disposed = false;
-	/** Whether the image graph loaded takes batches although the model's is batch-1 (its batched twin). */
-	private visionBatched = false;
 	/** The providers the towers actually run on, once created. */
 	readonly providersUsed: { text?: ConcreteProvider; vision?: ConcreteProvider } = {};
 	readonly providerFailures: string[] = [];
@@ -230,7 +230,7 @@ export class ClipEncoder {
 			return [];
 		}
 		const tower = await this.visionTower();
-		if (this.spec.batchOne && !this.visionBatched && images.length > 1) {
+		if (this.spec.batchOne && !tower.batched && images.length > 1) {
 			// [Note: one at a time] Immich's graphs take a batch of one; where no batched twin could be made
 			// (batchTwin.ts), the images go in turn (the bench part `families` measures what that costs).
 			const out: Float32Array[] = [];
@@ -292,7 +292,7 @@ export class ClipEncoder {
 			(this.options.log ?? (() => undefined))(`${which} model: the ${tower.provider} execution provider failed while running (${describeError(err).split('\n')[0]}); continuing on the CPU`);
 			this.providerChoice = `${tower.provider} failed while running → cpu`;
 			void forgetVerdicts(this.options.cacheDir).catch(() => undefined); // measured again at the next start
-			const cpu = this.createTower(which === 'text' ? this.spec.textModelPath : this.spec.visionModelPath, which, ['cpu']);
+			const cpu = this.createTower(tower.file, which, ['cpu'], tower.batched);
 			if (which === 'text') {
 				this.text = cpu;
 			} else {
@@ -350,21 +350,20 @@ export class ClipEncoder {
 
 	private visionTower(): Promise<Tower> {
 		this.lastUsed.vision = this.now();
-		this.vision ??= this.visionFile().then(file => this.createTower(file, 'vision'));
+		this.vision ??= this.visionFile().then(({ file, batched }) => this.createTower(file, 'vision', undefined, batched));
 		return this.vision;
 	}
 
 	/** The image graph to load: a batch-1 graph's batched twin where it checks out ([Note: batching a batch-1 graph]). */
-	private async visionFile(): Promise<string> {
+	private async visionFile(): Promise<{ file: string; batched: boolean }> {
 		if (!this.spec.batchOne || this.options.batchTwin === false) {
-			return this.spec.visionModelPath;
+			return { file: this.spec.visionModelPath, batched: false };
 		}
 		const twin = await batchedImageGraph(this.spec.visionModelPath, [1, 3, this.spec.preprocess.height, this.spec.preprocess.width], {
 			log: this.options.log,
-			onStage: this.options.onStage,
+			onStage: m => this.options.onStage?.(m, this.spec.visionModelPath),
 		});
-		this.visionBatched = twin !== undefined;
-		return twin ?? this.spec.visionModelPath;
+		return { file: twin ?? this.spec.visionModelPath, batched: twin !== undefined };
 	}
 
 	/** Threads one inference uses (onnxruntime's intra-op pool). */
@@ -413,11 +412,11 @@ export class ClipEncoder {
 		if (this.spec.variant !== 'quantized') {
 			return file;
 		}
-		const kernels = this.options.int8Conversion === false ? 'off' : (this.options.int8Kernels ?? 'auto');
-		return fastInt8Model(file, { log: this.options.log ?? (() => undefined), kernels, onStage: this.options.onStage, env: this.options.env });
+		const kernels = this.options.int8Kernels ?? 'auto';
+		return fastInt8Model(file, { log: this.options.log ?? (() => undefined), kernels, onStage: m => this.options.onStage?.(m, file), env: this.options.env });
 	}
 
-	private async createTower(file: string, which: 'text' | 'vision', only?: ConcreteProvider[]): Promise<Tower> {
+	private async createTower(file: string, which: 'text' | 'vision', only?: ConcreteProvider[], batched = false): Promise<Tower> {
 		if (this.disposed) {
 			throw new ClipError('Cancelled', 'The encoder was disposed.');
 		}
@@ -473,7 +472,7 @@ export class ClipEncoder {
 					this.providerChoice ??= provider === setting ? `${provider} (as set)` : `${setting} did not start → ${provider}`;
 				}
 				log(`${which} model: ${provider} execution provider, ${threads} threads, session created in ${Date.now() - started} ms (${load})`);
-				return { session, provider };
+				return { session, provider, file, batched };
 			} catch (err) {
 				const reason = `${provider}: ${describeError(err)}`;
 				errors.push(reason);

@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 import { onnx } from 'onnx-proto';
 import { ClipEncoder } from '../../../../src/core/model/runtime/encoder';
-import { convertMatMulWeights, shiftMatMulWeightsToInt8 } from '../../../../src/core/model/int8/int8Weights';
+import { convertMatMulWeights } from '../../../../src/core/model/int8/int8Weights';
 import { fastInt8Model, twinKindFor } from '../../../../src/core/model/int8/int8Twin';
 import { hasUint8MatMulWeights } from '../../../../src/core/model/int8/onnxBytes';
 import { forgetVerified } from '../../../../src/core/model/files/verifiedFiles';
@@ -63,7 +63,7 @@ const agreement = (a: Float32Array[], b: Float32Array[]): { mean: number; min: n
 describe('int8 weights for MatMulInteger (U8U8 → U8S8)', () => {
 	it('rewrites only the weights and zero points of MatMulInteger; every other tensor and node is unchanged', async () => {
 		const before = await fs.readFile(visionQ);
-		const { bytes, report } = shiftMatMulWeightsToInt8(before);
+		const { bytes, report } = convertMatMulWeights(before, 'full');
 		assert.equal(report.nodes, 19, 'every MatMulInteger of the tiny vision tower (ConvInteger stays)');
 		assert.equal(report.tensors, 38);
 		const after = onnx.ModelProto.decode(bytes);
@@ -100,7 +100,7 @@ describe('int8 weights for MatMulInteger (U8U8 → U8S8)', () => {
 
 	it('leaves a model with int8 weights already (the text tower) as it is', async () => {
 		const before = await fs.readFile(textQ);
-		const { bytes, report } = shiftMatMulWeightsToInt8(before);
+		const { bytes, report } = convertMatMulWeights(before, 'full');
 		assert.equal(report.nodes, 0);
 		assert.equal(bytes, before);
 	});
@@ -113,8 +113,8 @@ describe('int8 weights for MatMulInteger (U8U8 → U8S8)', () => {
 		assert.equal(path.dirname(converted), cacheDir, 'the twin is made in the cache, not beside the model');
 		assert.match(path.basename(converted), /^vision_model_quantized\.u8s8-[0-9a-f]{16}-v2\.onnx$/);
 		assert.match(logs.join('\n'), /19 MatMulInteger nodes take int8 weights/);
-		const plain = new ClipEncoder(spec, { provider: 'cpu', threads: 1, int8Conversion: false });
-		const fast = new ClipEncoder({ ...spec, visionModelPath: converted }, { provider: 'cpu', threads: 1, int8Conversion: false });
+		const plain = new ClipEncoder(spec, { provider: 'cpu', threads: 1, int8Kernels: 'off', env });
+		const fast = new ClipEncoder({ ...spec, visionModelPath: converted }, { provider: 'cpu', threads: 1, int8Kernels: 'off', env });
 		const names = (await fs.readdir(fixtureImagesDir)).filter(f => f.endsWith('.png'));
 		assert.equal(names.length, 30);
 		const images = await Promise.all(names.map(async n => decodeImage(n, await fs.readFile(path.join(fixtureImagesDir, n)), spec.preprocess)));
